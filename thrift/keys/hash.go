@@ -1,0 +1,56 @@
+package keys
+
+import (
+	"encoding/binary"
+	"hash/crc64"
+)
+
+// Poly is the reflected CRC-64 polynomial Pegasus uses for partition hashes.
+const Poly = 0x9a6c9329ac4bc9b5
+
+var table = crc64.MakeTable(Poly)
+
+// PartitionHash is the routing hash of a raw hash key.
+func PartitionHash(hashKey []byte) uint64 {
+	return crc64.Checksum(hashKey, table)
+}
+
+// KeyHash is the routing hash of an encoded full key: the CRC-64 of its hash
+// key, or of its sort key when the hash key is empty. A key too short to
+// carry a length prefix hashes as empty (0); a length prefix that overruns
+// the key hashes whatever bytes follow the prefix.
+func KeyHash(encodedKey []byte) uint64 {
+	if len(encodedKey) < prefixLen {
+		return 0
+	}
+	n := int(binary.BigEndian.Uint16(encodedKey))
+	rest := encodedKey[prefixLen:]
+	if n == 0 {
+		return PartitionHash(rest)
+	}
+	if n > len(rest) {
+		n = len(rest)
+	}
+	return PartitionHash(rest[:n])
+}
+
+// PartitionIndex maps a routing hash to a partition of a table with
+// partitionCount partitions (hash mod count). It returns -1 for a
+// non-positive count.
+func PartitionIndex(hash uint64, partitionCount int32) int32 {
+	if partitionCount <= 0 {
+		return -1
+	}
+	return int32(hash % uint64(partitionCount))
+}
+
+// BelongsTo reports whether a routing hash maps to partitionIndex under the
+// partition mask partitionVersion (partition count − 1), the check the
+// server applies while a table is being split. A negative version (split in
+// progress) matches nothing.
+func BelongsTo(hash uint64, partitionIndex, partitionVersion int32) bool {
+	if partitionVersion < 0 || partitionIndex > partitionVersion {
+		return false
+	}
+	return int32(hash&uint64(partitionVersion)) == partitionIndex
+}
