@@ -70,3 +70,16 @@ struct app_info {
     14: optional bool is_bulk_loading;
     15: optional bool atomic_idempotent;
 }
+
+// Thrift meta of a header-version-1 request frame (protocol.md §1.2.2), sent
+// by the Java client between the 16-byte header and the body. Every field is
+// optional; a missing one reads as 0/false.
+struct request_meta {
+    1: optional i32 app_id;
+    2: optional i32 partition_index;
+    3: optional i32 client_timeout;
+    // Called partition_hash by the Java client.
+    4: optional i64 client_partition_hash;
+    // A read that a secondary may serve.
+    5: optional bool is_backup_request;
+}

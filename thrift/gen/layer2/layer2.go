@@ -2121,3 +2121,370 @@ func (p *AppInfo) String() string {
 	}
 	return fmt.Sprintf("AppInfo(%+v)", *p)
 }
+
+// Attributes:
+//   - AppID
+//   - PartitionIndex
+//   - ClientTimeout
+//   - ClientPartitionHash
+//   - IsBackupRequest
+type RequestMeta struct {
+	AppID               *int32 `thrift:"app_id,1" db:"app_id" json:"app_id,omitempty"`
+	PartitionIndex      *int32 `thrift:"partition_index,2" db:"partition_index" json:"partition_index,omitempty"`
+	ClientTimeout       *int32 `thrift:"client_timeout,3" db:"client_timeout" json:"client_timeout,omitempty"`
+	ClientPartitionHash *int64 `thrift:"client_partition_hash,4" db:"client_partition_hash" json:"client_partition_hash,omitempty"`
+	IsBackupRequest     *bool  `thrift:"is_backup_request,5" db:"is_backup_request" json:"is_backup_request,omitempty"`
+}
+
+func NewRequestMeta() *RequestMeta {
+	return &RequestMeta{}
+}
+
+var RequestMeta_AppID_DEFAULT int32
+
+func (p *RequestMeta) GetAppID() int32 {
+	if !p.IsSetAppID() {
+		return RequestMeta_AppID_DEFAULT
+	}
+	return *p.AppID
+}
+
+var RequestMeta_PartitionIndex_DEFAULT int32
+
+func (p *RequestMeta) GetPartitionIndex() int32 {
+	if !p.IsSetPartitionIndex() {
+		return RequestMeta_PartitionIndex_DEFAULT
+	}
+	return *p.PartitionIndex
+}
+
+var RequestMeta_ClientTimeout_DEFAULT int32
+
+func (p *RequestMeta) GetClientTimeout() int32 {
+	if !p.IsSetClientTimeout() {
+		return RequestMeta_ClientTimeout_DEFAULT
+	}
+	return *p.ClientTimeout
+}
+
+var RequestMeta_ClientPartitionHash_DEFAULT int64
+
+func (p *RequestMeta) GetClientPartitionHash() int64 {
+	if !p.IsSetClientPartitionHash() {
+		return RequestMeta_ClientPartitionHash_DEFAULT
+	}
+	return *p.ClientPartitionHash
+}
+
+var RequestMeta_IsBackupRequest_DEFAULT bool
+
+func (p *RequestMeta) GetIsBackupRequest() bool {
+	if !p.IsSetIsBackupRequest() {
+		return RequestMeta_IsBackupRequest_DEFAULT
+	}
+	return *p.IsBackupRequest
+}
+func (p *RequestMeta) IsSetAppID() bool {
+	return p.AppID != nil
+}
+
+func (p *RequestMeta) IsSetPartitionIndex() bool {
+	return p.PartitionIndex != nil
+}
+
+func (p *RequestMeta) IsSetClientTimeout() bool {
+	return p.ClientTimeout != nil
+}
+
+func (p *RequestMeta) IsSetClientPartitionHash() bool {
+	return p.ClientPartitionHash != nil
+}
+
+func (p *RequestMeta) IsSetIsBackupRequest() bool {
+	return p.IsBackupRequest != nil
+}
+
+func (p *RequestMeta) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.BOOL {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *RequestMeta) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.AppID = &v
+	}
+	return nil
+}
+
+func (p *RequestMeta) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.PartitionIndex = &v
+	}
+	return nil
+}
+
+func (p *RequestMeta) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.ClientTimeout = &v
+	}
+	return nil
+}
+
+func (p *RequestMeta) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.ClientPartitionHash = &v
+	}
+	return nil
+}
+
+func (p *RequestMeta) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBool(ctx); err != nil {
+		return thrift.PrependError("error reading field 5: ", err)
+	} else {
+		p.IsBackupRequest = &v
+	}
+	return nil
+}
+
+func (p *RequestMeta) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "request_meta"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *RequestMeta) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetAppID() {
+		if err := oprot.WriteFieldBegin(ctx, "app_id", thrift.I32, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:app_id: ", p), err)
+		}
+		if err := oprot.WriteI32(ctx, int32(*p.AppID)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.app_id (1) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:app_id: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *RequestMeta) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetPartitionIndex() {
+		if err := oprot.WriteFieldBegin(ctx, "partition_index", thrift.I32, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:partition_index: ", p), err)
+		}
+		if err := oprot.WriteI32(ctx, int32(*p.PartitionIndex)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.partition_index (2) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:partition_index: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *RequestMeta) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetClientTimeout() {
+		if err := oprot.WriteFieldBegin(ctx, "client_timeout", thrift.I32, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:client_timeout: ", p), err)
+		}
+		if err := oprot.WriteI32(ctx, int32(*p.ClientTimeout)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.client_timeout (3) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:client_timeout: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *RequestMeta) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetClientPartitionHash() {
+		if err := oprot.WriteFieldBegin(ctx, "client_partition_hash", thrift.I64, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:client_partition_hash: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.ClientPartitionHash)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.client_partition_hash (4) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:client_partition_hash: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *RequestMeta) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetIsBackupRequest() {
+		if err := oprot.WriteFieldBegin(ctx, "is_backup_request", thrift.BOOL, 5); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:is_backup_request: ", p), err)
+		}
+		if err := oprot.WriteBool(ctx, bool(*p.IsBackupRequest)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.is_backup_request (5) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 5:is_backup_request: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *RequestMeta) Equals(other *RequestMeta) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.AppID != other.AppID {
+		if p.AppID == nil || other.AppID == nil {
+			return false
+		}
+		if (*p.AppID) != (*other.AppID) {
+			return false
+		}
+	}
+	if p.PartitionIndex != other.PartitionIndex {
+		if p.PartitionIndex == nil || other.PartitionIndex == nil {
+			return false
+		}
+		if (*p.PartitionIndex) != (*other.PartitionIndex) {
+			return false
+		}
+	}
+	if p.ClientTimeout != other.ClientTimeout {
+		if p.ClientTimeout == nil || other.ClientTimeout == nil {
+			return false
+		}
+		if (*p.ClientTimeout) != (*other.ClientTimeout) {
+			return false
+		}
+	}
+	if p.ClientPartitionHash != other.ClientPartitionHash {
+		if p.ClientPartitionHash == nil || other.ClientPartitionHash == nil {
+			return false
+		}
+		if (*p.ClientPartitionHash) != (*other.ClientPartitionHash) {
+			return false
+		}
+	}
+	if p.IsBackupRequest != other.IsBackupRequest {
+		if p.IsBackupRequest == nil || other.IsBackupRequest == nil {
+			return false
+		}
+		if (*p.IsBackupRequest) != (*other.IsBackupRequest) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *RequestMeta) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RequestMeta(%+v)", *p)
+}
