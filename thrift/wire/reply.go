@@ -60,21 +60,27 @@ type Reply struct {
 	Result []byte
 }
 
-// ReadReplyFrame reads one reply frame (its 4-byte length included) from r
-// into buf, returning the frame without the length prefix.
-func ReadReplyFrame(r io.Reader, buf []byte, maxSize int) ([]byte, error) {
+// ReadReplyFrame reads one reply frame (its 4-byte length included) from r,
+// returning the frame without the length prefix in a buffer from alloc
+// (make when nil).
+func ReadReplyFrame(r io.Reader, alloc func(n int) []byte, maxSize int) ([]byte, error) {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxReplySize
 	}
 	var l [4]byte
 	if _, err := io.ReadFull(r, l[:]); err != nil {
-		return buf, err
+		return nil, err
 	}
 	total := binary.BigEndian.Uint32(l[:])
 	if total < 4 || uint64(total) > uint64(maxSize) {
-		return buf, fmt.Errorf("wire: reply frame of %d bytes (limit %d): %w", total, maxSize, ErrFrameTooLarge)
+		return nil, fmt.Errorf("wire: reply frame of %d bytes (limit %d): %w", total, maxSize, ErrFrameTooLarge)
 	}
-	buf = grow(buf, int(total-4))
+	var buf []byte
+	if alloc != nil {
+		buf = alloc(int(total - 4))
+	} else {
+		buf = make([]byte, total-4)
+	}
 	if _, err := io.ReadFull(r, buf); err != nil {
 		return buf, unexpected(err)
 	}
