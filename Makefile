@@ -1,0 +1,46 @@
+# pegasus-go — see README.md. `make run` and `make test` are the two
+# commands a fresh Debian machine needs; everything else is a step of those.
+
+SHELL := /bin/bash
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+# Seconds each fuzz target runs during `make test`.
+FUZZTIME ?= 10s
+# Debian packages the build needs: RocksDB for cgo, the thrift compiler for
+# `make thrift`, tmux for REPL tests.
+DEB_PACKAGES := librocksdb-dev thrift-compiler tmux
+
+.PHONY: all deps build test unit fuzz thrift vet fmt bench clean
+
+all: build
+
+# Install the Debian packages that are missing (as root, or through sudo).
+deps:
+	@scripts/install-deps.sh $(DEB_PACKAGES)
+
+build: deps
+	@mkdir -p bin
+	$(GO) build ./...
+	@if ls cmd/*/main.go >/dev/null 2>&1; then $(GO) build -o bin/ ./cmd/...; fi
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+
+# Every test: vet, unit and integration tests, then each fuzz target briefly.
+test: deps vet unit fuzz
+
+unit:
+	$(GO) test -count=1 -timeout 20m ./...
+
+fuzz:
+	@scripts/fuzz.sh $(FUZZTIME)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./thrift/... ./rocksdb/... ./server/...
+
+# Regenerate thrift/gen from thrift/idl (needs thrift-compiler 0.17).
+thrift: deps
+	@scripts/gen-thrift.sh
+
+clean:
+	rm -rf bin
