@@ -1,0 +1,46 @@
+package storage
+
+import (
+	"fmt"
+)
+
+// Op names the kind of a write in a mutation.
+type Op int
+
+// The write operations of the rrdb service.
+const (
+	OpPut            Op = iota // Request: *rrdb.UpdateRequest
+	OpRemove                   // Request: *base.Blob (encoded full key)
+	OpMultiPut                 // Request: *rrdb.MultiPutRequest
+	OpMultiRemove              // Request: *rrdb.MultiRemoveRequest
+	OpIncr                     // Request: *rrdb.IncrRequest
+	OpCheckAndSet              // Request: *rrdb.CheckAndSetRequest
+	OpCheckAndMutate           // Request: *rrdb.CheckAndMutateRequest
+)
+
+var opNames = [...]string{"put", "remove", "multi_put", "multi_remove", "incr", "check_and_set", "check_and_mutate"}
+
+func (o Op) String() string {
+	if o >= 0 && int(o) < len(opNames) {
+		return opNames[o]
+	}
+	return fmt.Sprintf("Op(%d)", int(o))
+}
+
+// Write is one client write request inside a mutation.
+type Write struct {
+	Op      Op
+	Request any
+}
+
+// Mutation is what the replica applies at one decree: zero or more writes
+// (zero is the "empty write" that only advances the decree), executed in
+// order as one atomic batch.
+type Mutation struct {
+	Decree int64
+	// TimestampUs is the mutation's timestamp (µs since the Unix epoch),
+	// assigned once by the primary. Every time-dependent decision of the
+	// writes uses it, never the local clock, so all replicas agree.
+	TimestampUs int64
+	Writes      []Write
+}
