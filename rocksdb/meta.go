@@ -20,7 +20,10 @@ var decreeKey = []byte(DecreeKey)
 const persistedTier = grocksdb.ReadTier(2)
 
 // LastAppliedDecree returns the decree of the last successful Write, or the
-// decree found at Open (0 for a new DB). It keeps answering after Close.
+// decree found at Open (0 for a new DB). It is published after the write, so
+// once it reports d the data of d is visible to reads (a concurrent reader may
+// briefly see data of a decree not reported yet). It keeps answering after
+// Close.
 func (db *DB) LastAppliedDecree() int64 { return db.lastDecree.Load() }
 
 // LastFlushedDecree returns the decree that would survive a crash now: with
