@@ -33,8 +33,8 @@ service meta {
     // nodes, cluster, meta control, balancing, diagnosis, recovery
     meta_admin.configuration_list_nodes_response list_nodes(1: meta_admin.configuration_list_nodes_request req);
     meta_admin.configuration_cluster_info_response cluster_info(1: meta_admin.configuration_cluster_info_request req);
-    meta_admin.configuration_meta_control_response meta_control(1: meta_admin.configuration_meta_control_request req);
-    meta_admin.configuration_balancer_response balance(1: meta_admin.configuration_balancer_request req);
+    meta_admin.configuration_meta_control_response control_meta(1: meta_admin.configuration_meta_control_request req);
+    meta_admin.configuration_balancer_response propose_balancer(1: meta_admin.configuration_balancer_request req);
     meta_admin.ddd_diagnose_response ddd_diagnose(1: meta_admin.ddd_diagnose_request req);
     meta_admin.configuration_recovery_response start_recovery(1: meta_admin.configuration_recovery_request req);
 

@@ -70,10 +70,10 @@ type Meta interface {
 	ClusterInfo(ctx context.Context, req *ConfigurationClusterInfoRequest) (_r *ConfigurationClusterInfoResponse, _err error)
 	// Parameters:
 	//  - Req
-	MetaControl(ctx context.Context, req *ConfigurationMetaControlRequest) (_r *ConfigurationMetaControlResponse, _err error)
+	ControlMeta(ctx context.Context, req *ConfigurationMetaControlRequest) (_r *ConfigurationMetaControlResponse, _err error)
 	// Parameters:
 	//  - Req
-	Balance(ctx context.Context, req *ConfigurationBalancerRequest) (_r *ConfigurationBalancerResponse, _err error)
+	ProposeBalancer(ctx context.Context, req *ConfigurationBalancerRequest) (_r *ConfigurationBalancerResponse, _err error)
 	// Parameters:
 	//  - Req
 	DddDiagnose(ctx context.Context, req *DddDiagnoseRequest) (_r *DddDiagnoseResponse, _err error)
@@ -443,12 +443,12 @@ func (p *MetaClient) ClusterInfo(ctx context.Context, req *ConfigurationClusterI
 
 // Parameters:
 //   - Req
-func (p *MetaClient) MetaControl(ctx context.Context, req *ConfigurationMetaControlRequest) (_r *ConfigurationMetaControlResponse, _err error) {
-	var _args60 MetaMetaControlArgs
+func (p *MetaClient) ControlMeta(ctx context.Context, req *ConfigurationMetaControlRequest) (_r *ConfigurationMetaControlResponse, _err error) {
+	var _args60 MetaControlMetaArgs
 	_args60.Req = req
-	var _result62 MetaMetaControlResult
+	var _result62 MetaControlMetaResult
 	var _meta61 thrift.ResponseMeta
-	_meta61, _err = p.Client_().Call(ctx, "meta_control", &_args60, &_result62)
+	_meta61, _err = p.Client_().Call(ctx, "control_meta", &_args60, &_result62)
 	p.SetLastResponseMeta_(_meta61)
 	if _err != nil {
 		return
@@ -456,17 +456,17 @@ func (p *MetaClient) MetaControl(ctx context.Context, req *ConfigurationMetaCont
 	if _ret63 := _result62.GetSuccess(); _ret63 != nil {
 		return _ret63, nil
 	}
-	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "meta_control failed: unknown result")
+	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "control_meta failed: unknown result")
 }
 
 // Parameters:
 //   - Req
-func (p *MetaClient) Balance(ctx context.Context, req *ConfigurationBalancerRequest) (_r *ConfigurationBalancerResponse, _err error) {
-	var _args64 MetaBalanceArgs
+func (p *MetaClient) ProposeBalancer(ctx context.Context, req *ConfigurationBalancerRequest) (_r *ConfigurationBalancerResponse, _err error) {
+	var _args64 MetaProposeBalancerArgs
 	_args64.Req = req
-	var _result66 MetaBalanceResult
+	var _result66 MetaProposeBalancerResult
 	var _meta65 thrift.ResponseMeta
-	_meta65, _err = p.Client_().Call(ctx, "balance", &_args64, &_result66)
+	_meta65, _err = p.Client_().Call(ctx, "propose_balancer", &_args64, &_result66)
 	p.SetLastResponseMeta_(_meta65)
 	if _err != nil {
 		return
@@ -474,7 +474,7 @@ func (p *MetaClient) Balance(ctx context.Context, req *ConfigurationBalancerRequ
 	if _ret67 := _result66.GetSuccess(); _ret67 != nil {
 		return _ret67, nil
 	}
-	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "balance failed: unknown result")
+	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "propose_balancer failed: unknown result")
 }
 
 // Parameters:
@@ -873,8 +873,8 @@ func NewMetaProcessor(handler Meta) *MetaProcessor {
 	self148.processorMap["query_manual_compact"] = &metaProcessorQueryManualCompact{handler: handler}
 	self148.processorMap["list_nodes"] = &metaProcessorListNodes{handler: handler}
 	self148.processorMap["cluster_info"] = &metaProcessorClusterInfo{handler: handler}
-	self148.processorMap["meta_control"] = &metaProcessorMetaControl{handler: handler}
-	self148.processorMap["balance"] = &metaProcessorBalance{handler: handler}
+	self148.processorMap["control_meta"] = &metaProcessorControlMeta{handler: handler}
+	self148.processorMap["propose_balancer"] = &metaProcessorProposeBalancer{handler: handler}
 	self148.processorMap["ddd_diagnose"] = &metaProcessorDddDiagnose{handler: handler}
 	self148.processorMap["start_recovery"] = &metaProcessorStartRecovery{handler: handler}
 	self148.processorMap["add_duplication"] = &metaProcessorAddDuplication{handler: handler}
@@ -2267,17 +2267,17 @@ func (p *metaProcessorClusterInfo) Process(ctx context.Context, seqId int32, ipr
 	return true, err
 }
 
-type metaProcessorMetaControl struct {
+type metaProcessorControlMeta struct {
 	handler Meta
 }
 
-func (p *metaProcessorMetaControl) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+func (p *metaProcessorControlMeta) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
 	var _write_err180 error
-	args := MetaMetaControlArgs{}
+	args := MetaControlMetaArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
 		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
-		oprot.WriteMessageBegin(ctx, "meta_control", thrift.EXCEPTION, seqId)
+		oprot.WriteMessageBegin(ctx, "control_meta", thrift.EXCEPTION, seqId)
 		x.Write(ctx, oprot)
 		oprot.WriteMessageEnd(ctx)
 		oprot.Flush(ctx)
@@ -2311,15 +2311,15 @@ func (p *metaProcessorMetaControl) Process(ctx context.Context, seqId int32, ipr
 		}(tickerCtx, cancel)
 	}
 
-	result := MetaMetaControlResult{}
-	if retval, err2 := p.handler.MetaControl(ctx, args.Req); err2 != nil {
+	result := MetaControlMetaResult{}
+	if retval, err2 := p.handler.ControlMeta(ctx, args.Req); err2 != nil {
 		tickerCancel()
 		err = thrift.WrapTException(err2)
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc181 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing meta_control: "+err2.Error())
-		if err2 := oprot.WriteMessageBegin(ctx, "meta_control", thrift.EXCEPTION, seqId); err2 != nil {
+		_exc181 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing control_meta: "+err2.Error())
+		if err2 := oprot.WriteMessageBegin(ctx, "control_meta", thrift.EXCEPTION, seqId); err2 != nil {
 			_write_err180 = thrift.WrapTException(err2)
 		}
 		if err2 := _exc181.Write(ctx, oprot); _write_err180 == nil && err2 != nil {
@@ -2339,7 +2339,7 @@ func (p *metaProcessorMetaControl) Process(ctx context.Context, seqId int32, ipr
 		result.Success = retval
 	}
 	tickerCancel()
-	if err2 := oprot.WriteMessageBegin(ctx, "meta_control", thrift.REPLY, seqId); err2 != nil {
+	if err2 := oprot.WriteMessageBegin(ctx, "control_meta", thrift.REPLY, seqId); err2 != nil {
 		_write_err180 = thrift.WrapTException(err2)
 	}
 	if err2 := result.Write(ctx, oprot); _write_err180 == nil && err2 != nil {
@@ -2357,17 +2357,17 @@ func (p *metaProcessorMetaControl) Process(ctx context.Context, seqId int32, ipr
 	return true, err
 }
 
-type metaProcessorBalance struct {
+type metaProcessorProposeBalancer struct {
 	handler Meta
 }
 
-func (p *metaProcessorBalance) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+func (p *metaProcessorProposeBalancer) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
 	var _write_err182 error
-	args := MetaBalanceArgs{}
+	args := MetaProposeBalancerArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
 		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
-		oprot.WriteMessageBegin(ctx, "balance", thrift.EXCEPTION, seqId)
+		oprot.WriteMessageBegin(ctx, "propose_balancer", thrift.EXCEPTION, seqId)
 		x.Write(ctx, oprot)
 		oprot.WriteMessageEnd(ctx)
 		oprot.Flush(ctx)
@@ -2401,15 +2401,15 @@ func (p *metaProcessorBalance) Process(ctx context.Context, seqId int32, iprot, 
 		}(tickerCtx, cancel)
 	}
 
-	result := MetaBalanceResult{}
-	if retval, err2 := p.handler.Balance(ctx, args.Req); err2 != nil {
+	result := MetaProposeBalancerResult{}
+	if retval, err2 := p.handler.ProposeBalancer(ctx, args.Req); err2 != nil {
 		tickerCancel()
 		err = thrift.WrapTException(err2)
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc183 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing balance: "+err2.Error())
-		if err2 := oprot.WriteMessageBegin(ctx, "balance", thrift.EXCEPTION, seqId); err2 != nil {
+		_exc183 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing propose_balancer: "+err2.Error())
+		if err2 := oprot.WriteMessageBegin(ctx, "propose_balancer", thrift.EXCEPTION, seqId); err2 != nil {
 			_write_err182 = thrift.WrapTException(err2)
 		}
 		if err2 := _exc183.Write(ctx, oprot); _write_err182 == nil && err2 != nil {
@@ -2429,7 +2429,7 @@ func (p *metaProcessorBalance) Process(ctx context.Context, seqId int32, iprot, 
 		result.Success = retval
 	}
 	tickerCancel()
-	if err2 := oprot.WriteMessageBegin(ctx, "balance", thrift.REPLY, seqId); err2 != nil {
+	if err2 := oprot.WriteMessageBegin(ctx, "propose_balancer", thrift.REPLY, seqId); err2 != nil {
 		_write_err182 = thrift.WrapTException(err2)
 	}
 	if err2 := result.Write(ctx, oprot); _write_err182 == nil && err2 != nil {
@@ -7497,27 +7497,27 @@ func (p *MetaClusterInfoResult) String() string {
 
 // Attributes:
 //   - Req
-type MetaMetaControlArgs struct {
+type MetaControlMetaArgs struct {
 	Req *ConfigurationMetaControlRequest `thrift:"req,1" db:"req" json:"req"`
 }
 
-func NewMetaMetaControlArgs() *MetaMetaControlArgs {
-	return &MetaMetaControlArgs{}
+func NewMetaControlMetaArgs() *MetaControlMetaArgs {
+	return &MetaControlMetaArgs{}
 }
 
-var MetaMetaControlArgs_Req_DEFAULT *ConfigurationMetaControlRequest
+var MetaControlMetaArgs_Req_DEFAULT *ConfigurationMetaControlRequest
 
-func (p *MetaMetaControlArgs) GetReq() *ConfigurationMetaControlRequest {
+func (p *MetaControlMetaArgs) GetReq() *ConfigurationMetaControlRequest {
 	if !p.IsSetReq() {
-		return MetaMetaControlArgs_Req_DEFAULT
+		return MetaControlMetaArgs_Req_DEFAULT
 	}
 	return p.Req
 }
-func (p *MetaMetaControlArgs) IsSetReq() bool {
+func (p *MetaControlMetaArgs) IsSetReq() bool {
 	return p.Req != nil
 }
 
-func (p *MetaMetaControlArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+func (p *MetaControlMetaArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
 	if _, err := iprot.ReadStructBegin(ctx); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
 	}
@@ -7556,7 +7556,7 @@ func (p *MetaMetaControlArgs) Read(ctx context.Context, iprot thrift.TProtocol) 
 	return nil
 }
 
-func (p *MetaMetaControlArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+func (p *MetaControlMetaArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
 	p.Req = &ConfigurationMetaControlRequest{}
 	if err := p.Req.Read(ctx, iprot); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Req), err)
@@ -7564,8 +7564,8 @@ func (p *MetaMetaControlArgs) ReadField1(ctx context.Context, iprot thrift.TProt
 	return nil
 }
 
-func (p *MetaMetaControlArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
-	if err := oprot.WriteStructBegin(ctx, "meta_control_args"); err != nil {
+func (p *MetaControlMetaArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "control_meta_args"); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
 	}
 	if p != nil {
@@ -7582,7 +7582,7 @@ func (p *MetaMetaControlArgs) Write(ctx context.Context, oprot thrift.TProtocol)
 	return nil
 }
 
-func (p *MetaMetaControlArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+func (p *MetaControlMetaArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
 	if err := oprot.WriteFieldBegin(ctx, "req", thrift.STRUCT, 1); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:req: ", p), err)
 	}
@@ -7595,36 +7595,36 @@ func (p *MetaMetaControlArgs) writeField1(ctx context.Context, oprot thrift.TPro
 	return err
 }
 
-func (p *MetaMetaControlArgs) String() string {
+func (p *MetaControlMetaArgs) String() string {
 	if p == nil {
 		return "<nil>"
 	}
-	return fmt.Sprintf("MetaMetaControlArgs(%+v)", *p)
+	return fmt.Sprintf("MetaControlMetaArgs(%+v)", *p)
 }
 
 // Attributes:
 //   - Success
-type MetaMetaControlResult struct {
+type MetaControlMetaResult struct {
 	Success *ConfigurationMetaControlResponse `thrift:"success,0" db:"success" json:"success,omitempty"`
 }
 
-func NewMetaMetaControlResult() *MetaMetaControlResult {
-	return &MetaMetaControlResult{}
+func NewMetaControlMetaResult() *MetaControlMetaResult {
+	return &MetaControlMetaResult{}
 }
 
-var MetaMetaControlResult_Success_DEFAULT *ConfigurationMetaControlResponse
+var MetaControlMetaResult_Success_DEFAULT *ConfigurationMetaControlResponse
 
-func (p *MetaMetaControlResult) GetSuccess() *ConfigurationMetaControlResponse {
+func (p *MetaControlMetaResult) GetSuccess() *ConfigurationMetaControlResponse {
 	if !p.IsSetSuccess() {
-		return MetaMetaControlResult_Success_DEFAULT
+		return MetaControlMetaResult_Success_DEFAULT
 	}
 	return p.Success
 }
-func (p *MetaMetaControlResult) IsSetSuccess() bool {
+func (p *MetaControlMetaResult) IsSetSuccess() bool {
 	return p.Success != nil
 }
 
-func (p *MetaMetaControlResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+func (p *MetaControlMetaResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
 	if _, err := iprot.ReadStructBegin(ctx); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
 	}
@@ -7663,7 +7663,7 @@ func (p *MetaMetaControlResult) Read(ctx context.Context, iprot thrift.TProtocol
 	return nil
 }
 
-func (p *MetaMetaControlResult) ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
+func (p *MetaControlMetaResult) ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
 	p.Success = &ConfigurationMetaControlResponse{}
 	if err := p.Success.Read(ctx, iprot); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Success), err)
@@ -7671,8 +7671,8 @@ func (p *MetaMetaControlResult) ReadField0(ctx context.Context, iprot thrift.TPr
 	return nil
 }
 
-func (p *MetaMetaControlResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
-	if err := oprot.WriteStructBegin(ctx, "meta_control_result"); err != nil {
+func (p *MetaControlMetaResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "control_meta_result"); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
 	}
 	if p != nil {
@@ -7689,7 +7689,7 @@ func (p *MetaMetaControlResult) Write(ctx context.Context, oprot thrift.TProtoco
 	return nil
 }
 
-func (p *MetaMetaControlResult) writeField0(ctx context.Context, oprot thrift.TProtocol) (err error) {
+func (p *MetaControlMetaResult) writeField0(ctx context.Context, oprot thrift.TProtocol) (err error) {
 	if p.IsSetSuccess() {
 		if err := oprot.WriteFieldBegin(ctx, "success", thrift.STRUCT, 0); err != nil {
 			return thrift.PrependError(fmt.Sprintf("%T write field begin error 0:success: ", p), err)
@@ -7704,36 +7704,36 @@ func (p *MetaMetaControlResult) writeField0(ctx context.Context, oprot thrift.TP
 	return err
 }
 
-func (p *MetaMetaControlResult) String() string {
+func (p *MetaControlMetaResult) String() string {
 	if p == nil {
 		return "<nil>"
 	}
-	return fmt.Sprintf("MetaMetaControlResult(%+v)", *p)
+	return fmt.Sprintf("MetaControlMetaResult(%+v)", *p)
 }
 
 // Attributes:
 //   - Req
-type MetaBalanceArgs struct {
+type MetaProposeBalancerArgs struct {
 	Req *ConfigurationBalancerRequest `thrift:"req,1" db:"req" json:"req"`
 }
 
-func NewMetaBalanceArgs() *MetaBalanceArgs {
-	return &MetaBalanceArgs{}
+func NewMetaProposeBalancerArgs() *MetaProposeBalancerArgs {
+	return &MetaProposeBalancerArgs{}
 }
 
-var MetaBalanceArgs_Req_DEFAULT *ConfigurationBalancerRequest
+var MetaProposeBalancerArgs_Req_DEFAULT *ConfigurationBalancerRequest
 
-func (p *MetaBalanceArgs) GetReq() *ConfigurationBalancerRequest {
+func (p *MetaProposeBalancerArgs) GetReq() *ConfigurationBalancerRequest {
 	if !p.IsSetReq() {
-		return MetaBalanceArgs_Req_DEFAULT
+		return MetaProposeBalancerArgs_Req_DEFAULT
 	}
 	return p.Req
 }
-func (p *MetaBalanceArgs) IsSetReq() bool {
+func (p *MetaProposeBalancerArgs) IsSetReq() bool {
 	return p.Req != nil
 }
 
-func (p *MetaBalanceArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+func (p *MetaProposeBalancerArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
 	if _, err := iprot.ReadStructBegin(ctx); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
 	}
@@ -7772,7 +7772,7 @@ func (p *MetaBalanceArgs) Read(ctx context.Context, iprot thrift.TProtocol) erro
 	return nil
 }
 
-func (p *MetaBalanceArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+func (p *MetaProposeBalancerArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
 	p.Req = &ConfigurationBalancerRequest{}
 	if err := p.Req.Read(ctx, iprot); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Req), err)
@@ -7780,8 +7780,8 @@ func (p *MetaBalanceArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol
 	return nil
 }
 
-func (p *MetaBalanceArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
-	if err := oprot.WriteStructBegin(ctx, "balance_args"); err != nil {
+func (p *MetaProposeBalancerArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "propose_balancer_args"); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
 	}
 	if p != nil {
@@ -7798,7 +7798,7 @@ func (p *MetaBalanceArgs) Write(ctx context.Context, oprot thrift.TProtocol) err
 	return nil
 }
 
-func (p *MetaBalanceArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+func (p *MetaProposeBalancerArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
 	if err := oprot.WriteFieldBegin(ctx, "req", thrift.STRUCT, 1); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:req: ", p), err)
 	}
@@ -7811,36 +7811,36 @@ func (p *MetaBalanceArgs) writeField1(ctx context.Context, oprot thrift.TProtoco
 	return err
 }
 
-func (p *MetaBalanceArgs) String() string {
+func (p *MetaProposeBalancerArgs) String() string {
 	if p == nil {
 		return "<nil>"
 	}
-	return fmt.Sprintf("MetaBalanceArgs(%+v)", *p)
+	return fmt.Sprintf("MetaProposeBalancerArgs(%+v)", *p)
 }
 
 // Attributes:
 //   - Success
-type MetaBalanceResult struct {
+type MetaProposeBalancerResult struct {
 	Success *ConfigurationBalancerResponse `thrift:"success,0" db:"success" json:"success,omitempty"`
 }
 
-func NewMetaBalanceResult() *MetaBalanceResult {
-	return &MetaBalanceResult{}
+func NewMetaProposeBalancerResult() *MetaProposeBalancerResult {
+	return &MetaProposeBalancerResult{}
 }
 
-var MetaBalanceResult_Success_DEFAULT *ConfigurationBalancerResponse
+var MetaProposeBalancerResult_Success_DEFAULT *ConfigurationBalancerResponse
 
-func (p *MetaBalanceResult) GetSuccess() *ConfigurationBalancerResponse {
+func (p *MetaProposeBalancerResult) GetSuccess() *ConfigurationBalancerResponse {
 	if !p.IsSetSuccess() {
-		return MetaBalanceResult_Success_DEFAULT
+		return MetaProposeBalancerResult_Success_DEFAULT
 	}
 	return p.Success
 }
-func (p *MetaBalanceResult) IsSetSuccess() bool {
+func (p *MetaProposeBalancerResult) IsSetSuccess() bool {
 	return p.Success != nil
 }
 
-func (p *MetaBalanceResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+func (p *MetaProposeBalancerResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
 	if _, err := iprot.ReadStructBegin(ctx); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
 	}
@@ -7879,7 +7879,7 @@ func (p *MetaBalanceResult) Read(ctx context.Context, iprot thrift.TProtocol) er
 	return nil
 }
 
-func (p *MetaBalanceResult) ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
+func (p *MetaProposeBalancerResult) ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
 	p.Success = &ConfigurationBalancerResponse{}
 	if err := p.Success.Read(ctx, iprot); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Success), err)
@@ -7887,8 +7887,8 @@ func (p *MetaBalanceResult) ReadField0(ctx context.Context, iprot thrift.TProtoc
 	return nil
 }
 
-func (p *MetaBalanceResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
-	if err := oprot.WriteStructBegin(ctx, "balance_result"); err != nil {
+func (p *MetaProposeBalancerResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "propose_balancer_result"); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
 	}
 	if p != nil {
@@ -7905,7 +7905,7 @@ func (p *MetaBalanceResult) Write(ctx context.Context, oprot thrift.TProtocol) e
 	return nil
 }
 
-func (p *MetaBalanceResult) writeField0(ctx context.Context, oprot thrift.TProtocol) (err error) {
+func (p *MetaProposeBalancerResult) writeField0(ctx context.Context, oprot thrift.TProtocol) (err error) {
 	if p.IsSetSuccess() {
 		if err := oprot.WriteFieldBegin(ctx, "success", thrift.STRUCT, 0); err != nil {
 			return thrift.PrependError(fmt.Sprintf("%T write field begin error 0:success: ", p), err)
@@ -7920,11 +7920,11 @@ func (p *MetaBalanceResult) writeField0(ctx context.Context, oprot thrift.TProto
 	return err
 }
 
-func (p *MetaBalanceResult) String() string {
+func (p *MetaProposeBalancerResult) String() string {
 	if p == nil {
 		return "<nil>"
 	}
-	return fmt.Sprintf("MetaBalanceResult(%+v)", *p)
+	return fmt.Sprintf("MetaProposeBalancerResult(%+v)", *p)
 }
 
 // Attributes:
