@@ -9,7 +9,7 @@
 //	name, _, seqid, err := prot.ReadMessageBegin(ctx)
 //	e, ok := catalog.Lookup(name)
 //	if !ok || e.Reserved {
-//		// reply ERR_HANDLER_NOT_FOUND under e.ReplyName() / name+"_ACK"
+//		// reply ERR_HANDLER_NOT_FOUND, named catalog.ReplyName(name)
 //	}
 //	args := e.NewArgs()
 //	if err := args.Read(ctx, prot); err != nil { ... }
