@@ -1,0 +1,239 @@
+package replica
+
+import (
+	"context"
+	"errors"
+
+	"github.com/apache/thrift/lib/go/thrift"
+
+	"github.com/pegasus-go/pegasus/server/storage"
+	"github.com/pegasus-go/pegasus/thrift/base"
+	"github.com/pegasus-go/pegasus/thrift/catalog"
+	"github.com/pegasus-go/pegasus/thrift/gen/rrdb"
+	"github.com/pegasus-go/pegasus/thrift/keys"
+	"github.com/pegasus-go/pegasus/thrift/rpc"
+)
+
+// Register installs the rrdb handlers on rs.
+func (s *Server) Register(rs *rpc.Server) {
+	rs.Handle(catalog.RPC_RRDB_RRDB_PUT, s.write(storage.OpPut, func() thrift.TStruct { return rrdb.NewRrdbPutArgs() }))
+	rs.Handle(catalog.RPC_RRDB_RRDB_REMOVE, s.write(storage.OpRemove, func() thrift.TStruct { return rrdb.NewRrdbRemoveArgs() }))
+	rs.Handle(catalog.RPC_RRDB_RRDB_MULTI_PUT, s.write(storage.OpMultiPut, func() thrift.TStruct { return rrdb.NewRrdbMultiPutArgs() }))
+	rs.Handle(catalog.RPC_RRDB_RRDB_MULTI_REMOVE, s.write(storage.OpMultiRemove, func() thrift.TStruct { return rrdb.NewRrdbMultiRemoveArgs() }))
+	rs.Handle(catalog.RPC_RRDB_RRDB_INCR, s.write(storage.OpIncr, func() thrift.TStruct { return rrdb.NewRrdbIncrArgs() }))
+	rs.Handle(catalog.RPC_RRDB_RRDB_CHECK_AND_SET, s.write(storage.OpCheckAndSet, func() thrift.TStruct { return rrdb.NewRrdbCheckAndSetArgs() }))
+	rs.Handle(catalog.RPC_RRDB_RRDB_CHECK_AND_MUTATE, s.write(storage.OpCheckAndMutate, func() thrift.TStruct { return rrdb.NewRrdbCheckAndMutateArgs() }))
+
+	rs.Handle(catalog.RPC_RRDB_RRDB_GET, s.read(func(ctx context.Context, p *storage.Partition, req *rpc.Request) (thrift.TStruct, error) {
+		args := rrdb.NewRrdbGetArgs()
+		if err := req.DecodeArgs(args); err != nil {
+			return nil, err
+		}
+		return &rrdb.RrdbGetResult{Success: p.Get(ctx, args.Key.Bytes())}, nil
+	}))
+	rs.Handle(catalog.RPC_RRDB_RRDB_MULTI_GET, s.read(func(ctx context.Context, p *storage.Partition, req *rpc.Request) (thrift.TStruct, error) {
+		args := rrdb.NewRrdbMultiGetArgs()
+		if err := req.DecodeArgs(args); err != nil || args.Request == nil {
+			return nil, orMissing(err)
+		}
+		return &rrdb.RrdbMultiGetResult{Success: p.MultiGet(ctx, args.Request)}, nil
+	}))
+	rs.Handle(catalog.RPC_RRDB_RRDB_BATCH_GET, s.read(func(ctx context.Context, p *storage.Partition, req *rpc.Request) (thrift.TStruct, error) {
+		args := rrdb.NewRrdbBatchGetArgs()
+		if err := req.DecodeArgs(args); err != nil || args.Request == nil {
+			return nil, orMissing(err)
+		}
+		return &rrdb.RrdbBatchGetResult{Success: p.BatchGet(ctx, args.Request)}, nil
+	}))
+	rs.Handle(catalog.RPC_RRDB_RRDB_SORTKEY_COUNT, s.read(func(ctx context.Context, p *storage.Partition, req *rpc.Request) (thrift.TStruct, error) {
+		args := rrdb.NewRrdbSortkeyCountArgs()
+		if err := req.DecodeArgs(args); err != nil {
+			return nil, err
+		}
+		return &rrdb.RrdbSortkeyCountResult{Success: p.SortKeyCount(ctx, args.HashKey.Bytes())}, nil
+	}))
+	rs.Handle(catalog.RPC_RRDB_RRDB_TTL, s.read(func(ctx context.Context, p *storage.Partition, req *rpc.Request) (thrift.TStruct, error) {
+		args := rrdb.NewRrdbTTLArgs()
+		if err := req.DecodeArgs(args); err != nil {
+			return nil, err
+		}
+		return &rrdb.RrdbTTLResult{Success: p.TTL(ctx, args.Key.Bytes())}, nil
+	}))
+	rs.Handle(catalog.RPC_RRDB_RRDB_GET_SCANNER, s.read(func(ctx context.Context, p *storage.Partition, req *rpc.Request) (thrift.TStruct, error) {
+		args := rrdb.NewRrdbGetScannerArgs()
+		if err := req.DecodeArgs(args); err != nil || args.Request == nil {
+			return nil, orMissing(err)
+		}
+		return &rrdb.RrdbGetScannerResult{Success: p.GetScanner(ctx, args.Request)}, nil
+	}))
+	rs.Handle(catalog.RPC_RRDB_RRDB_SCAN, s.read(func(ctx context.Context, p *storage.Partition, req *rpc.Request) (thrift.TStruct, error) {
+		args := rrdb.NewRrdbScanArgs()
+		if err := req.DecodeArgs(args); err != nil || args.Request == nil {
+			return nil, orMissing(err)
+		}
+		return &rrdb.RrdbScanResult{Success: p.Scan(ctx, args.Request)}, nil
+	}))
+	rs.Handle(catalog.RPC_RRDB_RRDB_CLEAR_SCANNER, s.clearScanner)
+}
+
+var errMissingRequest = errors.New("args struct has no request field")
+
+func orMissing(err error) error {
+	if err != nil {
+		return err
+	}
+	return errMissingRequest
+}
+
+// readFunc serves one read on the partition; an error means the args did
+// not decode.
+type readFunc func(ctx context.Context, p *storage.Partition, req *rpc.Request) (thrift.TStruct, error)
+
+func (s *Server) read(f readFunc) rpc.Handler {
+	return func(ctx context.Context, req *rpc.Request) rpc.Reply {
+		r, errno := s.route(req)
+		if errno != base.ERR_OK {
+			return rpc.Fail(errno)
+		}
+		res, err := f(ctx, r.store, req)
+		if err != nil {
+			s.log.Debug("replica: bad read request", "rpc", req.Name, "remote", req.Remote, "err", err)
+			return rpc.Fail(base.ERR_INVALID_DATA)
+		}
+		return rpc.OK(res)
+	}
+}
+
+func (s *Server) clearScanner(ctx context.Context, req *rpc.Request) rpc.Reply {
+	r, errno := s.route(req)
+	if errno != base.ERR_OK {
+		// Routing errors are answered (a client ignores them); success never is.
+		return rpc.Fail(errno)
+	}
+	args := rrdb.NewRrdbClearScannerArgs()
+	if err := req.DecodeArgs(args); err == nil {
+		r.store.ClearScanner(args.ContextID)
+	}
+	return rpc.Reply{Silent: true}
+}
+
+// write decodes a write request, checks what must be checked before the
+// write gets a decree, and runs it through the replica's write path.
+func (s *Server) write(op storage.Op, newArgs func() thrift.TStruct) rpc.Handler {
+	return func(ctx context.Context, req *rpc.Request) rpc.Reply {
+		r, errno := s.route(req)
+		if errno != base.ERR_OK {
+			return rpc.Fail(errno)
+		}
+		if s.opts.MaxWriteSize > 0 && len(req.Args) > s.opts.MaxWriteSize {
+			return rpc.Fail(base.ERR_INVALID_DATA)
+		}
+		args := newArgs()
+		if err := req.DecodeArgs(args); err != nil {
+			s.log.Debug("replica: bad write request", "rpc", req.Name, "remote", req.Remote, "err", err)
+			return rpc.Fail(base.ERR_INVALID_DATA)
+		}
+		w, ok := writeOf(op, args)
+		if !ok {
+			return rpc.Fail(base.ERR_INVALID_DATA)
+		}
+		if !hashMatches(req, w) {
+			return rpc.Fail(base.ERR_INVALID_PARAMETERS)
+		}
+		resp, err := r.Write(ctx, w)
+		if err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return rpc.Fail(base.ERR_TIMEOUT)
+			}
+			// The replica is closing or broken: let the client re-route.
+			return rpc.Fail(base.ERR_INVALID_STATE)
+		}
+		return rpc.OK(resultOf(op, resp))
+	}
+}
+
+// writeOf pulls the request out of the decoded args.
+func writeOf(op storage.Op, args thrift.TStruct) (storage.Write, bool) {
+	var req any
+	switch a := args.(type) {
+	case *rrdb.RrdbPutArgs:
+		req = a.Update
+		if a.Update == nil {
+			return storage.Write{}, false
+		}
+	case *rrdb.RrdbRemoveArgs:
+		if a.Key == nil {
+			return storage.Write{}, false
+		}
+		req = a.Key
+	case *rrdb.RrdbMultiPutArgs:
+		if a.Request == nil {
+			return storage.Write{}, false
+		}
+		req = a.Request
+	case *rrdb.RrdbMultiRemoveArgs:
+		if a.Request == nil {
+			return storage.Write{}, false
+		}
+		req = a.Request
+	case *rrdb.RrdbIncrArgs:
+		if a.Request == nil {
+			return storage.Write{}, false
+		}
+		req = a.Request
+	case *rrdb.RrdbCheckAndSetArgs:
+		if a.Request == nil {
+			return storage.Write{}, false
+		}
+		req = a.Request
+	case *rrdb.RrdbCheckAndMutateArgs:
+		if a.Request == nil {
+			return storage.Write{}, false
+		}
+		req = a.Request
+	default:
+		return storage.Write{}, false
+	}
+	return storage.Write{Op: op, Request: req}, true
+}
+
+// hashMatches checks a put or remove's header partition hash against its
+// key (upstream asserts this and aborts; we refuse the request instead).
+// A zero header hash is not checked.
+func hashMatches(req *rpc.Request, w storage.Write) bool {
+	if req.Header.PartitionHash == 0 {
+		return true
+	}
+	var key []byte
+	switch r := w.Request.(type) {
+	case *rrdb.UpdateRequest:
+		key = r.Key.Bytes()
+	case *base.Blob:
+		key = r.Bytes()
+	default:
+		return true
+	}
+	if _, _, err := keys.DecodeKey(key); err != nil {
+		return true // a malformed key is storage's to reject
+	}
+	return keys.KeyHash(key) == req.Header.PartitionHash
+}
+
+func resultOf(op storage.Op, resp any) thrift.TStruct {
+	switch op {
+	case storage.OpPut:
+		return &rrdb.RrdbPutResult{Success: resp.(*rrdb.UpdateResponse)}
+	case storage.OpRemove:
+		return &rrdb.RrdbRemoveResult{Success: resp.(*rrdb.UpdateResponse)}
+	case storage.OpMultiPut:
+		return &rrdb.RrdbMultiPutResult{Success: resp.(*rrdb.UpdateResponse)}
+	case storage.OpMultiRemove:
+		return &rrdb.RrdbMultiRemoveResult{Success: resp.(*rrdb.MultiRemoveResponse)}
+	case storage.OpIncr:
+		return &rrdb.RrdbIncrResult{Success: resp.(*rrdb.IncrResponse)}
+	case storage.OpCheckAndSet:
+		return &rrdb.RrdbCheckAndSetResult{Success: resp.(*rrdb.CheckAndSetResponse)}
+	default:
+		return &rrdb.RrdbCheckAndMutateResult{Success: resp.(*rrdb.CheckAndMutateResponse)}
+	}
+}

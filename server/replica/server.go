@@ -1,0 +1,171 @@
+package replica
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/pegasus-go/pegasus/server/storage"
+	"github.com/pegasus-go/pegasus/thrift/base"
+	"github.com/pegasus-go/pegasus/thrift/rpc"
+)
+
+// DefaultMaxWriteSize is upstream's max_allowed_write_size: a write request
+// body larger than this is refused with ERR_INVALID_DATA.
+const DefaultMaxWriteSize = 1 << 20
+
+// Options configures a replica server.
+type Options struct {
+	// Address is this server's host:port as put into responses.
+	Address string
+	// MaxWriteSize caps a write request's body; 0 takes the default, a
+	// negative value disables the check.
+	MaxWriteSize int
+	// ScannerSweepInterval is how often idle scanner contexts are dropped.
+	ScannerSweepInterval time.Duration
+	Logger               *slog.Logger
+}
+
+// Server hosts replicas and serves the rrdb RPCs for them.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+
+	mu       sync.RWMutex // guards replicas
+	replicas map[base.Gpid]*Replica
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // background loops
+}
+
+// NewServer returns a server hosting no replicas.
+func NewServer(opts Options) *Server {
+	if opts.MaxWriteSize == 0 {
+		opts.MaxWriteSize = DefaultMaxWriteSize
+	}
+	if opts.ScannerSweepInterval <= 0 {
+		opts.ScannerSweepInterval = 30 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		opts:     opts,
+		log:      opts.Logger,
+		replicas: make(map[base.Gpid]*Replica),
+		ctx:      ctx,
+		cancel:   cancel,
+	}
+	s.wg.Add(1)
+	go s.sweepScanners()
+	return s
+}
+
+// Address is the server's host:port.
+func (s *Server) Address() string { return s.opts.Address }
+
+// OpenReplica opens the storage described by so and hosts it as gpid with
+// the given status. so's AppID, PartitionIndex and Server are filled in.
+func (s *Server) OpenReplica(gpid base.Gpid, so storage.Options, status Status) (*Replica, error) {
+	so.AppID, so.PartitionIndex, so.Server = gpid.Appid, gpid.PartitionIndex, s.opts.Address
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.replicas[gpid]; ok {
+		return nil, fmt.Errorf("open replica %d.%d: already open", gpid.Appid, gpid.PartitionIndex)
+	}
+	store, err := storage.Open(so)
+	if err != nil {
+		return nil, fmt.Errorf("open replica %d.%d: %w", gpid.Appid, gpid.PartitionIndex, err)
+	}
+	r := newReplica(gpid, store, status)
+	s.replicas[gpid] = r
+	return r, nil
+}
+
+// CloseReplica stops hosting gpid and closes its storage.
+func (s *Server) CloseReplica(gpid base.Gpid) error {
+	s.mu.Lock()
+	r, ok := s.replicas[gpid]
+	delete(s.replicas, gpid)
+	s.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return r.Close()
+}
+
+// Replica returns the hosted replica of gpid, or nil.
+func (s *Server) Replica(gpid base.Gpid) *Replica {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.replicas[gpid]
+}
+
+// Replicas lists the hosted replicas ordered by gpid.
+func (s *Server) Replicas() []*Replica {
+	s.mu.RLock()
+	out := make([]*Replica, 0, len(s.replicas))
+	for _, r := range s.replicas {
+		out = append(out, r)
+	}
+	s.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Gpid, out[j].Gpid
+		return a.Appid < b.Appid || (a.Appid == b.Appid && a.PartitionIndex < b.PartitionIndex)
+	})
+	return out
+}
+
+// Close stops background work and closes every replica.
+func (s *Server) Close() error {
+	s.cancel()
+	s.wg.Wait()
+	var first error
+	for _, r := range s.Replicas() {
+		if err := s.CloseReplica(r.Gpid); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (s *Server) sweepScanners() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.ScannerSweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+			for _, r := range s.Replicas() {
+				if n := r.store.SweepScanners(); n > 0 {
+					r.log.Debug("replica: dropped idle scanner contexts", "count", n)
+				}
+			}
+		}
+	}
+}
+
+// route finds the replica that must serve req (protocol.md §4.2): requests
+// without a partition in the header are not data requests at all, unknown
+// partitions make the client refresh its routing, and only a primary serves.
+func (s *Server) route(req *rpc.Request) (*Replica, base.Errno) {
+	h := req.Header
+	if h.AppID <= 0 {
+		return nil, base.ERR_HANDLER_NOT_FOUND
+	}
+	r := s.Replica(base.Gpid{Appid: h.AppID, PartitionIndex: h.PartitionIndex})
+	if r == nil {
+		return nil, base.ERR_OBJECT_NOT_FOUND
+	}
+	if r.Status() != StatusPrimary {
+		return nil, base.ERR_INVALID_STATE
+	}
+	return r, base.ERR_OK
+}
