@@ -132,3 +132,12 @@ func kvStrings(kvs []*rrdb.KeyValue) []string {
 	}
 	return out
 }
+
+// fullScanRequest scans the whole partition the way clients do.
+func fullScanRequest() *rrdb.GetScannerRequest {
+	return &rrdb.GetScannerRequest{
+		StartKey: &base.Blob{Data: []byte{0, 0}}, StartInclusive: true,
+		StopKey: &base.Blob{Data: []byte{0xFF, 0xFF}}, StopInclusive: false,
+		HashKeyFilterPattern: &base.Blob{}, SortKeyFilterPattern: &base.Blob{},
+	}
+}
