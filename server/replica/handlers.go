@@ -16,20 +16,16 @@ import (
 
 // Register installs the rrdb handlers on rs.
 func (s *Server) Register(rs *rpc.Server) {
-	rs.Handle(catalog.RPC_RRDB_RRDB_PUT, s.write(storage.OpPut, func() thrift.TStruct { return rrdb.NewRrdbPutArgs() }))
-	rs.Handle(catalog.RPC_RRDB_RRDB_REMOVE, s.write(storage.OpRemove, func() thrift.TStruct { return rrdb.NewRrdbRemoveArgs() }))
+	rs.Handle(catalog.RPC_RRDB_RRDB_PUT, s.handlePut)
+	rs.Handle(catalog.RPC_RRDB_RRDB_REMOVE, s.handleRemove)
 	rs.Handle(catalog.RPC_RRDB_RRDB_MULTI_PUT, s.write(storage.OpMultiPut, func() thrift.TStruct { return rrdb.NewRrdbMultiPutArgs() }))
 	rs.Handle(catalog.RPC_RRDB_RRDB_MULTI_REMOVE, s.write(storage.OpMultiRemove, func() thrift.TStruct { return rrdb.NewRrdbMultiRemoveArgs() }))
 	rs.Handle(catalog.RPC_RRDB_RRDB_INCR, s.write(storage.OpIncr, func() thrift.TStruct { return rrdb.NewRrdbIncrArgs() }))
 	rs.Handle(catalog.RPC_RRDB_RRDB_CHECK_AND_SET, s.write(storage.OpCheckAndSet, func() thrift.TStruct { return rrdb.NewRrdbCheckAndSetArgs() }))
 	rs.Handle(catalog.RPC_RRDB_RRDB_CHECK_AND_MUTATE, s.write(storage.OpCheckAndMutate, func() thrift.TStruct { return rrdb.NewRrdbCheckAndMutateArgs() }))
 
-	rs.Handle(catalog.RPC_RRDB_RRDB_GET, s.read(func(ctx context.Context, p *storage.Partition, req *rpc.Request) (thrift.TStruct, error) {
-		args := rrdb.NewRrdbGetArgs()
-		if err := req.DecodeArgs(args); err != nil {
-			return nil, err
-		}
-		return &rrdb.RrdbGetResult{Success: p.Get(ctx, args.Key.Bytes())}, nil
+	rs.Handle(catalog.RPC_RRDB_RRDB_GET, s.blobRead(func(ctx context.Context, p *storage.Partition, key []byte) rpc.Reply {
+		return rpc.OK(&rrdb.RrdbGetResult{Success: p.Get(ctx, key)})
 	}))
 	rs.Handle(catalog.RPC_RRDB_RRDB_MULTI_GET, s.read(func(ctx context.Context, p *storage.Partition, req *rpc.Request) (thrift.TStruct, error) {
 		args := rrdb.NewRrdbMultiGetArgs()
@@ -45,19 +41,11 @@ func (s *Server) Register(rs *rpc.Server) {
 		}
 		return &rrdb.RrdbBatchGetResult{Success: p.BatchGet(ctx, args.Request)}, nil
 	}))
-	rs.Handle(catalog.RPC_RRDB_RRDB_SORTKEY_COUNT, s.read(func(ctx context.Context, p *storage.Partition, req *rpc.Request) (thrift.TStruct, error) {
-		args := rrdb.NewRrdbSortkeyCountArgs()
-		if err := req.DecodeArgs(args); err != nil {
-			return nil, err
-		}
-		return &rrdb.RrdbSortkeyCountResult{Success: p.SortKeyCount(ctx, args.HashKey.Bytes())}, nil
+	rs.Handle(catalog.RPC_RRDB_RRDB_SORTKEY_COUNT, s.blobRead(func(ctx context.Context, p *storage.Partition, hashKey []byte) rpc.Reply {
+		return rpc.OK(&rrdb.RrdbSortkeyCountResult{Success: p.SortKeyCount(ctx, hashKey)})
 	}))
-	rs.Handle(catalog.RPC_RRDB_RRDB_TTL, s.read(func(ctx context.Context, p *storage.Partition, req *rpc.Request) (thrift.TStruct, error) {
-		args := rrdb.NewRrdbTTLArgs()
-		if err := req.DecodeArgs(args); err != nil {
-			return nil, err
-		}
-		return &rrdb.RrdbTTLResult{Success: p.TTL(ctx, args.Key.Bytes())}, nil
+	rs.Handle(catalog.RPC_RRDB_RRDB_TTL, s.blobRead(func(ctx context.Context, p *storage.Partition, key []byte) rpc.Reply {
+		return rpc.OK(&rrdb.RrdbTTLResult{Success: p.TTL(ctx, key)})
 	}))
 	rs.Handle(catalog.RPC_RRDB_RRDB_GET_SCANNER, s.read(func(ctx context.Context, p *storage.Partition, req *rpc.Request) (thrift.TStruct, error) {
 		args := rrdb.NewRrdbGetScannerArgs()
@@ -137,35 +125,31 @@ func (s *Server) write(op storage.Op, newArgs func() thrift.TStruct) rpc.Handler
 		if !ok {
 			return rpc.Fail(base.ERR_INVALID_DATA)
 		}
-		if !hashMatches(req, w) {
-			return rpc.Fail(base.ERR_INVALID_PARAMETERS)
-		}
-		resp, err := r.Write(ctx, w)
-		if err != nil {
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				return rpc.Fail(base.ERR_TIMEOUT)
-			}
-			// The replica is closing or broken: let the client re-route.
-			return rpc.Fail(base.ERR_INVALID_STATE)
-		}
-		return rpc.OK(resultOf(op, resp))
+		return s.submit(ctx, r, req, op, w.Request)
 	}
+}
+
+// submit runs one decoded write through the replica's write path.
+func (s *Server) submit(ctx context.Context, r *Replica, req *rpc.Request, op storage.Op, request any) rpc.Reply {
+	w := storage.Write{Op: op, Request: request}
+	if !hashMatches(req, w) {
+		return rpc.Fail(base.ERR_INVALID_PARAMETERS)
+	}
+	resp, err := r.Write(ctx, w)
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return rpc.Fail(base.ERR_TIMEOUT)
+		}
+		// The replica is closing or broken: let the client re-route.
+		return rpc.Fail(base.ERR_INVALID_STATE)
+	}
+	return rpc.OK(resultOf(op, resp))
 }
 
 // writeOf pulls the request out of the decoded args.
 func writeOf(op storage.Op, args thrift.TStruct) (storage.Write, bool) {
 	var req any
 	switch a := args.(type) {
-	case *rrdb.RrdbPutArgs:
-		req = a.Update
-		if a.Update == nil {
-			return storage.Write{}, false
-		}
-	case *rrdb.RrdbRemoveArgs:
-		if a.Key == nil {
-			return storage.Write{}, false
-		}
-		req = a.Key
 	case *rrdb.RrdbMultiPutArgs:
 		if a.Request == nil {
 			return storage.Write{}, false

@@ -72,7 +72,7 @@ func (d *Decoder) i32(what string) (int32, error) {
 
 // sized reads an i32 length and returns that many bytes without copying.
 func (d *Decoder) sized(what string) ([]byte, error) {
-	n, err := d.i32(what + " length")
+	n, err := d.i32(what)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (d *Decoder) ReadFieldBegin(context.Context) (string, thrift.TType, int16, 
 // containerSize checks a container's element count against the bytes left:
 // every element takes at least one byte on the wire.
 func (d *Decoder) containerSize(what string) (int, error) {
-	n, err := d.i32(what + " size")
+	n, err := d.i32(what)
 	if err != nil {
 		return 0, err
 	}
@@ -236,6 +236,31 @@ func (d *Decoder) ReadBinary(context.Context) ([]byte, error) {
 	out := make([]byte, len(b))
 	copy(out, b)
 	return out, nil
+}
+
+// skipScalar skips a value of a non-container type without going through
+// thrift.Skip (which would make the decoder escape to the heap); containers
+// and structs are refused.
+func (d *Decoder) skipScalar(t thrift.TType) error {
+	var n int
+	switch t {
+	case thrift.BOOL, thrift.BYTE:
+		n = 1
+	case thrift.I16:
+		n = 2
+	case thrift.I32:
+		n = 4
+	case thrift.I64, thrift.DOUBLE:
+		n = 8
+	case thrift.STRING:
+		_, err := d.sized("skipped string")
+		return err
+	default:
+		return thrift.NewTProtocolExceptionWithType(thrift.INVALID_DATA,
+			fmt.Errorf("wire: cannot skip a field of type %d here", t))
+	}
+	_, err := d.take("skipped field", n)
+	return err
 }
 
 // Skip skips a value of the given type, bounded in depth.

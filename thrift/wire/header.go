@@ -68,7 +68,10 @@ func ReadRequest(r io.Reader, buf []byte, maxBody int) (Request, []byte, error) 
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBodySize
 	}
-	var fixed [HeaderV0Size]byte
+	// The fixed header is read into buf too (a local array would escape
+	// through the io.Reader and cost an allocation per frame).
+	buf = grow(buf, HeaderV0Size)
+	fixed := buf[:HeaderV0Size]
 	if _, err := io.ReadFull(r, fixed[:8]); err != nil {
 		return req, buf, err
 	}
@@ -77,6 +80,7 @@ func ReadRequest(r io.Reader, buf []byte, maxBody int) (Request, []byte, error) 
 	}
 	req.Header.Version = binary.BigEndian.Uint32(fixed[4:8])
 	var bodyLen uint32
+	var headerLen int
 	switch req.Header.Version {
 	case 0:
 		if _, err := io.ReadFull(r, fixed[8:HeaderV0Size]); err != nil {
@@ -92,6 +96,7 @@ func ReadRequest(r io.Reader, buf []byte, maxBody int) (Request, []byte, error) 
 		h.ClientTimeout = binary.BigEndian.Uint32(fixed[32:36])
 		h.ThreadHash = int32(binary.BigEndian.Uint32(fixed[36:40]))
 		h.PartitionHash = binary.BigEndian.Uint64(fixed[40:48])
+		headerLen = HeaderV0Size
 	case 1:
 		if _, err := io.ReadFull(r, fixed[8:HeaderV1Size]); err != nil {
 			return req, buf, unexpected(err)
@@ -101,21 +106,23 @@ func ReadRequest(r io.Reader, buf []byte, maxBody int) (Request, []byte, error) 
 		if metaLen > maxV1MetaLength {
 			return req, buf, fmt.Errorf("wire: v1 meta of %d bytes: %w", metaLen, ErrFrameTooLarge)
 		}
-		buf = grow(buf, int(metaLen))
-		if _, err := io.ReadFull(r, buf[:metaLen]); err != nil {
+		buf = grow(buf, HeaderV1Size+int(metaLen))
+		meta := buf[HeaderV1Size : HeaderV1Size+int(metaLen)]
+		if _, err := io.ReadFull(r, meta); err != nil {
 			return req, buf, unexpected(err)
 		}
-		if err := decodeRequestMeta(buf[:metaLen], &req.Header); err != nil {
+		if err := decodeRequestMeta(meta, &req.Header); err != nil {
 			return req, buf, err
 		}
+		headerLen = HeaderV1Size + int(metaLen)
 	default:
 		return req, buf, fmt.Errorf("%w %d", ErrBadVersion, req.Header.Version)
 	}
 	if uint64(bodyLen) > uint64(maxBody) {
 		return req, buf, fmt.Errorf("wire: body of %d bytes (limit %d): %w", bodyLen, maxBody, ErrFrameTooLarge)
 	}
-	buf = grow(buf, int(bodyLen))
-	body := buf[:bodyLen]
+	buf = grow(buf, headerLen+int(bodyLen))
+	body := buf[headerLen : headerLen+int(bodyLen)]
 	if _, err := io.ReadFull(r, body); err != nil {
 		return req, buf, unexpected(err)
 	}
@@ -232,11 +239,14 @@ func AppendRequest(buf []byte, h Header, name string, typ thrift.TMessageType, s
 	return buf, nil
 }
 
+// grow returns buf resized to n bytes, keeping its contents.
 func grow(buf []byte, n int) []byte {
 	if cap(buf) >= n {
 		return buf[:n]
 	}
-	return make([]byte, n, n+n/4)
+	out := make([]byte, n, n+n/4)
+	copy(out, buf)
+	return out
 }
 
 func unexpected(err error) error {
