@@ -27,15 +27,16 @@ func TestCatalogueShape(t *testing.T) {
 		}
 		served[e.Target]++
 	}
-	// protocol.md §2.2-§2.6.
-	want := map[Target]int{Replica: 15, Meta: 37, ReplicaAdmin: 5, Any: 2}
+	// protocol.md §2.2-§2.6, plus our typed internal meta <-> replica RPCs
+	// (ping, config sync, update partition configuration; config proposal).
+	want := map[Target]int{Replica: 15, Meta: 37 + 3, ReplicaAdmin: 5 + 1, Any: 2}
 	for target, n := range want {
 		if served[target] != n {
 			t.Errorf("%v serves %d RPCs, want %d", target, served[target], n)
 		}
 	}
-	if reservedCount != 9 {
-		t.Errorf("%d reserved names, want 9", reservedCount)
+	if reservedCount != 7 {
+		t.Errorf("%d reserved names, want 7", reservedCount)
 	}
 }
 
@@ -57,7 +58,9 @@ func TestLookup(t *testing.T) {
 		{RPC_CLI_CLI_CALL, true, false, Any, Admin, false},
 		{RPC_NEGOTIATION, true, false, Any, Admin, false},
 		{RPC_RRDB_RRDB_DUPLICATE, true, true, Replica, Write, false},
-		{RPC_CM_CONFIG_SYNC, true, true, Meta, Admin, false},
+		{RPC_CM_CONFIG_SYNC, true, false, Meta, Admin, false},
+		{RPC_CONFIG_PROPOSAL, true, false, ReplicaAdmin, Admin, true},
+		{RPC_CM_DUPLICATION_SYNC, true, true, Meta, Admin, false},
 		{"RPC_NO_SUCH_THING", false, false, 0, 0, false},
 		{"RPC_RRDB_RRDB_PUT_ACK", false, false, 0, 0, false},
 		{"", false, false, 0, 0, false},

@@ -8,6 +8,7 @@ import (
 	"github.com/pegasus-go/pegasus/thrift/gen/cmd"
 	"github.com/pegasus-go/pegasus/thrift/gen/layer2"
 	"github.com/pegasus-go/pegasus/thrift/gen/radmin"
+	"github.com/pegasus-go/pegasus/thrift/gen/replication"
 	"github.com/pegasus-go/pegasus/thrift/gen/rrdb"
 	"github.com/pegasus-go/pegasus/thrift/gen/security"
 )
@@ -199,8 +200,30 @@ var entries = []Entry{
 		func(a *admin.MetaQueryRestoreStatusArgs) **admin.ConfigurationQueryRestoreRequest { return &a.Req },
 		func(r *admin.MetaQueryRestoreStatusResult) **admin.ConfigurationQueryRestoreResponse {
 			return &r.Success
-		}), reserved(RPC_CM_CONFIG_SYNC, Meta, Admin),
-	reserved(RPC_CM_UPDATE_PARTITION_CONFIGURATION, Meta, Admin),
+		}),
+
+	// Internal meta <-> replica-server protocol (thrift/idl/replication.thrift).
+	call(RPC_FD_FAILURE_DETECTOR_PING, Meta, Admin,
+		func(a *replication.ReplicationPingArgs) **replication.BeaconMsg { return &a.Beacon },
+		func(r *replication.ReplicationPingResult) **replication.BeaconAck { return &r.Success }),
+	call(RPC_CM_CONFIG_SYNC, Meta, Admin,
+		func(a *replication.ReplicationConfigSyncArgs) **replication.ConfigurationQueryByNodeRequest {
+			return &a.Req
+		},
+		func(r *replication.ReplicationConfigSyncResult) **replication.ConfigurationQueryByNodeResponse {
+			return &r.Success
+		}),
+	call(RPC_CM_UPDATE_PARTITION_CONFIGURATION, Meta, Admin,
+		func(a *replication.ReplicationUpdatePartitionConfigurationArgs) **replication.ConfigurationUpdateRequest {
+			return &a.Req
+		},
+		func(r *replication.ReplicationUpdatePartitionConfigurationResult) **replication.ConfigurationUpdateResponse {
+			return &r.Success
+		}),
+	oneway(RPC_CONFIG_PROPOSAL, ReplicaAdmin, Admin,
+		func(a *replication.ReplicationConfigProposalArgs) **replication.ConfigurationUpdateRequest {
+			return &a.Proposal
+		}),
 	reserved(RPC_CM_DUPLICATION_SYNC, Meta, Admin),
 	reserved(RPC_CM_REPORT_RESTORE_STATUS, Meta, Admin),
 	reserved(RPC_CM_REGISTER_CHILD_REPLICA, Meta, Admin),

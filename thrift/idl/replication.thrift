@@ -1,0 +1,82 @@
+// Internal protocol between meta servers and replica servers (design notes
+// §3.8–3.10, §12): failure-detector beacons, config sync, configuration
+// updates and proposals. Clients never see these messages; they travel on
+// the same THFT transport as client RPCs. The shapes follow upstream's so
+// that reasoning about PacificA carries over; the field ids are ours.
+
+include "dsn.thrift"
+include "layer2.thrift"
+include "metadata.thrift"
+
+namespace go gen.replication
+
+// A replica server's liveness ping to the meta server it believes leads.
+// RPC_FD_FAILURE_DETECTOR_PING.
+struct beacon_msg {
+    1: i64 time;                       // sender's clock when sent (ms), echoed in the ack
+    2: dsn.rpc_address from_addr;
+    3: dsn.rpc_address to_addr;
+    4: i64 start_time;                 // sender's process start (ms since epoch)
+    5: optional dsn.host_port hp_from_addr;
+    6: optional dsn.host_port hp_to_addr;
+}
+
+struct beacon_ack {
+    1: i64 time;                       // echo of beacon_msg.time
+    2: dsn.rpc_address this_node;
+    3: dsn.rpc_address primary_node;   // the leader as this meta knows it
+    4: bool is_master;                 // only an ack with true renews the worker's lease
+    5: bool allowed;                   // false: the meta refuses this worker
+    6: optional dsn.host_port hp_this_node;
+    7: optional dsn.host_port hp_primary_node;
+}
+
+// What a replica server reports about one replica it stores.
+struct replica_info {
+    1: dsn.gpid pid;
+    2: i64 ballot;
+    3: metadata.partition_status status;
+    4: i64 last_committed_decree;
+    5: i64 last_prepared_decree;
+    6: i64 last_durable_decree;
+    7: string app_type;
+    8: string disk_tag;
+}
+
+// A configuration change, as proposed to a replica (RPC_CONFIG_PROPOSAL,
+// one-way, meta → replica server) or requested of the meta
+// (RPC_CM_UPDATE_PARTITION_CONFIGURATION, replica server → meta), and the
+// unit of a config sync reply.
+struct configuration_update_request {
+    1: layer2.app_info info;
+    2: layer2.partition_configuration config;   // the full proposed configuration
+    3: metadata.config_type type;
+    4: dsn.rpc_address node;                    // the member being changed
+    5: optional dsn.host_port hp_node;
+}
+
+struct configuration_update_response {
+    1: dsn.error_code err;
+    2: layer2.partition_configuration config;   // the stored configuration after the call
+}
+
+// RPC_CM_CONFIG_SYNC: a replica server's periodic report of what it stores;
+// the reply is every partition the meta says this node serves.
+struct configuration_query_by_node_request {
+    1: dsn.rpc_address node;
+    2: list<replica_info> stored_replicas;
+    3: optional dsn.host_port hp_node;
+}
+
+struct configuration_query_by_node_response {
+    1: dsn.error_code err;
+    2: list<configuration_update_request> partitions;
+    3: list<replica_info> gc_replicas;          // replicas the node may delete
+}
+
+service replication {
+    beacon_ack ping(1: beacon_msg beacon);
+    configuration_query_by_node_response config_sync(1: configuration_query_by_node_request req);
+    configuration_update_response update_partition_configuration(1: configuration_update_request req);
+    oneway void config_proposal(1: configuration_update_request proposal);
+}
