@@ -57,7 +57,27 @@ type Replica struct {
 
 	// Owned by the write loop.
 	lastTimestampUs int64
+
+	// Cluster-facing state, used by Node (zero for replicas opened directly
+	// through Server.OpenReplica).
+	dir      string
+	openedAt time.Time
+	cfgMu    sync.Mutex // guards the fields below
+	state    replicaState
+	// initializing: opened at start-up and not yet confirmed by the meta.
+	initializing bool
+	// reconfiguring: a configuration update is in flight to the meta.
+	reconfiguring bool
 }
+
+// Ballot is the configuration version this replica last accepted.
+func (r *Replica) Ballot() int64 {
+	r.cfgMu.Lock()
+	defer r.cfgMu.Unlock()
+	return r.state.Ballot
+}
+
+func (r *Replica) setStatus(s Status) { r.status.Store(int32(s)) }
 
 // writeOp is one write request waiting for its mutation to be applied.
 type writeOp struct {

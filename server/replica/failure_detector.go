@@ -1,0 +1,112 @@
+package replica
+
+import (
+	"context"
+	"time"
+
+	"github.com/pegasus-go/pegasus/thrift/catalog"
+	"github.com/pegasus-go/pegasus/thrift/gen/replication"
+)
+
+// The replica server is the failure detector's worker (design notes §3.8):
+// it beacons the meta leader, and only an ack from the leader renews its
+// lease, counted from when that beacon was sent. When the lease runs out
+// the server stops serving before the meta (whose grace period is longer)
+// can give its partitions to anyone else.
+
+func (n *Node) beaconLoop() {
+	defer n.wg.Done()
+	t := time.NewTicker(n.opts.BeaconInterval)
+	defer t.Stop()
+	for {
+		n.beacon()
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (n *Node) beacon() {
+	addr := n.meta.current()
+	sent := time.Now()
+	ctx, cancel := context.WithTimeout(n.ctx, n.opts.BeaconInterval*2/3)
+	defer cancel()
+	to, _, _ := parseSelf(addr)
+	msg := &replication.BeaconMsg{
+		Time: sent.UnixMilli(), FromAddr: n.self, ToAddr: to, StartTime: n.startTime.UnixMilli(),
+		HpFromAddr: n.selfHP,
+	}
+	if to == nil {
+		msg.ToAddr = n.self // a meta named by host name: the field is informational
+	}
+	ack := replication.NewReplicationPingResult()
+	if err := n.meta.call(ctx, addr, catalog.RPC_FD_FAILURE_DETECTOR_PING, &replication.ReplicationPingArgs{Beacon: msg}, ack); err != nil {
+		if n.ctx.Err() == nil {
+			n.log.Debug("replica node: beacon failed", "meta", addr, "err", err)
+		}
+		return
+	}
+	a := ack.Success
+	if a == nil {
+		return
+	}
+	if !a.IsMaster {
+		if a.PrimaryNode != nil && !a.PrimaryNode.IsZero() && a.PrimaryNode.String() != addr {
+			n.meta.follow(a.PrimaryNode.String())
+		} else {
+			n.meta.next(addr)
+		}
+		return
+	}
+	if !a.Allowed {
+		n.log.Warn("replica node: the meta refuses this node's beacons", "meta", addr)
+		return
+	}
+	n.mu.Lock()
+	if sent.After(n.lastAckSend) {
+		n.lastAckSend = sent
+	}
+	was := n.connected
+	n.connected = true
+	n.mu.Unlock()
+	if !was {
+		n.log.Info("replica node: connected to the meta server", "meta", addr)
+		n.triggerSync()
+	}
+}
+
+func (n *Node) leaseLoop() {
+	defer n.wg.Done()
+	t := time.NewTicker(n.opts.CheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+			n.checkLease(time.Now())
+		}
+	}
+}
+
+// checkLease declares the meta lost a check interval early, so that the
+// expiry is acted on before it happens given the check granularity.
+func (n *Node) checkLease(now time.Time) {
+	n.mu.Lock()
+	expired := n.connected && now.Add(n.opts.CheckInterval).Sub(n.lastAckSend) > n.opts.LeaseTimeout
+	if expired {
+		n.connected = false
+	}
+	n.mu.Unlock()
+	if !expired {
+		return
+	}
+	n.log.Warn("replica node: lease from the meta expired; replicas stop serving")
+	for _, r := range n.srv.Replicas() {
+		if r.Status() == StatusPrimary || r.Status() == StatusSecondary {
+			r.setStatus(StatusInactive)
+		}
+	}
+}
