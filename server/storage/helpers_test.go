@@ -141,3 +141,7 @@ func fullScanRequest() *rrdb.GetScannerRequest {
 		HashKeyFilterPattern: &base.Blob{}, SortKeyFilterPattern: &base.Blob{},
 	}
 }
+
+var rrdbMultiGetAll = rrdb.MultiGetRequest{HashKey: &base.Blob{Data: []byte("h")}}
+
+func scanReq(id int64) *rrdb.ScanRequest { return &rrdb.ScanRequest{ContextID: id} }

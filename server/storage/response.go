@@ -18,14 +18,20 @@ func emptyBlob() *base.Blob { return &base.Blob{} }
 // rather than O(n).
 type recordArena struct {
 	buf   []byte
+	chunk int // size of the next chunk
 	kvs   []rrdb.KeyValue
 	blobs []base.Blob
 	i32s  []int32
 }
 
 const (
-	arenaChunk = 32 << 10
-	arenaSlab  = 64
+	// Chunks grow from arenaMinChunk to arenaMaxChunk so that small
+	// responses stay small; the cap keeps chunks below the Go allocator's
+	// large-object size, whose zeroing and page handling cost more than the
+	// allocations saved.
+	arenaMinChunk = 2 << 10
+	arenaMaxChunk = 16 << 10
+	arenaSlab     = 32
 )
 
 // copyBytes returns a copy of b backed by the arena; nil for empty b.
@@ -33,11 +39,15 @@ func (a *recordArena) copyBytes(b []byte) []byte {
 	if len(b) == 0 {
 		return nil
 	}
-	if len(b) > arenaChunk/4 {
+	if len(b) > arenaMaxChunk/4 {
 		return append([]byte(nil), b...)
 	}
 	if cap(a.buf)-len(a.buf) < len(b) {
-		a.buf = make([]byte, 0, arenaChunk)
+		a.chunk = min(max(2*a.chunk, arenaMinChunk), arenaMaxChunk)
+		for a.chunk < len(b) {
+			a.chunk *= 2
+		}
+		a.buf = make([]byte, 0, a.chunk)
 	}
 	n := len(a.buf)
 	a.buf = append(a.buf, b...)
