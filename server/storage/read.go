@@ -33,15 +33,22 @@ func (p *Partition) readRecord(key []byte, now uint32) (storedValue, int32) {
 // Get reads one record by its encoded full key: error 0 with the user value,
 // or 1 when the key is absent or expired.
 func (p *Partition) Get(ctx context.Context, key []byte) *rrdb.ReadResponse {
-	resp := &rrdb.ReadResponse{
+	sv, status := p.readRecord(key, p.now())
+	// One allocation for the response and its value blob: GET is the
+	// hottest read.
+	r := &struct {
+		resp  rrdb.ReadResponse
+		value base.Blob
+	}{}
+	r.value.Data = sv.data
+	r.resp = rrdb.ReadResponse{
+		Error:          status,
+		Value:          &r.value,
 		AppID:          p.opts.AppID,
 		PartitionIndex: p.opts.PartitionIndex,
 		Server:         p.opts.Server,
 	}
-	sv, status := p.readRecord(key, p.now())
-	resp.Error = status
-	resp.Value = &base.Blob{Data: sv.data}
-	return resp
+	return &r.resp
 }
 
 // TTL returns the remaining lifetime of a record in seconds, −1 for a record
