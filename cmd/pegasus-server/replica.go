@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/pegasus-go/pegasus/rocksdb"
+	"github.com/pegasus-go/pegasus/server/config"
+	"github.com/pegasus-go/pegasus/server/remotecmd"
+	"github.com/pegasus-go/pegasus/server/replica"
+	"github.com/pegasus-go/pegasus/server/storage"
+	"github.com/pegasus-go/pegasus/thrift/rpc"
+)
+
+func runReplica(ctx context.Context, path string) error {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	log, closeLog, err := cfg.Log.Logger()
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	rc := cfg.Replica
+	if rc.Address == "" || rc.DataDir == "" || len(rc.MetaServers) == 0 {
+		return fmt.Errorf("%s: [replica] needs address, data_dir and meta_servers", path)
+	}
+	node, err := replica.NewNode(replica.NodeOptions{
+		Address:            rc.Address,
+		DataDir:            rc.DataDir,
+		MetaServers:        rc.MetaServers,
+		BeaconInterval:     rc.BeaconInterval.Duration,
+		LeaseTimeout:       rc.LeaseTimeout.Duration,
+		ConfigSyncInterval: rc.ConfigSyncInterval.Duration,
+		MaxWriteSize:       rc.MaxWriteSize,
+		Storage: storage.Options{Engine: rocksdb.Options{
+			BlockCacheBytes:      rc.RocksDB.BlockCacheBytes,
+			WriteBufferBytes:     rc.RocksDB.WriteBufferBytes,
+			MaxWriteBufferNumber: rc.RocksDB.MaxWriteBufferNumber,
+			Compression:          rocksdb.Compression(rc.RocksDB.Compression),
+			BloomBitsPerKey:      rc.RocksDB.BloomBitsPerKey,
+			SyncWrites:           rc.RocksDB.SyncWrites,
+		}},
+		Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	rs := rpc.NewServer(rpc.ServerOptions{Logger: log})
+	node.Register(rs)
+	cmds := remotecmd.NewRegistry("replica")
+	cmds.Register(rs)
+	l, err := net.Listen("tcp", rc.Address)
+	if err != nil {
+		node.Close()
+		return fmt.Errorf("replica server: %w", err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- rs.Serve(l) }()
+	node.Start()
+	log.Info("replica server started", "address", rc.Address, "data_dir", rc.DataDir, "meta_servers", rc.MetaServers)
+	select {
+	case <-ctx.Done():
+		log.Info("replica server: shutting down")
+	case err = <-served:
+		log.Error("replica server: serving stopped", "err", err)
+	}
+	rs.Close()
+	if cerr := node.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	if err == nil || err == rpc.ErrServerClosed {
+		log.Info("replica server stopped")
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,203 @@
+// Package config reads the TOML files that configure pegasus-server's
+// roles. Every key is documented here, where it is defined, and in the
+// samples under conf/. A key left out takes the default given; an unknown
+// key is an error, so a misspelt setting is never silently ignored.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Duration is a TOML string such as "3s" or "500ms".
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("bad duration %q: %w", b, err)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration back in Go syntax.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
+
+// Log configures logging for any role.
+type Log struct {
+	// Level: "debug", "info", "warn" or "error". Default "info".
+	Level string `toml:"level"`
+	// File to append logs to; empty means standard error.
+	File string `toml:"file"`
+	// Format: "text" or "json". Default "text".
+	Format string `toml:"format"`
+}
+
+// Meta configures the meta server role.
+type Meta struct {
+	// Address is the IPv4 host:port the meta server listens on and is known by.
+	Address string `toml:"address"`
+	// DataDir holds the embedded state store (meta.db).
+	DataDir string `toml:"data_dir"`
+	// MetaServers lists every meta server of the cluster (reported by
+	// cluster_info); default: just Address.
+	MetaServers []string `toml:"meta_servers"`
+	// ClusterName names the cluster in cluster_info. Default "onebox".
+	ClusterName string `toml:"cluster_name"`
+	// FDGrace: a replica server silent for this long is declared dead. Default 22s.
+	FDGrace Duration `toml:"fd_grace"`
+	// FDCheckInterval: how often liveness is checked. Default 2s.
+	FDCheckInterval Duration `toml:"fd_check_interval"`
+	// CureInterval: how often partitions without a primary are repaired. Default 10s.
+	CureInterval Duration `toml:"cure_interval"`
+	// HoldDroppedApps: how long a dropped table can be recalled when the drop
+	// does not say. Default 168h (7 days).
+	HoldDroppedApps Duration `toml:"hold_dropped_apps"`
+	// DefaultMaxReplicaCount applies to tables created without a replica count. Default 3.
+	DefaultMaxReplicaCount int32 `toml:"default_max_replica_count"`
+	// FunctionLevel at start: "stopped", "blind", "freezed", "steady" or "lively". Default "steady".
+	FunctionLevel string `toml:"function_level"`
+}
+
+// Replica configures the replica server role.
+type Replica struct {
+	// Address is the IPv4 host:port the replica server listens on and is known by.
+	Address string `toml:"address"`
+	// DataDir holds the replicas.
+	DataDir string `toml:"data_dir"`
+	// MetaServers lists the meta servers (host:port).
+	MetaServers []string `toml:"meta_servers"`
+	// BeaconInterval: how often the meta leader is pinged. Default 3s.
+	BeaconInterval Duration `toml:"beacon_interval"`
+	// LeaseTimeout: serving stops this long after the last acknowledged
+	// beacon was sent; must be shorter than the meta's fd_grace. Default 20s.
+	LeaseTimeout Duration `toml:"lease_timeout"`
+	// ConfigSyncInterval: how often replicas are reconciled with the meta. Default 30s.
+	ConfigSyncInterval Duration `toml:"config_sync_interval"`
+	// MaxWriteSize: largest write request body in bytes (ERR_INVALID_DATA
+	// above it); 0 = 1 MiB, negative = no limit.
+	MaxWriteSize int `toml:"max_write_size"`
+	// RocksDB engine settings shared by every replica on this server.
+	RocksDB RocksDB `toml:"rocksdb"`
+}
+
+// RocksDB is the storage engine's configuration.
+type RocksDB struct {
+	// BlockCacheBytes: LRU block cache per replica. Default 64 MiB.
+	BlockCacheBytes int64 `toml:"block_cache_bytes"`
+	// WriteBufferBytes: memtable size. Default 64 MiB.
+	WriteBufferBytes int64 `toml:"write_buffer_bytes"`
+	// MaxWriteBufferNumber: memtables kept before writes stall. Default 4 (RocksDB's default when 0).
+	MaxWriteBufferNumber int `toml:"max_write_buffer_number"`
+	// Compression: "none", "snappy", "lz4" or "zstd". Default "lz4".
+	Compression string `toml:"compression"`
+	// BloomBitsPerKey: bloom filter bits per key; 0 disables. Default 10.
+	BloomBitsPerKey float64 `toml:"bloom_bits_per_key"`
+	// SyncWrites: fsync the RocksDB WAL on every write. Default false.
+	SyncWrites bool `toml:"sync_writes"`
+}
+
+// File is one configuration file; it may configure several roles.
+type File struct {
+	Log     Log     `toml:"log"`
+	Meta    Meta    `toml:"meta"`
+	Replica Replica `toml:"replica"`
+}
+
+// Load reads path and fills defaults.
+func Load(path string) (File, error) {
+	var f File
+	md, err := toml.DecodeFile(path, &f)
+	if err != nil {
+		return f, fmt.Errorf("config %s: %w", path, err)
+	}
+	if undec := md.Undecoded(); len(undec) > 0 {
+		keys := make([]string, len(undec))
+		for i, k := range undec {
+			keys[i] = k.String()
+		}
+		return f, fmt.Errorf("config %s: unknown keys: %s", path, strings.Join(keys, ", "))
+	}
+	f.fill()
+	return f, nil
+}
+
+func (f *File) fill() {
+	setDur := func(d *Duration, def time.Duration) {
+		if d.Duration <= 0 {
+			d.Duration = def
+		}
+	}
+	m := &f.Meta
+	if m.ClusterName == "" {
+		m.ClusterName = "onebox"
+	}
+	if len(m.MetaServers) == 0 && m.Address != "" {
+		m.MetaServers = []string{m.Address}
+	}
+	setDur(&m.FDGrace, 22*time.Second)
+	setDur(&m.FDCheckInterval, 2*time.Second)
+	setDur(&m.CureInterval, 10*time.Second)
+	setDur(&m.HoldDroppedApps, 7*24*time.Hour)
+	if m.DefaultMaxReplicaCount <= 0 {
+		m.DefaultMaxReplicaCount = 3
+	}
+	if m.FunctionLevel == "" {
+		m.FunctionLevel = "steady"
+	}
+	r := &f.Replica
+	setDur(&r.BeaconInterval, 3*time.Second)
+	setDur(&r.LeaseTimeout, 20*time.Second)
+	setDur(&r.ConfigSyncInterval, 30*time.Second)
+	if r.RocksDB.Compression == "" {
+		r.RocksDB.Compression = "lz4"
+	}
+	if r.RocksDB.BloomBitsPerKey == 0 {
+		r.RocksDB.BloomBitsPerKey = 10
+	}
+}
+
+// Logger builds the slog logger the Log section describes. The returned
+// closer closes the log file, if any.
+func (l Log) Logger() (*slog.Logger, func() error, error) {
+	var level slog.Level
+	switch strings.ToLower(l.Level) {
+	case "", "info":
+		level = slog.LevelInfo
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	default:
+		return nil, nil, fmt.Errorf("log level %q: want debug, info, warn or error", l.Level)
+	}
+	out, closer := os.Stderr, func() error { return nil }
+	if l.File != "" {
+		f, err := os.OpenFile(l.File, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, nil, fmt.Errorf("log file: %w", err)
+		}
+		out, closer = f, f.Close
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
+	switch l.Format {
+	case "", "text":
+		h = slog.NewTextHandler(out, opts)
+	case "json":
+		h = slog.NewJSONHandler(out, opts)
+	default:
+		closer()
+		return nil, nil, fmt.Errorf("log format %q: want text or json", l.Format)
+	}
+	return slog.New(h), closer, nil
+}
