@@ -2,7 +2,7 @@ package storage
 
 import (
 	"log/slog"
-	"strconv"
+	"math"
 	"strings"
 )
 
@@ -24,8 +24,9 @@ type envState struct {
 func parseEnvs(envs map[string]string, prev envState, log *slog.Logger) envState {
 	next := envState{}
 	if v, ok := envs[EnvDefaultTTL]; ok {
-		ttl, err := strconv.ParseInt(v, 10, 32)
-		if err != nil || ttl < 0 {
+		// Upstream parses env integers with strtoll base 0.
+		ttl, ok := parseInt64([]byte(v))
+		if !ok || ttl < 0 || ttl > math.MaxInt32 {
 			log.Warn("ignoring invalid table env", "key", EnvDefaultTTL, "value", v)
 			next.defaultTTL = prev.defaultTTL
 		} else {

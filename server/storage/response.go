@@ -5,9 +5,6 @@ import (
 	"github.com/pegasus-go/pegasus/thrift/gen/rrdb"
 )
 
-// blobBytes returns a blob's bytes, nil for a nil blob.
-func blobBytes(b *base.Blob) []byte { return b.Bytes() }
-
 // emptyBlob returns a fresh empty blob: responses always carry non-nil
 // blobs, as every default-requiredness field is written anyway.
 func emptyBlob() *base.Blob { return &base.Blob{} }

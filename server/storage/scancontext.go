@@ -9,11 +9,10 @@ import (
 	"github.com/pegasus-go/pegasus/thrift/gen/rrdb"
 )
 
-// Scan context ids with special meaning in scan responses.
-const (
-	ScanContextCompleted int64 = -1 // the scan of this partition is done
-	scanContextNone      int64 = 0  // left in responses that return early
-)
+// ScanContextCompleted is the context id of a scan response that ends the
+// scan of this partition. (Responses that return early — bad filter type,
+// empty range, time limit, failure — leave the id at 0, as upstream does.)
+const ScanContextCompleted int64 = -1
 
 // scanContext is a paused scan: its iterator, positioned at the next record
 // to visit, and the request parameters that still apply.
