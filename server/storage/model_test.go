@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/pegasus-go/pegasus/thrift/base"
 	"github.com/pegasus-go/pegasus/thrift/gen/rrdb"
@@ -181,11 +182,15 @@ func (m *model) apply(w Write, decree int64, now uint32) any {
 // C skips leading whitespace, and Go's base 0 accepts underscores and
 // 0b/0o prefixes that C does not.
 func modelParseInt(s []byte) (int64, bool) {
-	t := bytes.TrimLeft(s, " \t\n\v\f\r")
-	if bytes.ContainsAny(t, "_oObB") {
+	t := string(bytes.TrimLeft(s, " \t\n\v\f\r"))
+	digits := strings.TrimLeft(t, "+-")
+	if len(t)-len(digits) > 1 || strings.Contains(t, "_") {
 		return 0, false
 	}
-	v, err := strconv.ParseInt(string(t), 0, 64)
+	if len(digits) >= 2 && digits[0] == '0' && strings.ContainsRune("bBoO", rune(digits[1])) {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(t, 0, 64)
 	return v, err == nil
 }
 

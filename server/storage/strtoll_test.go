@@ -53,3 +53,18 @@ func TestParseInt64(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseInt64 cross-checks the strtoll port against Go's ParseInt
+// adjusted for C's rules (see modelParseInt).
+func FuzzParseInt64(f *testing.F) {
+	for _, s := range []string{"0", " 12", "0x1f", "010", "-", "12a", "9223372036854775808", "0xb", "0b1", "+-1", "\t-0X7FFFFFFFFFFFFFFF"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseInt64([]byte(s))
+		want, wantOK := modelParseInt([]byte(s))
+		if ok != wantOK || (ok && got != want) {
+			t.Fatalf("parseInt64(%q) = %d, %v; reference %d, %v", s, got, ok, want, wantOK)
+		}
+	})
+}
