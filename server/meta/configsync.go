@@ -1,0 +1,41 @@
+package meta
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/pegasus-go/pegasus/thrift/base"
+	"github.com/pegasus-go/pegasus/thrift/gen/admin"
+)
+
+// ConfigSync answers a replica server's report of the replicas it stores
+// (RPC_CM_CONFIG_SYNC): every partition whose configuration names the node
+// as primary or secondary, and the stored replicas it may delete because
+// their table was dropped and its hold period has expired. An unknown node
+// gets ERR_OBJECT_NOT_FOUND.
+func (s *State) ConfigSync(n netip.AddrPort, stored []base.Gpid, now time.Time) ([]ConfigUpdate, []base.Gpid, error) {
+	if !s.Known(n) {
+		return nil, nil, refuse(base.ERR_OBJECT_NOT_FOUND, "replica server %v is unknown", n)
+	}
+	var serving []ConfigUpdate
+	for _, id := range s.tableIDs() {
+		t := s.tables[id]
+		if !t.app.Available() {
+			continue
+		}
+		for _, p := range t.parts {
+			if p.IsMember(n) {
+				serving = append(serving, ConfigUpdate{
+					App: t.app.Clone(), Config: p.Clone(), Type: admin.ConfigType_CT_INVALID, Node: n,
+				})
+			}
+		}
+	}
+	var gc []base.Gpid
+	for _, pid := range stored {
+		if t := s.tables[pid.Appid]; t != nil && t.app.Dropped() && now.Unix() >= t.app.ExpireSecond {
+			gc = append(gc, pid)
+		}
+	}
+	return serving, gc, nil
+}
