@@ -1,0 +1,215 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pegasus-go/pegasus/client"
+)
+
+// Config is one benchmark run.
+type Config struct {
+	MetaServers []string
+	Table       string
+	// Op: "set", "get", "mixed" (ReadRatio of gets, the rest sets) or
+	// "fill" (each key of the key space set once, in order).
+	Op        string
+	ReadRatio float64
+	Workers   int
+	ValueSize int
+	// Keys is the key space: hash keys "k<n>" for n in [0, Keys).
+	Keys int
+	// The run ends after Duration or after Count operations, whichever
+	// comes first (at least one must be set).
+	Duration time.Duration
+	Count    int64
+	// Timeout bounds each operation.
+	Timeout time.Duration
+	Seed    int64
+}
+
+// OpStats summarises one kind of operation.
+type OpStats struct {
+	Ops       uint64  `json:"ops"`
+	Errors    uint64  `json:"errors"`
+	OpsPerSec float64 `json:"ops_per_sec"`
+	P50Ms     float64 `json:"p50_ms"`
+	P99Ms     float64 `json:"p99_ms"`
+	P999Ms    float64 `json:"p999_ms"`
+	MaxMs     float64 `json:"max_ms"`
+}
+
+// Result is a run's outcome.
+type Result struct {
+	Op        string             `json:"op"`
+	Workers   int                `json:"workers"`
+	ValueSize int                `json:"value_size"`
+	Seconds   float64            `json:"seconds"`
+	Total     OpStats            `json:"total"`
+	ByOp      map[string]OpStats `json:"by_op"`
+	// FirstError is the first failure seen, if any.
+	FirstError string `json:"first_error,omitempty"`
+}
+
+type workerStats struct {
+	hist   map[string]*histogram
+	errors map[string]uint64
+}
+
+// Run executes the benchmark.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Workers <= 0 || cfg.Keys <= 0 || cfg.ValueSize < 0 {
+		return nil, errors.New("bench: workers and keys must be positive, value size not negative")
+	}
+	if cfg.Duration <= 0 && cfg.Count <= 0 {
+		return nil, errors.New("bench: set a duration or a count")
+	}
+	switch cfg.Op {
+	case "set", "get", "mixed", "fill":
+	default:
+		return nil, fmt.Errorf("bench: unknown op %q (set, get, mixed, fill)", cfg.Op)
+	}
+	if cfg.Op == "fill" && (cfg.Count <= 0 || cfg.Count > int64(cfg.Keys)) {
+		cfg.Count = int64(cfg.Keys)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 5 * time.Second
+	}
+	c := client.New(client.Config{MetaServers: cfg.MetaServers})
+	defer c.Close()
+	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	table, err := c.OpenTable(octx, cfg.Table)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("bench: open table %s: %w", cfg.Table, err)
+	}
+	runCtx := ctx
+	if cfg.Duration > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, cfg.Duration)
+		defer cancel()
+	}
+	var issued atomic.Int64
+	var firstErr atomic.Value
+	stats := make([]*workerStats, cfg.Workers)
+	value := make([]byte, cfg.ValueSize)
+	rand.New(rand.NewSource(cfg.Seed)).Read(value)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < cfg.Workers; w++ {
+		ws := &workerStats{hist: map[string]*histogram{"set": {}, "get": {}}, errors: map[string]uint64{}}
+		stats[w] = ws
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewSource(cfg.Seed + int64(w) + 1))
+			for runCtx.Err() == nil {
+				n := issued.Add(1)
+				if cfg.Count > 0 && n > cfg.Count {
+					return
+				}
+				op, key := pick(cfg, rng, n)
+				hk := []byte(fmt.Sprintf("k%d", key))
+				opCtx, cancel := context.WithTimeout(runCtx, cfg.Timeout)
+				t0 := time.Now()
+				var err error
+				if op == "get" {
+					_, err = table.Get(opCtx, hk, nil)
+				} else {
+					err = table.Set(opCtx, hk, nil, value)
+				}
+				elapsed := time.Since(t0)
+				cancel()
+				if err != nil {
+					if runCtx.Err() != nil {
+						return // the run ended under this op; not its failure
+					}
+					ws.errors[op]++
+					firstErr.CompareAndSwap(nil, fmt.Sprintf("%s %s: %v", op, hk, err))
+					continue
+				}
+				ws.hist[op].record(elapsed)
+			}
+		}(w)
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	res := &Result{Op: cfg.Op, Workers: cfg.Workers, ValueSize: cfg.ValueSize, Seconds: secs, ByOp: map[string]OpStats{}}
+	total := &histogram{}
+	var totalErr uint64
+	for _, op := range []string{"set", "get"} {
+		h := &histogram{}
+		var errs uint64
+		for _, ws := range stats {
+			h.merge(ws.hist[op])
+			errs += ws.errors[op]
+		}
+		if h.total == 0 && errs == 0 {
+			continue
+		}
+		res.ByOp[op] = summarize(h, errs, secs)
+		total.merge(h)
+		totalErr += errs
+	}
+	res.Total = summarize(total, totalErr, secs)
+	if v := firstErr.Load(); v != nil {
+		res.FirstError = v.(string)
+	}
+	return res, nil
+}
+
+func pick(cfg Config, rng *rand.Rand, n int64) (op string, key int) {
+	switch cfg.Op {
+	case "fill":
+		return "set", int(n-1) % cfg.Keys
+	case "get":
+		return "get", rng.Intn(cfg.Keys)
+	case "set":
+		return "set", rng.Intn(cfg.Keys)
+	}
+	if rng.Float64() < cfg.ReadRatio {
+		return "get", rng.Intn(cfg.Keys)
+	}
+	return "set", rng.Intn(cfg.Keys)
+}
+
+func summarize(h *histogram, errs uint64, secs float64) OpStats {
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	return OpStats{
+		Ops: h.total, Errors: errs, OpsPerSec: float64(h.total) / secs,
+		P50Ms: ms(h.quantile(0.5)), P99Ms: ms(h.quantile(0.99)), P999Ms: ms(h.quantile(0.999)), MaxMs: ms(h.max),
+	}
+}
+
+// Print writes the result as text or, with asJSON, as one JSON object.
+func (r *Result) Print(w io.Writer, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	fmt.Fprintf(w, "op=%s workers=%d value_size=%d duration=%.1fs\n", r.Op, r.Workers, r.ValueSize, r.Seconds)
+	fmt.Fprintf(w, "%-6s %10s %8s %12s %9s %9s %9s %9s\n", "op", "ops", "errors", "ops/s", "p50(ms)", "p99(ms)", "p999(ms)", "max(ms)")
+	row := func(name string, s OpStats) {
+		fmt.Fprintf(w, "%-6s %10d %8d %12.0f %9.3f %9.3f %9.3f %9.3f\n", name, s.Ops, s.Errors, s.OpsPerSec, s.P50Ms, s.P99Ms, s.P999Ms, s.MaxMs)
+	}
+	for _, op := range []string{"set", "get"} {
+		if s, ok := r.ByOp[op]; ok {
+			row(op, s)
+		}
+	}
+	if len(r.ByOp) > 1 {
+		row("total", r.Total)
+	}
+	if r.FirstError != "" {
+		fmt.Fprintf(w, "first error: %s\n", r.FirstError)
+	}
+	return nil
+}
