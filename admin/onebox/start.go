@@ -41,7 +41,7 @@ func (b *Box) Start(ctx context.Context) error {
 			}
 		}
 	}
-	ac := admin.New([]string{MetaAddress})
+	ac := admin.New([]string{b.metaAddress()})
 	defer ac.Close()
 	if err := b.waitNodes(ctx, ac); err != nil {
 		return err
@@ -53,7 +53,7 @@ func (b *Box) Start(ctx context.Context) error {
 		return err
 	}
 	b.printf("onebox is up: meta %s, replica servers %s, table %s (%d partitions)\n",
-		MetaAddress, strings.Join(ReplicaAddresses, " "), TableName, TablePartitions)
+		b.metaAddress(), strings.Join(b.replicaAddresses(), " "), TableName, TablePartitions)
 	return nil
 }
 
@@ -99,6 +99,9 @@ func (b *Box) poll(ctx context.Context, what string, check func(ctx context.Cont
 	var last error
 	for {
 		for _, p := range b.processes() {
+			if _, err := os.Stat(b.pidFile(p)); err != nil {
+				continue // not launched yet
+			}
 			if _, ok := b.pid(p); !ok {
 				return fmt.Errorf("waiting for %s: %s exited; end of %s:\n%s", what, p.Name, b.logFile(p), tail(b.logFile(p), 15))
 			}
@@ -133,8 +136,8 @@ func (b *Box) waitNodes(ctx context.Context, ac *admin.Client) error {
 		if err != nil {
 			return err
 		}
-		if len(nodes) < len(ReplicaAddresses) {
-			return fmt.Errorf("%d of %d replica servers alive", len(nodes), len(ReplicaAddresses))
+		if len(nodes) < len(b.replicaAddresses()) {
+			return fmt.Errorf("%d of %d replica servers alive", len(nodes), len(b.replicaAddresses()))
 		}
 		return nil
 	})

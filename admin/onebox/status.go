@@ -30,7 +30,7 @@ func (b *Box) Status(ctx context.Context, w io.Writer) error {
 	if _, ok := b.pid(b.processes()[0]); !ok {
 		return fmt.Errorf("the meta server is not running")
 	}
-	ac := admin.New([]string{MetaAddress})
+	ac := admin.New([]string{b.metaAddress()})
 	defer ac.Close()
 	nodes, err := ac.ListNodes(ctx, admintypes.NodeStatus_NS_INVALID)
 	if err != nil {
