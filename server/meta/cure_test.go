@@ -216,4 +216,3 @@ func TestConfigSync(t *testing.T) {
 		}
 	}
 }
-
