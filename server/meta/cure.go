@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/pegasus-go/pegasus/thrift/base"
 	"github.com/pegasus-go/pegasus/thrift/gen/admin"
@@ -33,10 +34,11 @@ type load struct{ primaries, replicas int }
 //   - a primary with a dead secondary: CT_DOWNGRADE_TO_INACTIVE for that
 //     secondary, sent to the primary.
 //
-// A proposal stays pending, and is sent again on every run, until the
-// partition changes or its target dies; pending assignments count towards
-// the load. Cure does nothing below fl_steady (or while frozen).
-func (s *State) Cure() []Proposal {
+// A proposal stays pending until the partition changes or its target dies,
+// and is sent again once Config.ProposalRetry has passed since it was last
+// sent (proposals are one-way and may be lost); pending assignments count
+// towards the load. Cure does nothing below fl_steady (or while frozen).
+func (s *State) Cure(now time.Time) []Proposal {
 	if s.EffectiveLevel() < admin.MetaFunctionLevel_fl_steady {
 		return nil
 	}
@@ -57,13 +59,17 @@ func (s *State) Cure() []Proposal {
 				continue
 			}
 			a, ok := s.pending[p.Pid]
-			if !ok {
+			switch {
+			case !ok:
 				if a, ok = s.choosePrimary(p, loads); !ok {
 					continue
 				}
-				s.pending[p.Pid] = a
 				loads[a.target] = load{loads[a.target].primaries + 1, loads[a.target].replicas + 1}
+			case now.Sub(a.sentAt) < s.cfg.ProposalRetry:
+				continue
 			}
+			a.sentAt = now
+			s.pending[p.Pid] = a
 			out = append(out, Proposal{Target: a.target, Update: ConfigUpdate{
 				App: t.app.Clone(), Config: p.Clone(), Type: a.typ, Node: a.target,
 			}})

@@ -21,7 +21,7 @@ func targets(ps []Proposal) map[int32]netip.AddrPort {
 func TestCureSpreadsNewPartitions(t *testing.T) {
 	s := newCluster(3)
 	id := create(t, s, "t", 8)
-	props := s.Cure()
+	props := s.Cure(t0)
 	if len(props) != 8 {
 		t.Fatalf("%d proposals, want 8", len(props))
 	}
@@ -37,7 +37,7 @@ func TestCureSpreadsNewPartitions(t *testing.T) {
 		t.Fatalf("spread %v", perNode)
 	}
 	// A second pass sends the same proposals to the same targets.
-	again := targets(s.Cure())
+	again := targets(s.Cure(t0))
 	for i, p := range targets(props) {
 		if again[i] != p {
 			t.Fatalf("partition %d moved from %v to %v", i, p, again[i])
@@ -49,7 +49,7 @@ func TestCureSpreadsNewPartitions(t *testing.T) {
 	}
 	id2 := create(t, s, "u", 2)
 	s.Beacon(t0, rs(3))
-	for i, n := range targets(s.Cure()) {
+	for i, n := range targets(s.Cure(t0)) {
 		if n != rs(3) {
 			t.Fatalf("partition %d.%d went to %v, want the empty node %v", id2, i, n, rs(3))
 		}
@@ -74,14 +74,14 @@ func TestCureOnlyLastHolder(t *testing.T) {
 	if p.HasPrimary() || p.Ballot != 2 || len(p.LastDrops) != 1 || p.LastDrops[0] != rs(1) {
 		t.Fatalf("after death %+v", p)
 	}
-	if props := s.Cure(); len(props) != 0 {
+	if props := s.Cure(t0); len(props) != 0 {
 		t.Fatalf("cure proposed %+v while the last holder is dead", props)
 	}
 	// It comes back: only it gets the partition.
 	if !s.Beacon(t0.Add(30*time.Second), rs(1)) {
 		t.Fatal("a returning node is not reported as came up")
 	}
-	props := s.Cure()
+	props := s.Cure(t0)
 	if len(props) != 1 || props[0].Target != rs(1) || props[0].Update.Config.Ballot != 2 {
 		t.Fatalf("proposals %+v", props)
 	}
@@ -94,7 +94,7 @@ func TestCureOnlyLastHolder(t *testing.T) {
 func TestCurePendingFollowsTarget(t *testing.T) {
 	s := newCluster(2)
 	id := create(t, s, "t", 1)
-	first := s.Cure()[0].Target
+	first := s.Cure(t0)[0].Target
 	// The target dies before answering: the proposal moves on.
 	other := rs(0)
 	if first == rs(0) {
@@ -102,7 +102,7 @@ func TestCurePendingFollowsTarget(t *testing.T) {
 	}
 	s.Beacon(t0.Add(20*time.Second), other)
 	s.CheckLiveness(t0.Add(23 * time.Second))
-	if props := s.Cure(); len(props) != 1 || props[0].Target != other {
+	if props := s.Cure(t0); len(props) != 1 || props[0].Target != other {
 		t.Fatalf("after the target died: %+v", props)
 	}
 	if target, ok := s.PendingTarget(gpid(id, 0)); !ok || target != other {
@@ -115,21 +115,21 @@ func TestCureSkips(t *testing.T) {
 	create(t, s, "t", 2)
 	c, err := s.DropApp("t", false, 0, t0)
 	mustApply(t, s, c, err)
-	if props := s.Cure(); len(props) != 0 {
+	if props := s.Cure(t0); len(props) != 0 {
 		t.Fatalf("cure of a dropped table: %+v", props)
 	}
 	create(t, s, "u", 2)
 	s.SetLevel(admin.MetaFunctionLevel_fl_freezed)
-	if props := s.Cure(); len(props) != 0 {
+	if props := s.Cure(t0); len(props) != 0 {
 		t.Fatalf("cure when frozen: %+v", props)
 	}
 	s.SetLevel(admin.MetaFunctionLevel_fl_lively)
-	if props := s.Cure(); len(props) != 2 {
+	if props := s.Cure(t0); len(props) != 2 {
 		t.Fatalf("cure when lively: %+v", props)
 	}
 	// Without live nodes nothing can be assigned (and creation is refused).
 	s.CheckLiveness(t0.Add(time.Hour))
-	if props := s.Cure(); len(props) != 0 {
+	if props := s.Cure(t0); len(props) != 0 {
 		t.Fatalf("cure without live nodes: %+v", props)
 	}
 	if _, _, err := s.CreateApp(CreateRequest{Name: "v", PartitionCount: 1}, t0); errnoOf(err) != "ERR_STATE_FREEZED" {
@@ -146,7 +146,7 @@ func TestCureSecondaries(t *testing.T) {
 	s.Beacon(t0.Add(20*time.Second), rs(0))
 	s.Beacon(t0.Add(20*time.Second), rs(1))
 	s.CheckLiveness(t0.Add(23 * time.Second))
-	props := s.Cure()
+	props := s.Cure(t0)
 	if len(props) != 1 || props[0].Target != rs(0) || props[0].Update.Type != admin.ConfigType_CT_DOWNGRADE_TO_INACTIVE ||
 		props[0].Update.Node != rs(2) {
 		t.Fatalf("proposals %+v", props)
@@ -155,7 +155,7 @@ func TestCureSecondaries(t *testing.T) {
 	s.Beacon(t0.Add(40*time.Second), rs(1))
 	c, _ := s.CheckLiveness(t0.Add(46 * time.Second))
 	mustApply(t, s, c, nil)
-	props = s.Cure()
+	props = s.Cure(t0)
 	if len(props) != 1 || props[0].Target != rs(1) || props[0].Update.Type != admin.ConfigType_CT_UPGRADE_TO_PRIMARY {
 		t.Fatalf("proposals %+v", props)
 	}
@@ -214,5 +214,29 @@ func TestConfigSync(t *testing.T) {
 		if u.Config.Pid != gpid(id, want) || u.Node != rs(0) || u.Type != admin.ConfigType_CT_INVALID || u.App.ID != id {
 			t.Fatalf("entry %d: %+v", i, u)
 		}
+	}
+}
+
+// TestCureResendsAfterRetry: a pending proposal is not repeated on every
+// run (cure runs after every change), only once ProposalRetry has passed.
+func TestCureResendsAfterRetry(t *testing.T) {
+	cfg := testConfig()
+	cfg.ProposalRetry = 10 * time.Second
+	s := NewState(cfg)
+	s.Beacon(t0, rs(0))
+	create(t, s, "t", 4)
+	if n := len(s.Cure(t0)); n != 4 {
+		t.Fatalf("first run: %d proposals", n)
+	}
+	if n := len(s.Cure(t0.Add(9 * time.Second))); n != 0 {
+		t.Fatalf("within the retry period: %d proposals", n)
+	}
+	if n := len(s.Cure(t0.Add(10 * time.Second))); n != 4 {
+		t.Fatalf("after the retry period: %d proposals", n)
+	}
+	// A new partition is proposed at once.
+	create(t, s, "u", 1)
+	if props := s.Cure(t0.Add(11 * time.Second)); len(props) != 1 || props[0].Update.App.Name != "u" {
+		t.Fatalf("new table: %+v", props)
 	}
 }

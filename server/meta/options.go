@@ -51,7 +51,8 @@ type Options struct {
 	FDCheckInterval time.Duration
 	// CureInterval: how often partitions without a primary are repaired;
 	// cure also runs right after tables are created or recalled, nodes come
-	// or go, and configurations change. Default 10s.
+	// or go, and configurations change. An unanswered proposal is sent
+	// again after this long. Default 10s.
 	CureInterval time.Duration
 	// HoldDroppedApps: how long a dropped table stays recallable when the
 	// drop request does not say (reserve_seconds). Default 7 days.
@@ -156,6 +157,7 @@ func (o *Options) stateConfig() Config {
 		FunctionLevel:       o.FunctionLevel,
 		MinLiveNodes:        o.MinLiveNodes,
 		MinLivePercent:      o.MinLivePercent,
+		ProposalRetry:       o.CureInterval,
 	}
 }
 

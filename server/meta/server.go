@@ -220,7 +220,7 @@ func (s *Server) cure() {
 	s.mu.Lock()
 	var props []Proposal
 	if s.state != nil {
-		props = s.state.Cure()
+		props = s.state.Cure(s.now())
 	}
 	s.mu.Unlock()
 	for _, p := range props {

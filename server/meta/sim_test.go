@@ -42,6 +42,12 @@ const (
 	dupPercent  = 10
 )
 
+func simConfig() Config {
+	c := testConfig()
+	c.ProposalRetry = simCure
+	return c
+}
+
 type msgKind int
 
 const (
@@ -98,7 +104,7 @@ type sim struct {
 func newSim(t *testing.T, seed uint64) *sim {
 	m := &sim{
 		t: t, fatal: func(msg string) { t.Helper(); t.Fatal(msg) }, seed: seed, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		now: t0, store: metastore.NewMemory(), s: NewState(testConfig()),
+		now: t0, store: metastore.NewMemory(), s: NewState(simConfig()),
 		everServed: map[base.Gpid]map[netip.AddrPort]bool{}, lastPrimary: map[base.Gpid]netip.AddrPort{},
 		stats: map[string]int{},
 	}
@@ -221,7 +227,7 @@ func (m *sim) checkState() {
 }
 
 func (m *sim) cure() {
-	for _, p := range m.s.Cure() {
+	for _, p := range m.s.Cure(m.now) {
 		m.send(simMsg{kind: msgProposal, node: m.index(p.Target), update: p.Update})
 	}
 }
@@ -526,7 +532,7 @@ func (m *sim) randomStep() {
 			m.configSync(n)
 		}
 	default:
-		s, err := Load(context.Background(), m.store, "/", testConfig(), m.now)
+		s, err := Load(context.Background(), m.store, "/", simConfig(), m.now)
 		if err != nil {
 			m.fail("meta restart: %v", err)
 		}

@@ -23,6 +23,9 @@ type Config struct {
 	// fl_freezed while fewer replica servers are alive (design notes §3.13).
 	MinLiveNodes   int
 	MinLivePercent int
+	// ProposalRetry is how long cure waits before it sends a pending
+	// proposal again.
+	ProposalRetry time.Duration
 }
 
 // table is a table with its partitions, indexed by partition index.
@@ -44,6 +47,7 @@ type assignment struct {
 	target netip.AddrPort
 	ballot int64
 	typ    admin.ConfigType
+	sentAt time.Time
 }
 
 // State is the meta server's state machine: tables, partition
