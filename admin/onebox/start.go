@@ -64,9 +64,8 @@ func (b *Box) launch(p process) error {
 	if err := os.WriteFile(b.cfgFile(p), []byte(b.config(p)), 0o644); err != nil {
 		return fmt.Errorf("%s: write config: %w", p.Name, err)
 	}
-	if c, err := net.DialTimeout("tcp", p.Address, 200*time.Millisecond); err == nil {
-		c.Close()
-		return fmt.Errorf("%s: %s is already in use by another process", p.Name, p.Address)
+	if err := waitPortFree(p.Address, 5*time.Second); err != nil {
+		return fmt.Errorf("%s: %w", p.Name, err)
 	}
 	logf, err := os.OpenFile(b.logFile(p), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -177,6 +176,23 @@ func probe(ctx context.Context, addr string, appID, pidx int32) error {
 		return fmt.Errorf("%s answers %s", addr, re.Errno)
 	}
 	return err
+}
+
+// waitPortFree waits until nothing accepts connections on addr: a process
+// just killed may hold its socket for a moment after its pid is gone.
+func waitPortFree(addr string, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			return nil
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s is already in use by another process", addr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func tail(path string, lines int) string {

@@ -84,6 +84,8 @@ func (n *Node) configSync() {
 
 // applySync adopts the meta's view of this node's replicas.
 func (n *Node) applySync(resp *replication.ConfigurationQueryByNodeResponse) {
+	n.hostMu.Lock()
+	defer n.hostMu.Unlock()
 	mentioned := make(map[base.Gpid]bool)
 	for _, u := range resp.Partitions {
 		if u == nil || u.Config == nil || u.Config.Pid == nil || u.Info == nil {

@@ -82,6 +82,11 @@ type Node struct {
 	lastAckSend time.Time
 	closed      map[base.Gpid]storedReplica // replicas on disk but not open
 
+	// hostMu serialises opening, creating and closing replicas on behalf of
+	// the meta (proposals and config sync), so that a duplicated proposal
+	// cannot open or create the same replica twice.
+	hostMu sync.Mutex
+
 	syncNow chan struct{}
 	ctx     context.Context
 	cancel  context.CancelFunc

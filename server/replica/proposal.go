@@ -45,7 +45,9 @@ func (n *Node) onProposal(p *replication.ConfigurationUpdateRequest) {
 		if !n.isSelf(p.Node) {
 			return
 		}
+		n.hostMu.Lock()
 		r, err := n.replicaForAssignment(gpid, p.Info, p.Config)
+		n.hostMu.Unlock()
 		if err != nil {
 			n.log.Error("replica node: cannot take primary", "gpid", gpidString(gpid), "ballot", p.Config.Ballot, "err", err)
 			return

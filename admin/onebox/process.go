@@ -1,0 +1,89 @@
+package onebox
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/pegasus-go/pegasus/admin"
+)
+
+// Processes names the box's processes: meta1, replica1, replica2, ...
+func (b *Box) Processes() []string {
+	var names []string
+	for _, p := range b.processes() {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+func (b *Box) find(name string) (process, error) {
+	for _, p := range b.processes() {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	return process{}, fmt.Errorf("onebox has no process %q", name)
+}
+
+// Kill sends sig to one process and waits (up to timeout) until it exited.
+func (b *Box) Kill(name string, sig syscall.Signal, timeout time.Duration) error {
+	p, err := b.find(name)
+	if err != nil {
+		return err
+	}
+	pid, ok := b.pid(p)
+	if !ok {
+		return fmt.Errorf("%s is not running", name)
+	}
+	if err := syscall.Kill(pid, sig); err != nil {
+		return fmt.Errorf("signal %s: %w", name, err)
+	}
+	if sig == syscall.SIGSTOP || sig == syscall.SIGCONT {
+		return nil
+	}
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if _, alive := b.pid(p); !alive {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("%s (pid %d) still running %v after signal %v", name, pid, timeout, sig)
+}
+
+// Launch starts one stopped process again and waits until the box serves
+// table temp fully.
+func (b *Box) Launch(ctx context.Context, name string) error {
+	p, err := b.find(name)
+	if err != nil {
+		return err
+	}
+	if _, ok := b.pid(p); ok {
+		return fmt.Errorf("%s is already running", name)
+	}
+	if err := b.launch(p); err != nil {
+		return err
+	}
+	if p.Role == "meta" {
+		if err := b.waitListening(ctx, p); err != nil {
+			return err
+		}
+	}
+	return b.WaitServed(ctx)
+}
+
+// WaitServed waits until every replica server is alive and every partition
+// of table temp is served.
+func (b *Box) WaitServed(ctx context.Context) error {
+	ac := admin.New([]string{b.metaAddress()})
+	defer ac.Close()
+	if err := b.waitNodes(ctx, ac); err != nil {
+		return err
+	}
+	return b.waitServed(ctx, ac, TableName)
+}
+
+// MetaServers lists the box's meta address, for clients.
+func (b *Box) MetaServers() []string { return []string{b.metaAddress()} }
