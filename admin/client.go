@@ -170,4 +170,3 @@ func check(op string, r errGetter, hint string) error {
 	}
 	return nil
 }
-

@@ -69,4 +69,3 @@ func (b *Box) Status(ctx context.Context, w io.Writer) error {
 	}
 	return nil
 }
-

@@ -46,7 +46,9 @@ type replicaState struct {
 	Primary bool `json:"primary"`
 }
 
-func (s replicaState) gpid() base.Gpid { return base.Gpid{Appid: s.AppID, PartitionIndex: s.PartitionIndex} }
+func (s replicaState) gpid() base.Gpid {
+	return base.Gpid{Appid: s.AppID, PartitionIndex: s.PartitionIndex}
+}
 
 // writeState replaces dir/replica.json atomically (write, fsync, rename,
 // fsync the directory).
