@@ -73,6 +73,10 @@ func (s *Server) configSync(_ context.Context, q *replication.ConfigurationQuery
 		gc      []base.Gpid
 		serr    error
 	)
+	// Wait for a change in flight, so that a node never sees a half-applied
+	// view of its own membership.
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	err := s.read(func(st *State) { serving, gc, serr = st.ConfigSync(n, stored, s.now()) })
 	if err == nil {
 		err = serr

@@ -335,3 +335,12 @@ func waitAlive(t *testing.T, meta string, n int) {
 		return len(resp.Infos) == n
 	})
 }
+
+func mustAddrPort(t *testing.T, s string) netip.AddrPort {
+	t.Helper()
+	a, err := netip.ParseAddrPort(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}

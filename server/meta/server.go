@@ -100,7 +100,8 @@ func (s *Server) Serve(l net.Listener) error {
 }
 
 // Close stops serving (if Serve was used), stops every background
-// goroutine, and closes the store if the server opened it.
+// goroutine, and closes the store if the server opened it. A caller that
+// registered the handlers on its own rpc.Server closes that first.
 func (s *Server) Close() error {
 	s.rsMu.Lock()
 	s.closed = true
