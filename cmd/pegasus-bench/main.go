@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -33,6 +34,7 @@ func main() {
 	flag.DurationVar(&cfg.Timeout, "timeout", 5*time.Second, "per-operation timeout")
 	flag.Int64Var(&cfg.Seed, "seed", 1, "random seed")
 	asJSON := flag.Bool("json", false, "print the result as JSON")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the load generator to this file")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "pegasus-bench: unexpected argument %q\n", flag.Arg(0))
@@ -41,6 +43,19 @@ func main() {
 	cfg.MetaServers = strings.Split(*metas, ",")
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "pegasus-bench: %v\n", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(os.Stderr, "pegasus-bench: %v\n", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	res, err := bench.Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "pegasus-bench: %v\n", err)
@@ -48,6 +63,7 @@ func main() {
 	}
 	res.Print(os.Stdout, *asJSON)
 	if res.Total.Errors > 0 {
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

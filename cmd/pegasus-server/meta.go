@@ -21,6 +21,7 @@ func runMeta(ctx context.Context, path string) error {
 		return err
 	}
 	defer closeLog()
+	servePprof(ctx, cfg.Debug.PprofAddress, log)
 	mc := cfg.Meta
 	if mc.Address == "" || mc.DataDir == "" {
 		return fmt.Errorf("%s: [meta] needs address and data_dir", path)

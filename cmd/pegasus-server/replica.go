@@ -23,6 +23,7 @@ func runReplica(ctx context.Context, path string) error {
 		return err
 	}
 	defer closeLog()
+	servePprof(ctx, cfg.Debug.PprofAddress, log)
 	rc := cfg.Replica
 	if rc.Address == "" || rc.DataDir == "" || len(rc.MetaServers) == 0 {
 		return fmt.Errorf("%s: [replica] needs address, data_dir and meta_servers", path)

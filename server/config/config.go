@@ -104,9 +104,17 @@ type RocksDB struct {
 	SyncWrites bool `toml:"sync_writes"`
 }
 
+// Debug configures diagnostics.
+type Debug struct {
+	// PprofAddress, when set, serves Go's net/http/pprof profiles on this
+	// host:port (keep it on loopback). Empty disables it.
+	PprofAddress string `toml:"pprof_address"`
+}
+
 // File is one configuration file; it may configure several roles.
 type File struct {
 	Log     Log     `toml:"log"`
+	Debug   Debug   `toml:"debug"`
 	Meta    Meta    `toml:"meta"`
 	Replica Replica `toml:"replica"`
 }

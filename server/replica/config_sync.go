@@ -157,13 +157,15 @@ func (n *Node) adopt(gpid base.Gpid, info *layer2.AppInfo, cfg *layer2.Partition
 		return // secondaries arrive with replication
 	}
 	switch {
+	case initializing:
+		// Restarted while the meta lists us as primary: take the ballot up
+		// before serving, so nothing of the previous incarnation is mistaken
+		// for current — also when our recorded ballot is older than the
+		// meta's (an accepted update whose reply we never saw).
+		n.startReconfiguration(r, info, cfg, admin.ConfigType_CT_PRIMARY_FORCE_UPDATE_BALLOT)
 	case cfg.Ballot > local:
 		// The meta accepted a change naming us primary whose reply we missed.
 		n.becomePrimary(r, info, cfg)
-	case cfg.Ballot == local && initializing:
-		// Restarted while still primary: take the ballot up before serving,
-		// so nothing of the previous incarnation is mistaken for current.
-		n.startReconfiguration(r, info, cfg, admin.ConfigType_CT_PRIMARY_FORCE_UPDATE_BALLOT)
 	case cfg.Ballot == local && r.Status() != StatusPrimary:
 		// Back from a lost lease at the same ballot: nothing changed meanwhile.
 		r.setStatus(StatusPrimary)

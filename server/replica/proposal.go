@@ -63,6 +63,14 @@ func (n *Node) onProposal(p *replication.ConfigurationUpdateRequest) {
 
 var errNoData = errors.New("asked to serve a partition that had data elsewhere, but this node stores none")
 
+// neverServed reports whether a partition configuration shows no member,
+// now or before (no primary, secondaries or last drops): only then can a
+// new, empty replica serve it without losing data. (A table dropped and
+// recalled before it was ever assigned has ballot > 0 but no members.)
+func neverServed(cfg *layer2.PartitionConfiguration) bool {
+	return (cfg.Primary == nil || cfg.Primary.IsZero()) && len(cfg.Secondaries) == 0 && len(cfg.LastDrops) == 0
+}
+
 // replicaForAssignment opens (or creates, for a partition that never had a
 // primary) the replica an assignment names.
 func (n *Node) replicaForAssignment(gpid base.Gpid, info *layer2.AppInfo, cfg *layer2.PartitionConfiguration) (*Replica, error) {
@@ -84,7 +92,7 @@ func (n *Node) replicaForAssignment(gpid base.Gpid, info *layer2.AppInfo, cfg *l
 		}
 		return r, err
 	}
-	if cfg.Ballot != 0 {
+	if !neverServed(cfg) {
 		return nil, errNoData
 	}
 	dir := replicaDir(n.opts.DataDir, gpid)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -164,6 +165,9 @@ func (r *Replica) writeLoop() {
 			}
 		}
 		if batchable(batch[0].w.Op) {
+			// Let writers that are about to queue do so: one RocksDB write
+			// (and its log append) then covers all of them.
+			runtime.Gosched()
 		drain:
 			for len(batch) < maxBatchedWrites {
 				select {

@@ -279,7 +279,7 @@ func (c *Conn) writeLoop() {
 		case frame := <-c.out:
 			_, err := bw.Write(frame)
 			putBuf(frame)
-			if err == nil && len(c.out) == 0 {
+			if err == nil && len(c.out) == 0 && !moreComing(c.out) {
 				err = bw.Flush()
 			}
 			if err != nil {

@@ -145,7 +145,7 @@ func (c *serverConn) write() {
 			}
 		}
 		putBuf(frame)
-		if !dead && len(c.out) == 0 {
+		if !dead && len(c.out) == 0 && !moreComing(c.out) {
 			if err := bw.Flush(); err != nil {
 				dead = c.writeFailed(err)
 			}
