@@ -9,7 +9,7 @@ FUZZTIME ?= 10s
 # `make thrift`, tmux for REPL tests.
 DEB_PACKAGES := librocksdb-dev thrift-compiler tmux
 
-.PHONY: all deps build test unit fuzz thrift vet fmt bench clean
+.PHONY: all deps build run onebox-stop onebox-clear test unit fuzz thrift vet fmt bench clean
 
 all: build
 
@@ -21,6 +21,18 @@ build: deps
 	@mkdir -p bin
 	$(GO) build ./...
 	@if ls cmd/*/main.go >/dev/null 2>&1; then $(GO) build -o bin/ ./cmd/...; fi
+
+# Build, start the local onebox cluster (idempotent) and open the shell on it.
+# The onebox keeps running after the shell exits: `make onebox-stop`.
+run: build
+	bin/pegasus-server onebox start
+	bin/pegasus-shell -m 127.0.0.1:34601
+
+onebox-stop:
+	@if [ -x bin/pegasus-server ]; then bin/pegasus-server onebox stop; fi
+
+onebox-clear:
+	@if [ -x bin/pegasus-server ]; then bin/pegasus-server onebox clear; fi
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
@@ -42,5 +54,5 @@ bench:
 thrift: deps
 	@scripts/gen-thrift.sh
 
-clean:
+clean: onebox-stop
 	rm -rf bin
