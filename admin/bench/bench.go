@@ -30,6 +30,9 @@ type Config struct {
 	// comes first (at least one must be set).
 	Duration time.Duration
 	Count    int64
+	// Rate caps the total operations per second (0: as fast as the
+	// workers go), for measuring latency at a given load.
+	Rate float64
 	// Timeout bounds each operation.
 	Timeout time.Duration
 	Seed    int64
@@ -49,6 +52,7 @@ type OpStats struct {
 // Result is a run's outcome.
 type Result struct {
 	Op        string             `json:"op"`
+	Rate      float64            `json:"target_rate,omitempty"`
 	Workers   int                `json:"workers"`
 	ValueSize int                `json:"value_size"`
 	Seconds   float64            `json:"seconds"`
@@ -102,6 +106,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	value := make([]byte, cfg.ValueSize)
 	rand.New(rand.NewSource(cfg.Seed)).Read(value)
 	start := time.Now()
+	// With a rate, operation n may not start before start + n/rate.
+	var interval time.Duration
+	if cfg.Rate > 0 {
+		interval = time.Duration(float64(time.Second) / cfg.Rate)
+	}
 	var wg sync.WaitGroup
 	for w := 0; w < cfg.Workers; w++ {
 		ws := &workerStats{hist: map[string]*histogram{"set": {}, "get": {}}, errors: map[string]uint64{}}
@@ -114,6 +123,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				n := issued.Add(1)
 				if cfg.Count > 0 && n > cfg.Count {
 					return
+				}
+				if interval > 0 {
+					if wait := time.Until(start.Add(time.Duration(n) * interval)); wait > 0 {
+						select {
+						case <-time.After(wait):
+						case <-runCtx.Done():
+							return
+						}
+					}
 				}
 				op, key := pick(cfg, rng, n)
 				hk := []byte(fmt.Sprintf("k%d", key))
@@ -141,7 +159,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	wg.Wait()
 	secs := time.Since(start).Seconds()
-	res := &Result{Op: cfg.Op, Workers: cfg.Workers, ValueSize: cfg.ValueSize, Seconds: secs, ByOp: map[string]OpStats{}}
+	res := &Result{Op: cfg.Op, Rate: cfg.Rate, Workers: cfg.Workers, ValueSize: cfg.ValueSize, Seconds: secs, ByOp: map[string]OpStats{}}
 	total := &histogram{}
 	var totalErr uint64
 	for _, op := range []string{"set", "get"} {
@@ -195,7 +213,11 @@ func (r *Result) Print(w io.Writer, asJSON bool) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
-	fmt.Fprintf(w, "op=%s workers=%d value_size=%d duration=%.1fs\n", r.Op, r.Workers, r.ValueSize, r.Seconds)
+	fmt.Fprintf(w, "op=%s workers=%d value_size=%d duration=%.1fs", r.Op, r.Workers, r.ValueSize, r.Seconds)
+	if r.Rate > 0 {
+		fmt.Fprintf(w, " target_rate=%.0f/s", r.Rate)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%-6s %10s %8s %12s %9s %9s %9s %9s\n", "op", "ops", "errors", "ops/s", "p50(ms)", "p99(ms)", "p999(ms)", "max(ms)")
 	row := func(name string, s OpStats) {
 		fmt.Fprintf(w, "%-6s %10d %8d %12.0f %9.3f %9.3f %9.3f %9.3f\n", name, s.Ops, s.Errors, s.OpsPerSec, s.P50Ms, s.P99Ms, s.P999Ms, s.MaxMs)

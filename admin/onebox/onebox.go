@@ -111,8 +111,8 @@ lease_timeout = "8s"
 config_sync_interval = "3s"
 
 [replica.rocksdb]
-block_cache_bytes = 33554432
-write_buffer_bytes = 33554432
+block_cache_bytes = 67108864
+write_buffer_bytes = 67108864
 `, p.Address, data, b.metaAddress())
 }
 
@@ -128,6 +128,12 @@ func (b *Box) pid(p process) (int, bool) {
 		return 0, false
 	}
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	// A process caught in the middle of exec shows an empty command line
+	// for a moment; look again before deciding it is not ours.
+	for tries := 0; err == nil && len(cmdline) == 0 && tries < 20; tries++ {
+		time.Sleep(5 * time.Millisecond)
+		cmdline, err = os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	}
 	if err != nil || !bytes.Contains(cmdline, []byte("pegasus-server")) || !bytes.Contains(cmdline, []byte(b.cfgFile(p))) {
 		return 0, false
 	}

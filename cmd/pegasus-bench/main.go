@@ -32,6 +32,7 @@ func main() {
 	flag.DurationVar(&cfg.Duration, "duration", 10*time.Second, "run time (0: until -count)")
 	flag.Int64Var(&cfg.Count, "count", 0, "operations to issue (0: until -duration)")
 	flag.DurationVar(&cfg.Timeout, "timeout", 5*time.Second, "per-operation timeout")
+	flag.Float64Var(&cfg.Rate, "rate", 0, "cap on total operations per second (0: unthrottled)")
 	flag.Int64Var(&cfg.Seed, "seed", 1, "random seed")
 	asJSON := flag.Bool("json", false, "print the result as JSON")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the load generator to this file")
