@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/apache/thrift v0.17.0
+	github.com/go-zookeeper/zk v1.0.4
 	github.com/linxGnu/grocksdb v1.7.15
 )
 
