@@ -51,7 +51,7 @@ type Conn struct {
 	opts ConnOptions
 
 	seq atomic.Int32
-	out chan []byte // encoded request frames for the writer
+	out *frameWriter
 
 	mu      sync.Mutex // guards pending and err
 	pending map[int32]*call
@@ -86,13 +86,12 @@ func Dial(ctx context.Context, addr string, opts ConnOptions) (*Conn, error) {
 		addr:    addr,
 		nc:      nc,
 		opts:    opts,
-		out:     make(chan []byte, 1024),
+		out:     newFrameWriter(nc),
 		pending: make(map[int32]*call),
 		done:    make(chan struct{}),
 	}
-	c.wg.Add(2)
+	c.wg.Add(1)
 	go c.readLoop()
-	go c.writeLoop()
 	return c, nil
 }
 
@@ -177,17 +176,20 @@ func (c *Conn) encode(ctx context.Context, h wire.Header, name string, typ thrif
 	return frame, nil
 }
 
+// enqueue writes frame (from the caller's goroutine, or as part of a
+// concurrent caller's write) and recycles it.
 func (c *Conn) enqueue(ctx context.Context, frame []byte) error {
-	select {
-	case c.out <- frame:
-		return nil
-	case <-c.done:
+	if err := ctx.Err(); err != nil {
 		putBuf(frame)
-		return c.Err()
-	case <-ctx.Done():
-		putBuf(frame)
-		return ctx.Err()
+		return err
 	}
+	err := c.out.write(frame)
+	putBuf(frame)
+	if err != nil {
+		c.fail(err)
+		return c.Err()
+	}
+	return nil
 }
 
 func (c *Conn) roundTrip(ctx context.Context, h wire.Header, name string, args thrift.TStruct) (wire.Reply, []byte, error) {
@@ -268,34 +270,6 @@ func (c *Conn) readLoop() {
 		}
 		cl.rep, cl.frame = rep, frame
 		close(cl.ready)
-	}
-}
-
-func (c *Conn) writeLoop() {
-	defer c.wg.Done()
-	bw := bufio.NewWriterSize(c.nc, 64<<10)
-	for {
-		select {
-		case frame := <-c.out:
-			_, err := bw.Write(frame)
-			putBuf(frame)
-			if err == nil && len(c.out) == 0 && !moreComing(c.out) {
-				err = bw.Flush()
-			}
-			if err != nil {
-				c.fail(err)
-				return
-			}
-		case <-c.done:
-			for {
-				select {
-				case frame := <-c.out:
-					putBuf(frame)
-				default:
-					return
-				}
-			}
-		}
 	}
 }
 

@@ -27,7 +27,7 @@ type serverConn struct {
 	cancel context.CancelFunc
 
 	inflight chan struct{} // one token per request being served
-	out      chan []byte   // encoded reply frames for the writer
+	out      *frameWriter
 	handlers sync.WaitGroup
 }
 
@@ -40,26 +40,17 @@ func newServerConn(s *Server, nc net.Conn) *serverConn {
 		ctx:      ctx,
 		cancel:   cancel,
 		inflight: make(chan struct{}, s.opts.MaxInFlight),
-		// Each request sends at most one frame, so the writer's queue can
-		// hold every in-flight reply and a handler never blocks on it.
-		out: make(chan []byte, s.opts.MaxInFlight),
+		out:      newFrameWriter(nc),
 	}
 }
 
 func (c *serverConn) serve() {
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		c.write()
-	}()
 	err := c.read()
 	if err != nil && !errors.Is(err, io.EOF) && c.ctx.Err() == nil {
 		c.log.Warn("rpc: closing connection", "err", err)
 	}
 	// Let in-flight requests finish and their replies go out, then stop.
 	c.handlers.Wait()
-	close(c.out)
-	<-writerDone
 	c.cancel()
 	c.nc.Close()
 }
@@ -115,7 +106,11 @@ func (c *serverConn) handle(h Handler, r *Request, body []byte) {
 		c.log.Error("rpc: encode reply", "rpc", r.Name, "err", err)
 		frame, _ = wire.AppendReply(frame[:0], string(base.ERR_UNKNOWN), r.Name, r.Seqid, nil)
 	}
-	c.out <- frame
+	err = c.out.write(frame)
+	putBuf(frame)
+	if err != nil {
+		c.writeFailed(err)
+	}
 }
 
 // call runs the handler, turning an unknown name into ERR_HANDLER_NOT_FOUND
@@ -135,29 +130,10 @@ func (c *serverConn) call(h Handler, r *Request) (rep Reply) {
 	return h(c.ctx, r)
 }
 
-func (c *serverConn) write() {
-	bw := bufio.NewWriterSize(c.nc, 64<<10)
-	dead := false
-	for frame := range c.out {
-		if !dead {
-			if _, err := bw.Write(frame); err != nil {
-				dead = c.writeFailed(err)
-			}
-		}
-		putBuf(frame)
-		if !dead && len(c.out) == 0 && !moreComing(c.out) {
-			if err := bw.Flush(); err != nil {
-				dead = c.writeFailed(err)
-			}
-		}
-	}
-}
-
-func (c *serverConn) writeFailed(err error) bool {
+func (c *serverConn) writeFailed(err error) {
 	if c.ctx.Err() == nil {
 		c.log.Debug("rpc: write failed", "err", err)
 	}
 	c.cancel()
 	c.nc.Close() // unblocks the reader
-	return true
 }
