@@ -1,0 +1,392 @@
+package mlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Policy says when an append is durable.
+type Policy int
+
+// Durability policies; see the package doc.
+const (
+	SyncEveryBatch Policy = iota
+	SyncPeriodic
+)
+
+// Options configures a Log; zero values take the defaults named.
+type Options struct {
+	// SegmentBytes is the size at which a new segment file starts (32 MiB).
+	SegmentBytes int64
+	Policy       Policy
+	// SyncInterval is the fsync period under SyncPeriodic (1s).
+	SyncInterval time.Duration
+}
+
+// ErrClosed is returned by operations on a closed log.
+var ErrClosed = errors.New("mlog: closed")
+
+// segment is one log file.
+type segment struct {
+	first int64 // decree of its first entry (the name); -1 when unknown
+	path  string
+	size  int64
+}
+
+// Log is one replica's mutation log. Append is safe for concurrent use.
+type Log struct {
+	dir  string
+	opts Options
+
+	mu       sync.Mutex // guards the fields below
+	segments []segment  // in order; the last is the active one
+	active   *os.File
+	pending  []byte // records waiting for the flusher
+	batch    *batch // the batch pending records belong to
+	flushing bool   // a goroutine is writing batches
+	last     int64  // highest decree appended
+	failed   error  // a write or sync failure: the log refuses further appends
+	closed   bool
+
+	stopSync chan struct{}
+	syncDone chan struct{}
+}
+
+// batch is a group of appends that become durable together.
+type batch struct {
+	first int64 // decree of its first entry
+	done  chan struct{}
+	err   error
+}
+
+func segmentName(first int64) string { return fmt.Sprintf("log.%d", first) }
+
+// Open opens (or creates) the log in dir. A torn record at the end of the
+// last segment — an append cut short by a crash, never acknowledged — is cut
+// off; a bad record anywhere else is an error.
+func Open(dir string, opts Options) (*Log, error) {
+	if opts.SegmentBytes <= 0 {
+		opts.SegmentBytes = 32 << 20
+	}
+	if opts.SyncInterval <= 0 {
+		opts.SyncInterval = time.Second
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("mlog: %w", err)
+	}
+	l := &Log{dir: dir, opts: opts}
+	if err := l.load(); err != nil {
+		return nil, err
+	}
+	if opts.Policy == SyncPeriodic {
+		l.stopSync, l.syncDone = make(chan struct{}), make(chan struct{})
+		go l.syncLoop()
+	}
+	return l, nil
+}
+
+func (l *Log) load() error {
+	names, err := filepath.Glob(filepath.Join(l.dir, "log.*"))
+	if err != nil {
+		return fmt.Errorf("mlog: %w", err)
+	}
+	for _, p := range names {
+		first, err := strconv.ParseInt(strings.TrimPrefix(filepath.Base(p), "log."), 10, 64)
+		if err != nil {
+			continue // not ours
+		}
+		l.segments = append(l.segments, segment{first: first, path: p})
+	}
+	sort.Slice(l.segments, func(i, j int) bool { return l.segments[i].first < l.segments[j].first })
+	for i := range l.segments {
+		s := &l.segments[i]
+		lastSeg := i == len(l.segments)-1
+		valid, last, err := scanSegment(s.path, nil)
+		if err != nil && (!errors.Is(err, errTorn) || !lastSeg) {
+			return fmt.Errorf("mlog: segment %s: %w", s.path, err)
+		}
+		if err != nil {
+			if terr := os.Truncate(s.path, valid); terr != nil {
+				return fmt.Errorf("mlog: cut torn tail of %s: %w", s.path, terr)
+			}
+		}
+		s.size = valid
+		if last > l.last {
+			l.last = last
+		}
+	}
+	if len(l.segments) > 0 {
+		s := l.segments[len(l.segments)-1]
+		f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("mlog: %w", err)
+		}
+		l.active = f
+	}
+	return nil
+}
+
+// scanSegment reads every record of a segment, calling fn for each (fn may
+// be nil). It returns the length of the valid prefix and the highest decree
+// in it; err wraps errTorn when a bad record ended the scan.
+func scanSegment(path string, fn func(Entry) error) (valid int64, last int64, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	off := 0
+	for off < len(b) {
+		e, n, err := decodeRecord(b[off:])
+		if err != nil {
+			return int64(off), last, fmt.Errorf("offset %d: %w", off, err)
+		}
+		if e.Decree > last {
+			last = e.Decree
+		}
+		if fn != nil {
+			if err := fn(e); err != nil {
+				return int64(off), last, err
+			}
+		}
+		off += n
+	}
+	return int64(off), last, nil
+}
+
+// LastDecree is the highest decree appended (or found at Open).
+func (l *Log) LastDecree() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.last
+}
+
+// Append adds entries and returns once they are durable under the log's
+// policy (or ctx ends — the entries may then still become durable).
+// Concurrent appends are written and synced together.
+func (l *Log) Append(ctx context.Context, entries ...Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	for _, e := range entries {
+		if len(e.Data) > MaxEntrySize {
+			return fmt.Errorf("mlog: entry of %d bytes exceeds %d", len(e.Data), MaxEntrySize)
+		}
+	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	if l.failed != nil {
+		err := l.failed
+		l.mu.Unlock()
+		return err
+	}
+	if l.batch == nil {
+		l.batch = &batch{first: entries[0].Decree, done: make(chan struct{})}
+	}
+	b := l.batch
+	for _, e := range entries {
+		l.pending = appendRecord(l.pending, e)
+		if e.Decree > l.last {
+			l.last = e.Decree
+		}
+	}
+	if !l.flushing {
+		l.flushing = true
+		l.flush() // unlocks
+	} else {
+		l.mu.Unlock()
+	}
+	select {
+	case <-b.done:
+		return b.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// flush writes pending batches until none is left. Called with l.mu held;
+// returns with it released.
+func (l *Log) flush() {
+	for {
+		data, b := l.pending, l.batch
+		l.pending, l.batch = nil, nil
+		err := l.rollIfNeeded(b.first, int64(len(data)))
+		l.mu.Unlock()
+
+		if err == nil {
+			_, err = l.active.Write(data)
+		}
+		if err == nil && l.opts.Policy == SyncEveryBatch {
+			err = l.active.Sync()
+		}
+
+		l.mu.Lock()
+		if err != nil {
+			err = fmt.Errorf("mlog: write: %w", err)
+			l.failed = err
+		} else {
+			l.segments[len(l.segments)-1].size += int64(len(data))
+		}
+		b.err = err
+		close(b.done)
+		if l.pending == nil {
+			l.flushing = false
+			l.mu.Unlock()
+			return
+		}
+		if l.failed != nil {
+			l.batch.err = l.failed
+			close(l.batch.done)
+			l.pending, l.batch, l.flushing = nil, nil, false
+			l.mu.Unlock()
+			return
+		}
+	}
+}
+
+// rollIfNeeded starts a new segment when there is none or the active one
+// would grow past SegmentBytes. Called by the flusher with l.mu held.
+func (l *Log) rollIfNeeded(first, n int64) error {
+	if l.active != nil && l.segments[len(l.segments)-1].size+n <= l.opts.SegmentBytes {
+		return nil
+	}
+	if l.active != nil && l.segments[len(l.segments)-1].size == 0 {
+		return nil // an empty segment takes whatever comes
+	}
+	if l.active != nil {
+		if err := l.active.Sync(); err != nil {
+			return err
+		}
+		if err := l.active.Close(); err != nil {
+			return err
+		}
+		l.active = nil
+	}
+	path := filepath.Join(l.dir, segmentName(first))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if d, err := os.Open(l.dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	l.active = f
+	l.segments = append(l.segments, segment{first: first, path: path})
+	return nil
+}
+
+func (l *Log) syncLoop() {
+	defer close(l.syncDone)
+	t := time.NewTicker(l.opts.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stopSync:
+			return
+		case <-t.C:
+			l.mu.Lock()
+			f := l.active
+			l.mu.Unlock()
+			if f != nil {
+				_ = f.Sync() // a failure shows up again on the next write
+			}
+		}
+	}
+}
+
+// Replay calls fn for every entry whose decree is at least from, in log
+// order (a decree may appear more than once: a later entry from a higher
+// ballot replaces an earlier one). fn's Entry.Data is only valid during
+// the call.
+func (l *Log) Replay(from int64, fn func(Entry) error) error {
+	l.mu.Lock()
+	segs := append([]segment(nil), l.segments...)
+	l.mu.Unlock()
+	for i, s := range segs {
+		// Skip segments that end before from: the next one starts at or
+		// below from. (Decrees may repeat, so compare with <.)
+		if i+1 < len(segs) && segs[i+1].first <= from {
+			continue
+		}
+		_, _, err := scanSegment(s.path, func(e Entry) error {
+			if e.Decree < from {
+				return nil
+			}
+			return fn(e)
+		})
+		if err != nil && !errors.Is(err, errTorn) {
+			return fmt.Errorf("mlog: replay %s: %w", s.path, err)
+		}
+		if err != nil && i != len(segs)-1 {
+			return fmt.Errorf("mlog: replay %s: %w", s.path, err)
+		}
+	}
+	return nil
+}
+
+// GC removes segments whose entries all have decrees below keepFrom (the
+// active segment is always kept). It returns how many it removed.
+func (l *Log) GC(keepFrom int64) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	removed := 0
+	for len(l.segments) > 1 && l.segments[1].first <= keepFrom {
+		if err := os.Remove(l.segments[0].path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return removed, fmt.Errorf("mlog: gc: %w", err)
+		}
+		l.segments = l.segments[1:]
+		removed++
+	}
+	return removed, nil
+}
+
+// Close syncs and closes the log; appends in flight finish first.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.mu.Unlock()
+	if l.stopSync != nil {
+		close(l.stopSync)
+		<-l.syncDone
+	}
+	// Wait for the flusher to finish the batches already queued.
+	for {
+		l.mu.Lock()
+		busy := l.flushing
+		l.mu.Unlock()
+		if !busy {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.active == nil {
+		return nil
+	}
+	err := l.active.Sync()
+	if cerr := l.active.Close(); err == nil {
+		err = cerr
+	}
+	l.active = nil
+	if err != nil {
+		return fmt.Errorf("mlog: close: %w", err)
+	}
+	return nil
+}
