@@ -3,6 +3,7 @@ package metastore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +18,11 @@ import (
 // byte and its name ("/apps\x002" for /apps/2), so one prefix scan over
 // "<path>\x00" yields exactly a node's children. The root has no key.
 var treeBucket = []byte("tree.v1")
+
+// versionBucket holds node versions under the same keys as treeBucket, as
+// 8-byte big-endian numbers. A node without an entry is at version 0, so
+// files written before versions existed read correctly.
+var versionBucket = []byte("version.v1")
 
 // BoltOptions tunes OpenBolt; zero values take defaults.
 type BoltOptions struct {
@@ -45,7 +51,10 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 		return nil, fmt.Errorf("open meta store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(treeBucket)
+		if _, err := tx.CreateBucketIfNotExists(treeBucket); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucketIfNotExists(versionBucket)
 		return err
 	})
 	if err != nil {
@@ -68,14 +77,38 @@ func nodeKey(path string) []byte {
 
 func childPrefix(path string) []byte { return append([]byte(path), 0) }
 
-func (b *Bolt) view(ctx context.Context, path string, fn func(*bolt.Bucket) error) error {
+// buckets are the two buckets of one transaction.
+type buckets struct {
+	tree, versions *bolt.Bucket
+}
+
+func open(tx *bolt.Tx) buckets {
+	return buckets{tree: tx.Bucket(treeBucket), versions: tx.Bucket(versionBucket)}
+}
+
+func (bk buckets) version(k []byte) int64 {
+	v := bk.versions.Get(k)
+	if len(v) != 8 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(v))
+}
+
+func (bk buckets) setVersion(k []byte, v int64) error {
+	if v == 0 {
+		return bk.versions.Delete(k)
+	}
+	return bk.versions.Put(k, binary.BigEndian.AppendUint64(nil, uint64(v)))
+}
+
+func (b *Bolt) view(ctx context.Context, path string, fn func(buckets) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if err := ValidPath(path); err != nil {
 		return err
 	}
-	err := b.db.View(func(tx *bolt.Tx) error { return fn(tx.Bucket(treeBucket)) })
+	err := b.db.View(func(tx *bolt.Tx) error { return fn(open(tx)) })
 	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
 		return ErrClosed
 	}
@@ -84,29 +117,40 @@ func (b *Bolt) view(ctx context.Context, path string, fn func(*bolt.Bucket) erro
 
 // Get implements Store.
 func (b *Bolt) Get(ctx context.Context, path string) ([]byte, error) {
-	var out []byte
-	err := b.view(ctx, path, func(bk *bolt.Bucket) error {
+	v, _, err := b.GetWithVersion(ctx, path)
+	return v, err
+}
+
+// GetWithVersion implements Store.
+func (b *Bolt) GetWithVersion(ctx context.Context, path string) ([]byte, int64, error) {
+	var (
+		out     []byte
+		version int64
+	)
+	err := b.view(ctx, path, func(bk buckets) error {
 		if path == Root {
 			return nil
 		}
-		v := bk.Get(nodeKey(path))
+		k := nodeKey(path)
+		v := bk.tree.Get(k)
 		if v == nil {
 			return fmt.Errorf("get %s: %w", path, ErrNotFound)
 		}
 		out = slices.Clone(v) // bbolt's slice is valid only inside the transaction
+		version = bk.version(k)
 		return nil
 	})
-	return out, err
+	return out, version, err
 }
 
 // Children implements Store.
 func (b *Bolt) Children(ctx context.Context, path string) ([]string, error) {
 	var out []string
-	err := b.view(ctx, path, func(bk *bolt.Bucket) error {
-		if path != Root && bk.Get(nodeKey(path)) == nil {
+	err := b.view(ctx, path, func(bk buckets) error {
+		if path != Root && bk.tree.Get(nodeKey(path)) == nil {
 			return fmt.Errorf("children of %s: %w", path, ErrNotFound)
 		}
-		out = children(bk, path)
+		out = children(bk.tree, path)
 		return nil
 	})
 	return out, err
@@ -132,7 +176,8 @@ func (b *Bolt) Delete(ctx context.Context, path string) error {
 	return b.Commit(ctx, []Op{DeleteOp(path)})
 }
 
-// Commit implements Store: all ops run in one bbolt read-write transaction.
+// Commit implements Store: all ops run in one bbolt read-write transaction,
+// which a failed check rolls back.
 func (b *Bolt) Commit(ctx context.Context, ops []Op) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -141,13 +186,16 @@ func (b *Bolt) Commit(ctx context.Context, ops []Op) error {
 		return err
 	}
 	err := b.db.Update(func(tx *bolt.Tx) error {
-		bk := tx.Bucket(treeBucket)
+		bk := open(tx)
 		for _, op := range ops {
 			var err error
-			if op.Kind == OpPut {
+			switch op.Kind {
+			case OpPut:
 				err = boltPut(bk, op.Path, op.Value)
-			} else {
+			case OpDelete:
 				err = boltDelete(bk, op.Path)
+			case OpCheck:
+				err = boltCheck(bk, op.Path, op.Version)
 			}
 			if err != nil {
 				return err
@@ -158,17 +206,20 @@ func (b *Bolt) Commit(ctx context.Context, ops []Op) error {
 	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
 		return ErrClosed
 	}
+	if errors.Is(err, ErrConflict) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("commit %d ops to meta store: %w", len(ops), err)
 	}
 	return nil
 }
 
-func boltPut(bk *bolt.Bucket, path string, value []byte) error {
+func boltPut(bk buckets, path string, value []byte) error {
 	for _, a := range ancestors(path) {
 		k := nodeKey(a)
-		if bk.Get(k) == nil {
-			if err := bk.Put(k, []byte{}); err != nil {
+		if bk.tree.Get(k) == nil {
+			if err := bk.tree.Put(k, []byte{}); err != nil {
 				return fmt.Errorf("put %s: %w", a, err)
 			}
 		}
@@ -176,24 +227,44 @@ func boltPut(bk *bolt.Bucket, path string, value []byte) error {
 	if value == nil {
 		value = []byte{} // bbolt reads a nil value as "no key"
 	}
-	if err := bk.Put(nodeKey(path), value); err != nil {
+	k := nodeKey(path)
+	if bk.tree.Get(k) != nil {
+		if err := bk.setVersion(k, bk.version(k)+1); err != nil {
+			return fmt.Errorf("put %s: %w", path, err)
+		}
+	}
+	if err := bk.tree.Put(k, value); err != nil {
 		return fmt.Errorf("put %s: %w", path, err)
 	}
 	return nil
 }
 
-func boltDelete(bk *bolt.Bucket, path string) error {
+func boltDelete(bk buckets, path string) error {
 	k := nodeKey(path)
-	if bk.Get(k) == nil {
+	if bk.tree.Get(k) == nil {
 		return nil
 	}
-	for _, name := range children(bk, path) {
+	for _, name := range children(bk.tree, path) {
 		if err := boltDelete(bk, Join(path, name)); err != nil {
 			return err
 		}
 	}
-	if err := bk.Delete(k); err != nil {
+	if err := bk.tree.Delete(k); err != nil {
 		return fmt.Errorf("delete %s: %w", path, err)
+	}
+	if err := bk.setVersion(k, 0); err != nil {
+		return fmt.Errorf("delete %s: %w", path, err)
+	}
+	return nil
+}
+
+func boltCheck(bk buckets, path string, version int64) error {
+	k := nodeKey(path)
+	if bk.tree.Get(k) == nil {
+		return fmt.Errorf("check %s at version %d: node missing: %w", path, version, ErrConflict)
+	}
+	if v := bk.version(k); v != version {
+		return fmt.Errorf("check %s at version %d: node at version %d: %w", path, version, v, ErrConflict)
 	}
 	return nil
 }

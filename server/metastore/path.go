@@ -81,6 +81,10 @@ func validOps(ops []Op) error {
 			if op.Path == Root {
 				return fmt.Errorf("metastore: cannot delete the root node")
 			}
+		case OpCheck:
+			if op.Path == Root {
+				return fmt.Errorf("metastore: cannot check the root node's version")
+			}
 		default:
 			return fmt.Errorf("metastore: unknown op kind %d on %q", op.Kind, op.Path)
 		}

@@ -47,11 +47,12 @@ func backends() []backend {
 
 // step is one operation of a table-driven case and what it must yield.
 type step struct {
-	op      string // get, put, delete, children, commit
+	op      string // get, getv, put, delete, children, commit
 	path    string
 	value   string
 	ops     []Op
-	want    string   // get: the value
+	want    string   // get, getv: the value
+	version int64    // getv: the version
 	kids    []string // children: the names
 	wantErr error    // errors.Is target; errAny for "some error"
 }
@@ -61,13 +62,16 @@ var errAny = errors.New("any error")
 func (st step) run(ctx context.Context, t *testing.T, s Store) {
 	t.Helper()
 	var (
-		got  []byte
-		kids []string
-		err  error
+		got     []byte
+		version int64
+		kids    []string
+		err     error
 	)
 	switch st.op {
 	case "get":
 		got, err = s.Get(ctx, st.path)
+	case "getv":
+		got, version, err = s.GetWithVersion(ctx, st.path)
 	case "put":
 		err = s.Put(ctx, st.path, []byte(st.value))
 	case "delete":
@@ -94,8 +98,11 @@ func (st step) run(ctx context.Context, t *testing.T, s Store) {
 	case err != nil:
 		t.Fatalf("%s: %v", what, err)
 	}
-	if st.op == "get" && !bytes.Equal(got, []byte(st.want)) {
+	if (st.op == "get" || st.op == "getv") && !bytes.Equal(got, []byte(st.want)) {
 		t.Fatalf("%s = %q, want %q", what, got, st.want)
+	}
+	if st.op == "getv" && version != st.version {
+		t.Fatalf("%s: version %d, want %d", what, version, st.version)
 	}
 	if st.op == "children" && !slices.Equal(kids, st.kids) && !(len(kids) == 0 && len(st.kids) == 0) {
 		t.Fatalf("%s = %q, want %q", what, kids, st.kids)
@@ -171,6 +178,61 @@ var storeCases = []struct {
 		{op: "commit", ops: []Op{{Kind: 99, Path: "/a"}}, wantErr: errAny},
 		{op: "get", path: "/a", want: "old"},
 	}},
+	{"versions count puts of the node itself", []step{
+		{op: "getv", path: "/", want: "", version: 0},
+		{op: "put", path: "/apps/2/0", value: "a"},
+		{op: "getv", path: "/apps", want: "", version: 0},
+		{op: "getv", path: "/apps/2/0", want: "a", version: 0},
+		{op: "put", path: "/apps/2/0", value: "b"},
+		{op: "put", path: "/apps/2/0", value: "b"},
+		{op: "put", path: "/apps/2/1", value: "c"},
+		{op: "getv", path: "/apps/2/0", want: "b", version: 2},
+		{op: "getv", path: "/apps/2", want: "", version: 0},
+		{op: "put", path: "/apps/2", value: "t"},
+		{op: "getv", path: "/apps/2", want: "t", version: 1},
+		{op: "getv", path: "/apps/3", wantErr: ErrNotFound},
+	}},
+	{"delete and create again restarts the version", []step{
+		{op: "put", path: "/a/b", value: "1"},
+		{op: "put", path: "/a/b", value: "2"},
+		{op: "put", path: "/a", value: "x"},
+		{op: "delete", path: "/a"},
+		{op: "put", path: "/a/b", value: "3"},
+		{op: "getv", path: "/a/b", want: "3", version: 0},
+		{op: "getv", path: "/a", want: "", version: 0},
+	}},
+	{"a passing check lets the commit through", []step{
+		{op: "put", path: "/epoch", value: "1"},
+		{op: "commit", ops: []Op{CheckOp("/epoch", 0), PutOp("/epoch", []byte("2")), PutOp("/apps/1", []byte("t"))}},
+		{op: "getv", path: "/epoch", want: "2", version: 1},
+		{op: "commit", ops: []Op{PutOp("/apps/1", []byte("u")), CheckOp("/epoch", 1)}},
+		{op: "get", path: "/apps/1", want: "u"},
+	}},
+	{"a failed check changes nothing", []step{
+		{op: "put", path: "/epoch", value: "1"},
+		{op: "put", path: "/epoch", value: "2"},
+		{op: "put", path: "/apps/1", value: "old"},
+		{op: "commit", ops: []Op{
+			PutOp("/apps/1", []byte("new")),
+			PutOp("/apps/2", []byte("new")),
+			DeleteOp("/apps/1"),
+			CheckOp("/epoch", 0),
+			PutOp("/apps/3", []byte("new")),
+		}, wantErr: ErrConflict},
+		{op: "get", path: "/apps/1", want: "old"},
+		{op: "getv", path: "/apps/1", want: "old", version: 0},
+		{op: "children", path: "/apps", kids: []string{"1"}},
+		{op: "commit", ops: []Op{CheckOp("/missing", 0), PutOp("/apps/4", nil)}, wantErr: ErrConflict},
+		{op: "get", path: "/missing", wantErr: ErrNotFound},
+		{op: "get", path: "/apps/4", wantErr: ErrNotFound},
+	}},
+	{"checks see the ops before them", []step{
+		{op: "commit", ops: []Op{PutOp("/n", []byte("1")), CheckOp("/n", 0), PutOp("/n", []byte("2")), CheckOp("/n", 1)}},
+		{op: "getv", path: "/n", want: "2", version: 1},
+		{op: "commit", ops: []Op{DeleteOp("/n"), CheckOp("/n", 1)}, wantErr: ErrConflict},
+		{op: "getv", path: "/n", want: "2", version: 1},
+		{op: "commit", ops: []Op{CheckOp("/", 0)}, wantErr: errAny},
+	}},
 	{"invalid paths", []step{
 		{op: "get", path: "", wantErr: errAny},
 		{op: "get", path: "apps", wantErr: errAny},
@@ -217,6 +279,7 @@ func TestStoreReopen(t *testing.T) {
 					PutOp("/apps/2/0", []byte("two.0")),
 				}},
 				{op: "delete", path: "/apps/1"},
+				{op: "put", path: "/apps/2/0", value: "two.0"},
 				{op: "put", path: "/apps/2/1", value: "two.1"},
 				{op: "put", path: "/cluster", value: ""},
 			} {
@@ -228,8 +291,8 @@ func TestStoreReopen(t *testing.T) {
 				{op: "children", path: "/", kids: []string{"apps", "cluster"}},
 				{op: "children", path: "/apps", kids: []string{"2"}},
 				{op: "get", path: "/apps/2", want: "two"},
-				{op: "get", path: "/apps/2/0", want: "two.0"},
-				{op: "get", path: "/apps/2/1", want: "two.1"},
+				{op: "getv", path: "/apps/2/0", want: "two.0", version: 1},
+				{op: "getv", path: "/apps/2/1", want: "two.1", version: 0},
 				{op: "get", path: "/cluster", want: ""},
 				{op: "get", path: "/apps/1/0", wantErr: ErrNotFound},
 			} {
