@@ -6,8 +6,17 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
+	"runtime/debug"
 	"time"
 )
+
+// tuneRuntime applies the [debug] runtime settings.
+func tuneRuntime(gcPercent int) {
+	if os.Getenv("GOGC") == "" && gcPercent > 0 {
+		debug.SetGCPercent(gcPercent)
+	}
+}
 
 // servePprof serves Go's profiling endpoints on addr until ctx ends.
 func servePprof(ctx context.Context, addr string, log *slog.Logger) {
