@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -113,7 +114,20 @@ config_sync_interval = "3s"
 [replica.rocksdb]
 block_cache_bytes = 67108864
 write_buffer_bytes = 67108864
-`, p.Address, data, b.metaAddress())
+
+[debug]
+# The replica servers share this machine: each gets a share of the CPUs.
+max_procs = %d
+`, p.Address, data, b.metaAddress(), b.procsPerReplica())
+}
+
+// procsPerReplica splits the machine's CPUs between the replica servers.
+func (b *Box) procsPerReplica() int {
+	n := runtime.NumCPU() / len(b.replicaAddresses())
+	if n < 1 {
+		n = 1
+	}
+	return n
 }
 
 // pid returns the process id recorded for p if that process is still a

@@ -21,7 +21,7 @@ func runMeta(ctx context.Context, path string) error {
 		return err
 	}
 	defer closeLog()
-	tuneRuntime(cfg.Debug.GCPercent)
+	tuneRuntime(cfg.Debug)
 	servePprof(ctx, cfg.Debug.PprofAddress, log)
 	mc := cfg.Meta
 	if mc.Address == "" || mc.DataDir == "" {

@@ -7,14 +7,20 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"runtime"
 	"runtime/debug"
+
+	"github.com/pegasus-go/pegasus/server/config"
 	"time"
 )
 
 // tuneRuntime applies the [debug] runtime settings.
-func tuneRuntime(gcPercent int) {
-	if os.Getenv("GOGC") == "" && gcPercent > 0 {
-		debug.SetGCPercent(gcPercent)
+func tuneRuntime(d config.Debug) {
+	if os.Getenv("GOGC") == "" && d.GCPercent > 0 {
+		debug.SetGCPercent(d.GCPercent)
+	}
+	if os.Getenv("GOMAXPROCS") == "" && d.MaxProcs > 0 {
+		runtime.GOMAXPROCS(d.MaxProcs)
 	}
 }
 

@@ -23,7 +23,7 @@ func runReplica(ctx context.Context, path string) error {
 		return err
 	}
 	defer closeLog()
-	tuneRuntime(cfg.Debug.GCPercent)
+	tuneRuntime(cfg.Debug)
 	servePprof(ctx, cfg.Debug.PprofAddress, log)
 	rc := cfg.Replica
 	if rc.Address == "" || rc.DataDir == "" || len(rc.MetaServers) == 0 {

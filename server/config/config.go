@@ -114,6 +114,11 @@ type Debug struct {
 	// a little memory for much less GC work per request. Default 400; the
 	// GOGC environment variable, when set, wins.
 	GCPercent int `toml:"gc_percent"`
+	// MaxProcs caps the CPUs running Go code at once (GOMAXPROCS); 0 = all.
+	// Several servers sharing a small machine (a onebox) run faster each
+	// with a share than all competing for every CPU. The GOMAXPROCS
+	// environment variable, when set, wins.
+	MaxProcs int `toml:"max_procs"`
 }
 
 // File is one configuration file; it may configure several roles.
