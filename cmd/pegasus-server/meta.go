@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/pegasus-go/pegasus/server/config"
 	"github.com/pegasus-go/pegasus/server/meta"
 	"github.com/pegasus-go/pegasus/server/remotecmd"
+	"github.com/pegasus-go/pegasus/server/status"
 	"github.com/pegasus-go/pegasus/thrift/rpc"
 )
 
@@ -48,7 +50,8 @@ func runMeta(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	rs := rpc.NewServer(rpc.ServerOptions{Logger: log})
+	mux := status.NewMux(status.Info{Version: remotecmd.Version, Role: "meta", Address: mc.Address, Started: time.Now()}, nil)
+	rs := rpc.NewServer(rpc.ServerOptions{Logger: log, HTTP: mux})
 	m.Register(rs)
 	remotecmd.NewRegistry("meta").Register(rs)
 	l, err := net.Listen("tcp", mc.Address)

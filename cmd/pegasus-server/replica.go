@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/pegasus-go/pegasus/rocksdb"
 	"github.com/pegasus-go/pegasus/server/config"
 	"github.com/pegasus-go/pegasus/server/remotecmd"
 	"github.com/pegasus-go/pegasus/server/replica"
+	"github.com/pegasus-go/pegasus/server/status"
 	"github.com/pegasus-go/pegasus/server/storage"
 	"github.com/pegasus-go/pegasus/thrift/rpc"
 )
@@ -50,7 +53,14 @@ func runReplica(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	rs := rpc.NewServer(rpc.ServerOptions{Logger: log})
+	mux := status.NewMux(status.Info{Version: remotecmd.Version, Role: "replica", Address: rc.Address, Started: time.Now()},
+		func() error {
+			if !node.Connected() {
+				return errors.New("no lease from the meta server")
+			}
+			return nil
+		})
+	rs := rpc.NewServer(rpc.ServerOptions{Logger: log, HTTP: mux})
 	node.Register(rs)
 	cmds := remotecmd.NewRegistry("replica")
 	cmds.Register(rs)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 
 	"github.com/apache/thrift/lib/go/thrift"
@@ -62,7 +63,10 @@ type ServerOptions struct {
 	// MaxInFlight bounds concurrently served requests per connection; the
 	// reader stops reading (TCP back-pressure) while the bound is reached.
 	MaxInFlight int
-	Logger      *slog.Logger
+	// HTTP, when set, serves connections that start with an HTTP request
+	// on the same port (status pages, metrics, pprof).
+	HTTP   http.Handler
+	Logger *slog.Logger
 }
 
 func (o *ServerOptions) defaults() {
@@ -81,6 +85,7 @@ func (o *ServerOptions) defaults() {
 type Server struct {
 	opts     ServerOptions
 	handlers map[string]route
+	http     *httpFront // nil without ServerOptions.HTTP
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -96,7 +101,7 @@ type Server struct {
 func NewServer(opts ServerOptions) *Server {
 	opts.defaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{
+	s := &Server{
 		opts:      opts,
 		handlers:  make(map[string]route),
 		ctx:       ctx,
@@ -104,6 +109,10 @@ func NewServer(opts ServerOptions) *Server {
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*serverConn]struct{}),
 	}
+	if opts.HTTP != nil {
+		s.http = startHTTP(opts.HTTP)
+	}
+	return s
 }
 
 // Handle registers h for the RPC name. It must not be called once Serve runs.
@@ -183,6 +192,9 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	if s.http != nil {
+		s.http.close()
+	}
 	return nil
 }
 

@@ -46,6 +46,10 @@ func newServerConn(s *Server, nc net.Conn) *serverConn {
 
 func (c *serverConn) serve() {
 	err := c.read()
+	if errors.Is(err, errHandedToHTTP) {
+		c.cancel()
+		return // the HTTP server owns and closes the connection
+	}
 	if err != nil && !errors.Is(err, io.EOF) && c.ctx.Err() == nil {
 		c.log.Warn("rpc: closing connection", "err", err)
 	}
@@ -55,8 +59,24 @@ func (c *serverConn) serve() {
 	c.nc.Close()
 }
 
+// errHandedToHTTP ends the thrift reader of a connection that turned out
+// to be HTTP; the connection then belongs to the HTTP server.
+var errHandedToHTTP = errors.New("rpc: connection handed to the HTTP server")
+
 func (c *serverConn) read() error {
 	br := bufio.NewReaderSize(c.nc, 64<<10)
+	if c.s.http != nil {
+		first, err := br.Peek(4)
+		if err != nil {
+			return err
+		}
+		if isHTTP(first) {
+			if c.s.http.ln.hand(&peekedConn{Conn: c.nc, r: br}) {
+				return errHandedToHTTP
+			}
+			return ErrServerClosed
+		}
+	}
 	var scratch []byte
 	for {
 		req, buf, err := wire.ReadRequest(br, scratch, c.s.opts.MaxBodySize)
