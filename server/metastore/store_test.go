@@ -5,9 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/pegasus-go/pegasus/server/metastore/zkserver/zktest"
 )
 
 // backend opens a store for a test; reopen (nil when the backend is not
@@ -18,7 +23,32 @@ type backend struct {
 	reopen func(t *testing.T, s Store) Store
 }
 
-func backends() []backend {
+// zkAddress is this package's own ZooKeeper port (packages test in
+// parallel; the HA onebox uses 22181).
+const zkAddress = "127.0.0.1:22190"
+
+// backends lists the backends; the ZooKeeper one starts a server for the
+// top-level test t on first use, and gives every store a fresh root.
+func backends(t *testing.T) []backend {
+	var (
+		zkStarted bool
+		roots     int
+	)
+	openZK := func(sub *testing.T, root string) Store {
+		if !zkStarted {
+			zktest.Start(t, zkAddress)
+			zkStarted = true
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		s, err := OpenZooKeeper(ctx, ZooKeeperOptions{
+			Servers: []string{zkAddress}, SessionTimeout: 4 * time.Second, Root: root, Logger: quietLog,
+		})
+		if err != nil {
+			sub.Fatal(err)
+		}
+		return s
+	}
 	return []backend{
 		{name: "memory", open: func(*testing.T) Store { return NewMemory() }},
 		{
@@ -42,8 +72,24 @@ func backends() []backend {
 				return s2
 			},
 		},
+		{
+			name: "zookeeper",
+			open: func(sub *testing.T) Store {
+				roots++
+				return openZK(sub, fmt.Sprintf("/pegasus-test/%s/%d", t.Name(), roots))
+			},
+			reopen: func(sub *testing.T, s Store) Store {
+				root := s.(*ZooKeeper).root
+				if err := s.Close(); err != nil {
+					sub.Fatal(err)
+				}
+				return openZK(sub, root)
+			},
+		},
 	}
 }
+
+var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // step is one operation of a table-driven case and what it must yield.
 type step struct {
@@ -248,7 +294,7 @@ var storeCases = []struct {
 
 func TestStore(t *testing.T) {
 	ctx := context.Background()
-	for _, b := range backends() {
+	for _, b := range backends(t) {
 		for _, c := range storeCases {
 			t.Run(b.name+"/"+c.name, func(t *testing.T) {
 				s := b.open(t)
@@ -265,7 +311,7 @@ func TestStore(t *testing.T) {
 // was committed, including deletions.
 func TestStoreReopen(t *testing.T) {
 	ctx := context.Background()
-	for _, b := range backends() {
+	for _, b := range backends(t) {
 		if b.reopen == nil {
 			continue
 		}
@@ -304,7 +350,7 @@ func TestStoreReopen(t *testing.T) {
 
 func TestStoreClosed(t *testing.T) {
 	ctx := context.Background()
-	for _, b := range backends() {
+	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			s := b.open(t)
 			if err := s.Close(); err != nil {
@@ -326,7 +372,7 @@ func TestStoreClosed(t *testing.T) {
 func TestStoreCancelledContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	for _, b := range backends() {
+	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			s := b.open(t)
 			defer s.Close()
@@ -340,7 +386,7 @@ func TestStoreCancelledContext(t *testing.T) {
 // through the slices they passed in or got back.
 func TestStoreValuesAreCopied(t *testing.T) {
 	ctx := context.Background()
-	for _, b := range backends() {
+	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			s := b.open(t)
 			defer s.Close()
