@@ -24,7 +24,6 @@ func runMeta(ctx context.Context, path string) error {
 	}
 	defer closeLog()
 	tuneRuntime(cfg.Debug)
-	servePprof(ctx, cfg.Debug.PprofAddress, log)
 	mc := cfg.Meta
 	if mc.Address == "" || mc.DataDir == "" {
 		return fmt.Errorf("%s: [meta] needs address and data_dir", path)

@@ -27,7 +27,6 @@ func runReplica(ctx context.Context, path string) error {
 	}
 	defer closeLog()
 	tuneRuntime(cfg.Debug)
-	servePprof(ctx, cfg.Debug.PprofAddress, log)
 	rc := cfg.Replica
 	if rc.Address == "" || rc.DataDir == "" || len(rc.MetaServers) == 0 {
 		return fmt.Errorf("%s: [replica] needs address, data_dir and meta_servers", path)

@@ -104,11 +104,9 @@ type RocksDB struct {
 	SyncWrites bool `toml:"sync_writes"`
 }
 
-// Debug configures diagnostics and the Go runtime.
+// Debug configures the Go runtime. (Profiles are served on the RPC
+// port under /pprof/.)
 type Debug struct {
-	// PprofAddress, when set, serves Go's net/http/pprof profiles on this
-	// host:port (keep it on loopback). Empty disables it.
-	PprofAddress string `toml:"pprof_address"`
 	// GCPercent is the Go garbage collector's target (GOGC). The Go heap of
 	// a server is small next to RocksDB's C memory, so a high value trades
 	// a little memory for much less GC work per request. Default 400; the
