@@ -6,8 +6,9 @@ GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 # Seconds each fuzz target runs during `make test`.
 FUZZTIME ?= 10s
 # Debian packages the build needs: RocksDB for cgo, the thrift compiler for
-# `make thrift`, tmux for REPL tests.
-DEB_PACKAGES := librocksdb-dev thrift-compiler tmux
+# `make thrift`, tmux for REPL tests, and ZooKeeper (with its Java runtime)
+# for the HA onebox and the tests that start their own ZooKeeper servers.
+DEB_PACKAGES := librocksdb-dev thrift-compiler tmux zookeeper
 
 .PHONY: all deps build run onebox-stop onebox-clear test unit fuzz thrift vet fmt bench clean
 
