@@ -28,8 +28,9 @@ func TestCatalogueShape(t *testing.T) {
 		served[e.Target]++
 	}
 	// protocol.md §2.2-§2.6, plus our typed internal meta <-> replica RPCs
-	// (ping, config sync, update partition configuration; config proposal).
-	want := map[Target]int{Replica: 15, Meta: 37 + 3, ReplicaAdmin: 5 + 1, Any: 2}
+	// (ping, config sync, update partition configuration; config proposal,
+	// file copy list and fetch).
+	want := map[Target]int{Replica: 15, Meta: 37 + 3, ReplicaAdmin: 5 + 3, Any: 2}
 	for target, n := range want {
 		if served[target] != n {
 			t.Errorf("%v serves %d RPCs, want %d", target, served[target], n)

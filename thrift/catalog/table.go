@@ -224,6 +224,12 @@ var entries = []Entry{
 		func(a *replication.ReplicationConfigProposalArgs) **replication.ConfigurationUpdateRequest {
 			return &a.Proposal
 		}),
+	call(RPC_FILECOPY_LIST, ReplicaAdmin, Admin,
+		func(a *replication.FilecopyListFilesArgs) **replication.FilecopyListRequest { return &a.Req },
+		func(r *replication.FilecopyListFilesResult) **replication.FilecopyListResponse { return &r.Success }),
+	call(RPC_FILECOPY_FETCH, ReplicaAdmin, Admin,
+		func(a *replication.FilecopyFetchChunkArgs) **replication.FilecopyFetchRequest { return &a.Req },
+		func(r *replication.FilecopyFetchChunkResult) **replication.FilecopyFetchResponse { return &r.Success }),
 	reserved(RPC_CM_DUPLICATION_SYNC, Meta, Admin),
 	reserved(RPC_CM_REPORT_RESTORE_STATUS, Meta, Admin),
 	reserved(RPC_CM_REGISTER_CHILD_REPLICA, Meta, Admin),

@@ -80,3 +80,40 @@ service replication {
     configuration_update_response update_partition_configuration(1: configuration_update_request req);
     oneway void config_proposal(1: configuration_update_request proposal);
 }
+
+// File copy between servers (learning a checkpoint from a primary, later
+// backup): a server shares a directory under a session id; a peer lists it
+// and fetches it in chunks, checking each file's CRC-32C.
+// RPC_FILECOPY_LIST and RPC_FILECOPY_FETCH.
+struct file_meta {
+    1: string name;          // path relative to the shared directory
+    2: i64 size;
+    3: i32 crc32c;           // of the whole file
+}
+
+struct filecopy_list_request {
+    1: string session;
+}
+
+struct filecopy_list_response {
+    1: dsn.error_code err;
+    2: list<file_meta> files;
+}
+
+struct filecopy_fetch_request {
+    1: string session;
+    2: string name;
+    3: i64 offset;
+    4: i32 length;           // at most the server's chunk limit
+}
+
+struct filecopy_fetch_response {
+    1: dsn.error_code err;
+    2: dsn.blob data;        // shorter than asked only at the end of the file
+    3: i32 crc32c;           // of data
+}
+
+service filecopy {
+    filecopy_list_response list_files(1: filecopy_list_request req);
+    filecopy_fetch_response fetch_chunk(1: filecopy_fetch_request req);
+}

@@ -2228,6 +2228,962 @@ func (p *ConfigurationQueryByNodeResponse) String() string {
 	return fmt.Sprintf("ConfigurationQueryByNodeResponse(%+v)", *p)
 }
 
+// Attributes:
+//   - Name
+//   - Size
+//   - Crc32c
+type FileMeta struct {
+	Name   string `thrift:"name,1" db:"name" json:"name"`
+	Size   int64  `thrift:"size,2" db:"size" json:"size"`
+	Crc32c int32  `thrift:"crc32c,3" db:"crc32c" json:"crc32c"`
+}
+
+func NewFileMeta() *FileMeta {
+	return &FileMeta{}
+}
+
+func (p *FileMeta) GetName() string {
+	return p.Name
+}
+
+func (p *FileMeta) GetSize() int64 {
+	return p.Size
+}
+
+func (p *FileMeta) GetCrc32c() int32 {
+	return p.Crc32c
+}
+func (p *FileMeta) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *FileMeta) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.Name = v
+	}
+	return nil
+}
+
+func (p *FileMeta) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.Size = v
+	}
+	return nil
+}
+
+func (p *FileMeta) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.Crc32c = v
+	}
+	return nil
+}
+
+func (p *FileMeta) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "file_meta"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *FileMeta) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "name", thrift.STRING, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:name: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Name)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.name (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:name: ", p), err)
+	}
+	return err
+}
+
+func (p *FileMeta) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "size", thrift.I64, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:size: ", p), err)
+	}
+	if err := oprot.WriteI64(ctx, int64(p.Size)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.size (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:size: ", p), err)
+	}
+	return err
+}
+
+func (p *FileMeta) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "crc32c", thrift.I32, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:crc32c: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.Crc32c)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.crc32c (3) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:crc32c: ", p), err)
+	}
+	return err
+}
+
+func (p *FileMeta) Equals(other *FileMeta) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.Name != other.Name {
+		return false
+	}
+	if p.Size != other.Size {
+		return false
+	}
+	if p.Crc32c != other.Crc32c {
+		return false
+	}
+	return true
+}
+
+func (p *FileMeta) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FileMeta(%+v)", *p)
+}
+
+// Attributes:
+//   - Session
+type FilecopyListRequest struct {
+	Session string `thrift:"session,1" db:"session" json:"session"`
+}
+
+func NewFilecopyListRequest() *FilecopyListRequest {
+	return &FilecopyListRequest{}
+}
+
+func (p *FilecopyListRequest) GetSession() string {
+	return p.Session
+}
+func (p *FilecopyListRequest) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *FilecopyListRequest) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.Session = v
+	}
+	return nil
+}
+
+func (p *FilecopyListRequest) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "filecopy_list_request"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *FilecopyListRequest) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "session", thrift.STRING, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:session: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Session)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.session (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:session: ", p), err)
+	}
+	return err
+}
+
+func (p *FilecopyListRequest) Equals(other *FilecopyListRequest) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.Session != other.Session {
+		return false
+	}
+	return true
+}
+
+func (p *FilecopyListRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FilecopyListRequest(%+v)", *p)
+}
+
+// Attributes:
+//   - Err
+//   - Files
+type FilecopyListResponse struct {
+	Err   *base.ErrorCode `thrift:"err,1" db:"err" json:"err"`
+	Files []*FileMeta     `thrift:"files,2" db:"files" json:"files"`
+}
+
+func NewFilecopyListResponse() *FilecopyListResponse {
+	return &FilecopyListResponse{}
+}
+
+var FilecopyListResponse_Err_DEFAULT *base.ErrorCode
+
+func (p *FilecopyListResponse) GetErr() *base.ErrorCode {
+	if !p.IsSetErr() {
+		return FilecopyListResponse_Err_DEFAULT
+	}
+	return p.Err
+}
+
+func (p *FilecopyListResponse) GetFiles() []*FileMeta {
+	return p.Files
+}
+func (p *FilecopyListResponse) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *FilecopyListResponse) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *FilecopyListResponse) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Err = &base.ErrorCode{}
+	if err := p.Err.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Err), err)
+	}
+	return nil
+}
+
+func (p *FilecopyListResponse) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*FileMeta, 0, size)
+	p.Files = tSlice
+	for i := 0; i < size; i++ {
+		_elem6 := &FileMeta{}
+		if err := _elem6.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem6), err)
+		}
+		p.Files = append(p.Files, _elem6)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
+}
+
+func (p *FilecopyListResponse) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "filecopy_list_response"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *FilecopyListResponse) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "err", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:err: ", p), err)
+	}
+	if err := p.Err.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Err), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:err: ", p), err)
+	}
+	return err
+}
+
+func (p *FilecopyListResponse) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "files", thrift.LIST, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:files: ", p), err)
+	}
+	if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Files)); err != nil {
+		return thrift.PrependError("error writing list begin: ", err)
+	}
+	for _, v := range p.Files {
+		if err := v.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+		}
+	}
+	if err := oprot.WriteListEnd(ctx); err != nil {
+		return thrift.PrependError("error writing list end: ", err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:files: ", p), err)
+	}
+	return err
+}
+
+func (p *FilecopyListResponse) Equals(other *FilecopyListResponse) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Err.Equals(other.Err) {
+		return false
+	}
+	if len(p.Files) != len(other.Files) {
+		return false
+	}
+	for i, _tgt := range p.Files {
+		_src7 := other.Files[i]
+		if !_tgt.Equals(_src7) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *FilecopyListResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FilecopyListResponse(%+v)", *p)
+}
+
+// Attributes:
+//   - Session
+//   - Name
+//   - Offset
+//   - Length
+type FilecopyFetchRequest struct {
+	Session string `thrift:"session,1" db:"session" json:"session"`
+	Name    string `thrift:"name,2" db:"name" json:"name"`
+	Offset  int64  `thrift:"offset,3" db:"offset" json:"offset"`
+	Length  int32  `thrift:"length,4" db:"length" json:"length"`
+}
+
+func NewFilecopyFetchRequest() *FilecopyFetchRequest {
+	return &FilecopyFetchRequest{}
+}
+
+func (p *FilecopyFetchRequest) GetSession() string {
+	return p.Session
+}
+
+func (p *FilecopyFetchRequest) GetName() string {
+	return p.Name
+}
+
+func (p *FilecopyFetchRequest) GetOffset() int64 {
+	return p.Offset
+}
+
+func (p *FilecopyFetchRequest) GetLength() int32 {
+	return p.Length
+}
+func (p *FilecopyFetchRequest) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *FilecopyFetchRequest) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.Session = v
+	}
+	return nil
+}
+
+func (p *FilecopyFetchRequest) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.Name = v
+	}
+	return nil
+}
+
+func (p *FilecopyFetchRequest) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.Offset = v
+	}
+	return nil
+}
+
+func (p *FilecopyFetchRequest) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.Length = v
+	}
+	return nil
+}
+
+func (p *FilecopyFetchRequest) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "filecopy_fetch_request"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *FilecopyFetchRequest) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "session", thrift.STRING, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:session: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Session)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.session (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:session: ", p), err)
+	}
+	return err
+}
+
+func (p *FilecopyFetchRequest) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "name", thrift.STRING, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:name: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Name)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.name (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:name: ", p), err)
+	}
+	return err
+}
+
+func (p *FilecopyFetchRequest) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "offset", thrift.I64, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:offset: ", p), err)
+	}
+	if err := oprot.WriteI64(ctx, int64(p.Offset)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.offset (3) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:offset: ", p), err)
+	}
+	return err
+}
+
+func (p *FilecopyFetchRequest) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "length", thrift.I32, 4); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:length: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.Length)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.length (4) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 4:length: ", p), err)
+	}
+	return err
+}
+
+func (p *FilecopyFetchRequest) Equals(other *FilecopyFetchRequest) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.Session != other.Session {
+		return false
+	}
+	if p.Name != other.Name {
+		return false
+	}
+	if p.Offset != other.Offset {
+		return false
+	}
+	if p.Length != other.Length {
+		return false
+	}
+	return true
+}
+
+func (p *FilecopyFetchRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FilecopyFetchRequest(%+v)", *p)
+}
+
+// Attributes:
+//   - Err
+//   - Data
+//   - Crc32c
+type FilecopyFetchResponse struct {
+	Err    *base.ErrorCode `thrift:"err,1" db:"err" json:"err"`
+	Data   *base.Blob      `thrift:"data,2" db:"data" json:"data"`
+	Crc32c int32           `thrift:"crc32c,3" db:"crc32c" json:"crc32c"`
+}
+
+func NewFilecopyFetchResponse() *FilecopyFetchResponse {
+	return &FilecopyFetchResponse{}
+}
+
+var FilecopyFetchResponse_Err_DEFAULT *base.ErrorCode
+
+func (p *FilecopyFetchResponse) GetErr() *base.ErrorCode {
+	if !p.IsSetErr() {
+		return FilecopyFetchResponse_Err_DEFAULT
+	}
+	return p.Err
+}
+
+var FilecopyFetchResponse_Data_DEFAULT *base.Blob
+
+func (p *FilecopyFetchResponse) GetData() *base.Blob {
+	if !p.IsSetData() {
+		return FilecopyFetchResponse_Data_DEFAULT
+	}
+	return p.Data
+}
+
+func (p *FilecopyFetchResponse) GetCrc32c() int32 {
+	return p.Crc32c
+}
+func (p *FilecopyFetchResponse) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *FilecopyFetchResponse) IsSetData() bool {
+	return p.Data != nil
+}
+
+func (p *FilecopyFetchResponse) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *FilecopyFetchResponse) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Err = &base.ErrorCode{}
+	if err := p.Err.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Err), err)
+	}
+	return nil
+}
+
+func (p *FilecopyFetchResponse) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Data = &base.Blob{}
+	if err := p.Data.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Data), err)
+	}
+	return nil
+}
+
+func (p *FilecopyFetchResponse) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.Crc32c = v
+	}
+	return nil
+}
+
+func (p *FilecopyFetchResponse) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "filecopy_fetch_response"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *FilecopyFetchResponse) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "err", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:err: ", p), err)
+	}
+	if err := p.Err.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Err), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:err: ", p), err)
+	}
+	return err
+}
+
+func (p *FilecopyFetchResponse) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "data", thrift.STRUCT, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:data: ", p), err)
+	}
+	if err := p.Data.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Data), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:data: ", p), err)
+	}
+	return err
+}
+
+func (p *FilecopyFetchResponse) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "crc32c", thrift.I32, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:crc32c: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.Crc32c)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.crc32c (3) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:crc32c: ", p), err)
+	}
+	return err
+}
+
+func (p *FilecopyFetchResponse) Equals(other *FilecopyFetchResponse) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Err.Equals(other.Err) {
+		return false
+	}
+	if !p.Data.Equals(other.Data) {
+		return false
+	}
+	if p.Crc32c != other.Crc32c {
+		return false
+	}
+	return true
+}
+
+func (p *FilecopyFetchResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FilecopyFetchResponse(%+v)", *p)
+}
+
 type Replication interface {
 	// Parameters:
 	//  - Beacon
@@ -2281,17 +3237,17 @@ func (p *ReplicationClient) SetLastResponseMeta_(meta thrift.ResponseMeta) {
 // Parameters:
 //   - Beacon
 func (p *ReplicationClient) Ping(ctx context.Context, beacon *BeaconMsg) (_r *BeaconAck, _err error) {
-	var _args6 ReplicationPingArgs
-	_args6.Beacon = beacon
-	var _result8 ReplicationPingResult
-	var _meta7 thrift.ResponseMeta
-	_meta7, _err = p.Client_().Call(ctx, "ping", &_args6, &_result8)
-	p.SetLastResponseMeta_(_meta7)
+	var _args8 ReplicationPingArgs
+	_args8.Beacon = beacon
+	var _result10 ReplicationPingResult
+	var _meta9 thrift.ResponseMeta
+	_meta9, _err = p.Client_().Call(ctx, "ping", &_args8, &_result10)
+	p.SetLastResponseMeta_(_meta9)
 	if _err != nil {
 		return
 	}
-	if _ret9 := _result8.GetSuccess(); _ret9 != nil {
-		return _ret9, nil
+	if _ret11 := _result10.GetSuccess(); _ret11 != nil {
+		return _ret11, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "ping failed: unknown result")
 }
@@ -2299,17 +3255,17 @@ func (p *ReplicationClient) Ping(ctx context.Context, beacon *BeaconMsg) (_r *Be
 // Parameters:
 //   - Req
 func (p *ReplicationClient) ConfigSync(ctx context.Context, req *ConfigurationQueryByNodeRequest) (_r *ConfigurationQueryByNodeResponse, _err error) {
-	var _args10 ReplicationConfigSyncArgs
-	_args10.Req = req
-	var _result12 ReplicationConfigSyncResult
-	var _meta11 thrift.ResponseMeta
-	_meta11, _err = p.Client_().Call(ctx, "config_sync", &_args10, &_result12)
-	p.SetLastResponseMeta_(_meta11)
+	var _args12 ReplicationConfigSyncArgs
+	_args12.Req = req
+	var _result14 ReplicationConfigSyncResult
+	var _meta13 thrift.ResponseMeta
+	_meta13, _err = p.Client_().Call(ctx, "config_sync", &_args12, &_result14)
+	p.SetLastResponseMeta_(_meta13)
 	if _err != nil {
 		return
 	}
-	if _ret13 := _result12.GetSuccess(); _ret13 != nil {
-		return _ret13, nil
+	if _ret15 := _result14.GetSuccess(); _ret15 != nil {
+		return _ret15, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "config_sync failed: unknown result")
 }
@@ -2317,17 +3273,17 @@ func (p *ReplicationClient) ConfigSync(ctx context.Context, req *ConfigurationQu
 // Parameters:
 //   - Req
 func (p *ReplicationClient) UpdatePartitionConfiguration(ctx context.Context, req *ConfigurationUpdateRequest) (_r *ConfigurationUpdateResponse, _err error) {
-	var _args14 ReplicationUpdatePartitionConfigurationArgs
-	_args14.Req = req
-	var _result16 ReplicationUpdatePartitionConfigurationResult
-	var _meta15 thrift.ResponseMeta
-	_meta15, _err = p.Client_().Call(ctx, "update_partition_configuration", &_args14, &_result16)
-	p.SetLastResponseMeta_(_meta15)
+	var _args16 ReplicationUpdatePartitionConfigurationArgs
+	_args16.Req = req
+	var _result18 ReplicationUpdatePartitionConfigurationResult
+	var _meta17 thrift.ResponseMeta
+	_meta17, _err = p.Client_().Call(ctx, "update_partition_configuration", &_args16, &_result18)
+	p.SetLastResponseMeta_(_meta17)
 	if _err != nil {
 		return
 	}
-	if _ret17 := _result16.GetSuccess(); _ret17 != nil {
-		return _ret17, nil
+	if _ret19 := _result18.GetSuccess(); _ret19 != nil {
+		return _ret19, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "update_partition_configuration failed: unknown result")
 }
@@ -2335,10 +3291,10 @@ func (p *ReplicationClient) UpdatePartitionConfiguration(ctx context.Context, re
 // Parameters:
 //   - Proposal
 func (p *ReplicationClient) ConfigProposal(ctx context.Context, proposal *ConfigurationUpdateRequest) (_err error) {
-	var _args18 ReplicationConfigProposalArgs
-	_args18.Proposal = proposal
+	var _args20 ReplicationConfigProposalArgs
+	_args20.Proposal = proposal
 	p.SetLastResponseMeta_(thrift.ResponseMeta{})
-	if _, err := p.Client_().Call(ctx, "config_proposal", &_args18, nil); err != nil {
+	if _, err := p.Client_().Call(ctx, "config_proposal", &_args20, nil); err != nil {
 		return err
 	}
 	return nil
@@ -2364,12 +3320,12 @@ func (p *ReplicationProcessor) ProcessorMap() map[string]thrift.TProcessorFuncti
 
 func NewReplicationProcessor(handler Replication) *ReplicationProcessor {
 
-	self19 := &ReplicationProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
-	self19.processorMap["ping"] = &replicationProcessorPing{handler: handler}
-	self19.processorMap["config_sync"] = &replicationProcessorConfigSync{handler: handler}
-	self19.processorMap["update_partition_configuration"] = &replicationProcessorUpdatePartitionConfiguration{handler: handler}
-	self19.processorMap["config_proposal"] = &replicationProcessorConfigProposal{handler: handler}
-	return self19
+	self21 := &ReplicationProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self21.processorMap["ping"] = &replicationProcessorPing{handler: handler}
+	self21.processorMap["config_sync"] = &replicationProcessorConfigSync{handler: handler}
+	self21.processorMap["update_partition_configuration"] = &replicationProcessorUpdatePartitionConfiguration{handler: handler}
+	self21.processorMap["config_proposal"] = &replicationProcessorConfigProposal{handler: handler}
+	return self21
 }
 
 func (p *ReplicationProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
@@ -2382,12 +3338,12 @@ func (p *ReplicationProcessor) Process(ctx context.Context, iprot, oprot thrift.
 	}
 	iprot.Skip(ctx, thrift.STRUCT)
 	iprot.ReadMessageEnd(ctx)
-	x20 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	x22 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
 	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
-	x20.Write(ctx, oprot)
+	x22.Write(ctx, oprot)
 	oprot.WriteMessageEnd(ctx)
 	oprot.Flush(ctx)
-	return false, x20
+	return false, x22
 
 }
 
@@ -2396,7 +3352,7 @@ type replicationProcessorPing struct {
 }
 
 func (p *replicationProcessorPing) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err21 error
+	var _write_err23 error
 	args := ReplicationPingArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -2442,21 +3398,21 @@ func (p *replicationProcessorPing) Process(ctx context.Context, seqId int32, ipr
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc22 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing ping: "+err2.Error())
+		_exc24 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing ping: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "ping", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err21 = thrift.WrapTException(err2)
+			_write_err23 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc22.Write(ctx, oprot); _write_err21 == nil && err2 != nil {
-			_write_err21 = thrift.WrapTException(err2)
+		if err2 := _exc24.Write(ctx, oprot); _write_err23 == nil && err2 != nil {
+			_write_err23 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err21 == nil && err2 != nil {
-			_write_err21 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err23 == nil && err2 != nil {
+			_write_err23 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err21 == nil && err2 != nil {
-			_write_err21 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err23 == nil && err2 != nil {
+			_write_err23 = thrift.WrapTException(err2)
 		}
-		if _write_err21 != nil {
-			return false, thrift.WrapTException(_write_err21)
+		if _write_err23 != nil {
+			return false, thrift.WrapTException(_write_err23)
 		}
 		return true, err
 	} else {
@@ -2464,19 +3420,19 @@ func (p *replicationProcessorPing) Process(ctx context.Context, seqId int32, ipr
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "ping", thrift.REPLY, seqId); err2 != nil {
-		_write_err21 = thrift.WrapTException(err2)
+		_write_err23 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err21 == nil && err2 != nil {
-		_write_err21 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err23 == nil && err2 != nil {
+		_write_err23 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err21 == nil && err2 != nil {
-		_write_err21 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err23 == nil && err2 != nil {
+		_write_err23 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err21 == nil && err2 != nil {
-		_write_err21 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err23 == nil && err2 != nil {
+		_write_err23 = thrift.WrapTException(err2)
 	}
-	if _write_err21 != nil {
-		return false, thrift.WrapTException(_write_err21)
+	if _write_err23 != nil {
+		return false, thrift.WrapTException(_write_err23)
 	}
 	return true, err
 }
@@ -2486,7 +3442,7 @@ type replicationProcessorConfigSync struct {
 }
 
 func (p *replicationProcessorConfigSync) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err23 error
+	var _write_err25 error
 	args := ReplicationConfigSyncArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -2532,21 +3488,21 @@ func (p *replicationProcessorConfigSync) Process(ctx context.Context, seqId int3
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc24 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing config_sync: "+err2.Error())
+		_exc26 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing config_sync: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "config_sync", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err23 = thrift.WrapTException(err2)
+			_write_err25 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc24.Write(ctx, oprot); _write_err23 == nil && err2 != nil {
-			_write_err23 = thrift.WrapTException(err2)
+		if err2 := _exc26.Write(ctx, oprot); _write_err25 == nil && err2 != nil {
+			_write_err25 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err23 == nil && err2 != nil {
-			_write_err23 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err25 == nil && err2 != nil {
+			_write_err25 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err23 == nil && err2 != nil {
-			_write_err23 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err25 == nil && err2 != nil {
+			_write_err25 = thrift.WrapTException(err2)
 		}
-		if _write_err23 != nil {
-			return false, thrift.WrapTException(_write_err23)
+		if _write_err25 != nil {
+			return false, thrift.WrapTException(_write_err25)
 		}
 		return true, err
 	} else {
@@ -2554,19 +3510,19 @@ func (p *replicationProcessorConfigSync) Process(ctx context.Context, seqId int3
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "config_sync", thrift.REPLY, seqId); err2 != nil {
-		_write_err23 = thrift.WrapTException(err2)
+		_write_err25 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err23 == nil && err2 != nil {
-		_write_err23 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err25 == nil && err2 != nil {
+		_write_err25 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err23 == nil && err2 != nil {
-		_write_err23 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err25 == nil && err2 != nil {
+		_write_err25 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err23 == nil && err2 != nil {
-		_write_err23 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err25 == nil && err2 != nil {
+		_write_err25 = thrift.WrapTException(err2)
 	}
-	if _write_err23 != nil {
-		return false, thrift.WrapTException(_write_err23)
+	if _write_err25 != nil {
+		return false, thrift.WrapTException(_write_err25)
 	}
 	return true, err
 }
@@ -2576,7 +3532,7 @@ type replicationProcessorUpdatePartitionConfiguration struct {
 }
 
 func (p *replicationProcessorUpdatePartitionConfiguration) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err25 error
+	var _write_err27 error
 	args := ReplicationUpdatePartitionConfigurationArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -2622,21 +3578,21 @@ func (p *replicationProcessorUpdatePartitionConfiguration) Process(ctx context.C
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc26 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing update_partition_configuration: "+err2.Error())
+		_exc28 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing update_partition_configuration: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "update_partition_configuration", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err25 = thrift.WrapTException(err2)
+			_write_err27 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc26.Write(ctx, oprot); _write_err25 == nil && err2 != nil {
-			_write_err25 = thrift.WrapTException(err2)
+		if err2 := _exc28.Write(ctx, oprot); _write_err27 == nil && err2 != nil {
+			_write_err27 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err25 == nil && err2 != nil {
-			_write_err25 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err27 == nil && err2 != nil {
+			_write_err27 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err25 == nil && err2 != nil {
-			_write_err25 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err27 == nil && err2 != nil {
+			_write_err27 = thrift.WrapTException(err2)
 		}
-		if _write_err25 != nil {
-			return false, thrift.WrapTException(_write_err25)
+		if _write_err27 != nil {
+			return false, thrift.WrapTException(_write_err27)
 		}
 		return true, err
 	} else {
@@ -2644,19 +3600,19 @@ func (p *replicationProcessorUpdatePartitionConfiguration) Process(ctx context.C
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "update_partition_configuration", thrift.REPLY, seqId); err2 != nil {
-		_write_err25 = thrift.WrapTException(err2)
+		_write_err27 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err25 == nil && err2 != nil {
-		_write_err25 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err27 == nil && err2 != nil {
+		_write_err27 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err25 == nil && err2 != nil {
-		_write_err25 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err27 == nil && err2 != nil {
+		_write_err27 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err25 == nil && err2 != nil {
-		_write_err25 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err27 == nil && err2 != nil {
+		_write_err27 = thrift.WrapTException(err2)
 	}
-	if _write_err25 != nil {
-		return false, thrift.WrapTException(_write_err25)
+	if _write_err27 != nil {
+		return false, thrift.WrapTException(_write_err27)
 	}
 	return true, err
 }
@@ -3439,4 +4395,743 @@ func (p *ReplicationConfigProposalArgs) String() string {
 		return "<nil>"
 	}
 	return fmt.Sprintf("ReplicationConfigProposalArgs(%+v)", *p)
+}
+
+type Filecopy interface {
+	// Parameters:
+	//  - Req
+	ListFiles(ctx context.Context, req *FilecopyListRequest) (_r *FilecopyListResponse, _err error)
+	// Parameters:
+	//  - Req
+	FetchChunk(ctx context.Context, req *FilecopyFetchRequest) (_r *FilecopyFetchResponse, _err error)
+}
+
+type FilecopyClient struct {
+	c    thrift.TClient
+	meta thrift.ResponseMeta
+}
+
+func NewFilecopyClientFactory(t thrift.TTransport, f thrift.TProtocolFactory) *FilecopyClient {
+	return &FilecopyClient{
+		c: thrift.NewTStandardClient(f.GetProtocol(t), f.GetProtocol(t)),
+	}
+}
+
+func NewFilecopyClientProtocol(t thrift.TTransport, iprot thrift.TProtocol, oprot thrift.TProtocol) *FilecopyClient {
+	return &FilecopyClient{
+		c: thrift.NewTStandardClient(iprot, oprot),
+	}
+}
+
+func NewFilecopyClient(c thrift.TClient) *FilecopyClient {
+	return &FilecopyClient{
+		c: c,
+	}
+}
+
+func (p *FilecopyClient) Client_() thrift.TClient {
+	return p.c
+}
+
+func (p *FilecopyClient) LastResponseMeta_() thrift.ResponseMeta {
+	return p.meta
+}
+
+func (p *FilecopyClient) SetLastResponseMeta_(meta thrift.ResponseMeta) {
+	p.meta = meta
+}
+
+// Parameters:
+//   - Req
+func (p *FilecopyClient) ListFiles(ctx context.Context, req *FilecopyListRequest) (_r *FilecopyListResponse, _err error) {
+	var _args53 FilecopyListFilesArgs
+	_args53.Req = req
+	var _result55 FilecopyListFilesResult
+	var _meta54 thrift.ResponseMeta
+	_meta54, _err = p.Client_().Call(ctx, "list_files", &_args53, &_result55)
+	p.SetLastResponseMeta_(_meta54)
+	if _err != nil {
+		return
+	}
+	if _ret56 := _result55.GetSuccess(); _ret56 != nil {
+		return _ret56, nil
+	}
+	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "list_files failed: unknown result")
+}
+
+// Parameters:
+//   - Req
+func (p *FilecopyClient) FetchChunk(ctx context.Context, req *FilecopyFetchRequest) (_r *FilecopyFetchResponse, _err error) {
+	var _args57 FilecopyFetchChunkArgs
+	_args57.Req = req
+	var _result59 FilecopyFetchChunkResult
+	var _meta58 thrift.ResponseMeta
+	_meta58, _err = p.Client_().Call(ctx, "fetch_chunk", &_args57, &_result59)
+	p.SetLastResponseMeta_(_meta58)
+	if _err != nil {
+		return
+	}
+	if _ret60 := _result59.GetSuccess(); _ret60 != nil {
+		return _ret60, nil
+	}
+	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "fetch_chunk failed: unknown result")
+}
+
+type FilecopyProcessor struct {
+	processorMap map[string]thrift.TProcessorFunction
+	handler      Filecopy
+}
+
+func (p *FilecopyProcessor) AddToProcessorMap(key string, processor thrift.TProcessorFunction) {
+	p.processorMap[key] = processor
+}
+
+func (p *FilecopyProcessor) GetProcessorFunction(key string) (processor thrift.TProcessorFunction, ok bool) {
+	processor, ok = p.processorMap[key]
+	return processor, ok
+}
+
+func (p *FilecopyProcessor) ProcessorMap() map[string]thrift.TProcessorFunction {
+	return p.processorMap
+}
+
+func NewFilecopyProcessor(handler Filecopy) *FilecopyProcessor {
+
+	self61 := &FilecopyProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self61.processorMap["list_files"] = &filecopyProcessorListFiles{handler: handler}
+	self61.processorMap["fetch_chunk"] = &filecopyProcessorFetchChunk{handler: handler}
+	return self61
+}
+
+func (p *FilecopyProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	name, _, seqId, err2 := iprot.ReadMessageBegin(ctx)
+	if err2 != nil {
+		return false, thrift.WrapTException(err2)
+	}
+	if processor, ok := p.GetProcessorFunction(name); ok {
+		return processor.Process(ctx, seqId, iprot, oprot)
+	}
+	iprot.Skip(ctx, thrift.STRUCT)
+	iprot.ReadMessageEnd(ctx)
+	x62 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
+	x62.Write(ctx, oprot)
+	oprot.WriteMessageEnd(ctx)
+	oprot.Flush(ctx)
+	return false, x62
+
+}
+
+type filecopyProcessorListFiles struct {
+	handler Filecopy
+}
+
+func (p *filecopyProcessorListFiles) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	var _write_err63 error
+	args := FilecopyListFilesArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
+		oprot.WriteMessageBegin(ctx, "list_files", thrift.EXCEPTION, seqId)
+		x.Write(ctx, oprot)
+		oprot.WriteMessageEnd(ctx)
+		oprot.Flush(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	// Start a goroutine to do server side connectivity check.
+	if thrift.ServerConnectivityCheckInterval > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		var tickerCtx context.Context
+		tickerCtx, tickerCancel = context.WithCancel(context.Background())
+		defer tickerCancel()
+		go func(ctx context.Context, cancel context.CancelFunc) {
+			ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
+			defer ticker.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+					if !iprot.Transport().IsOpen() {
+						cancel()
+						return
+					}
+				}
+			}
+		}(tickerCtx, cancel)
+	}
+
+	result := FilecopyListFilesResult{}
+	if retval, err2 := p.handler.ListFiles(ctx, args.Req); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+		if errors.Is(err2, thrift.ErrAbandonRequest) {
+			return false, thrift.WrapTException(err2)
+		}
+		_exc64 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing list_files: "+err2.Error())
+		if err2 := oprot.WriteMessageBegin(ctx, "list_files", thrift.EXCEPTION, seqId); err2 != nil {
+			_write_err63 = thrift.WrapTException(err2)
+		}
+		if err2 := _exc64.Write(ctx, oprot); _write_err63 == nil && err2 != nil {
+			_write_err63 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err63 == nil && err2 != nil {
+			_write_err63 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.Flush(ctx); _write_err63 == nil && err2 != nil {
+			_write_err63 = thrift.WrapTException(err2)
+		}
+		if _write_err63 != nil {
+			return false, thrift.WrapTException(_write_err63)
+		}
+		return true, err
+	} else {
+		result.Success = retval
+	}
+	tickerCancel()
+	if err2 := oprot.WriteMessageBegin(ctx, "list_files", thrift.REPLY, seqId); err2 != nil {
+		_write_err63 = thrift.WrapTException(err2)
+	}
+	if err2 := result.Write(ctx, oprot); _write_err63 == nil && err2 != nil {
+		_write_err63 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err63 == nil && err2 != nil {
+		_write_err63 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.Flush(ctx); _write_err63 == nil && err2 != nil {
+		_write_err63 = thrift.WrapTException(err2)
+	}
+	if _write_err63 != nil {
+		return false, thrift.WrapTException(_write_err63)
+	}
+	return true, err
+}
+
+type filecopyProcessorFetchChunk struct {
+	handler Filecopy
+}
+
+func (p *filecopyProcessorFetchChunk) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	var _write_err65 error
+	args := FilecopyFetchChunkArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
+		oprot.WriteMessageBegin(ctx, "fetch_chunk", thrift.EXCEPTION, seqId)
+		x.Write(ctx, oprot)
+		oprot.WriteMessageEnd(ctx)
+		oprot.Flush(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	// Start a goroutine to do server side connectivity check.
+	if thrift.ServerConnectivityCheckInterval > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		var tickerCtx context.Context
+		tickerCtx, tickerCancel = context.WithCancel(context.Background())
+		defer tickerCancel()
+		go func(ctx context.Context, cancel context.CancelFunc) {
+			ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
+			defer ticker.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+					if !iprot.Transport().IsOpen() {
+						cancel()
+						return
+					}
+				}
+			}
+		}(tickerCtx, cancel)
+	}
+
+	result := FilecopyFetchChunkResult{}
+	if retval, err2 := p.handler.FetchChunk(ctx, args.Req); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+		if errors.Is(err2, thrift.ErrAbandonRequest) {
+			return false, thrift.WrapTException(err2)
+		}
+		_exc66 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing fetch_chunk: "+err2.Error())
+		if err2 := oprot.WriteMessageBegin(ctx, "fetch_chunk", thrift.EXCEPTION, seqId); err2 != nil {
+			_write_err65 = thrift.WrapTException(err2)
+		}
+		if err2 := _exc66.Write(ctx, oprot); _write_err65 == nil && err2 != nil {
+			_write_err65 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err65 == nil && err2 != nil {
+			_write_err65 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.Flush(ctx); _write_err65 == nil && err2 != nil {
+			_write_err65 = thrift.WrapTException(err2)
+		}
+		if _write_err65 != nil {
+			return false, thrift.WrapTException(_write_err65)
+		}
+		return true, err
+	} else {
+		result.Success = retval
+	}
+	tickerCancel()
+	if err2 := oprot.WriteMessageBegin(ctx, "fetch_chunk", thrift.REPLY, seqId); err2 != nil {
+		_write_err65 = thrift.WrapTException(err2)
+	}
+	if err2 := result.Write(ctx, oprot); _write_err65 == nil && err2 != nil {
+		_write_err65 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err65 == nil && err2 != nil {
+		_write_err65 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.Flush(ctx); _write_err65 == nil && err2 != nil {
+		_write_err65 = thrift.WrapTException(err2)
+	}
+	if _write_err65 != nil {
+		return false, thrift.WrapTException(_write_err65)
+	}
+	return true, err
+}
+
+// HELPER FUNCTIONS AND STRUCTURES
+
+// Attributes:
+//   - Req
+type FilecopyListFilesArgs struct {
+	Req *FilecopyListRequest `thrift:"req,1" db:"req" json:"req"`
+}
+
+func NewFilecopyListFilesArgs() *FilecopyListFilesArgs {
+	return &FilecopyListFilesArgs{}
+}
+
+var FilecopyListFilesArgs_Req_DEFAULT *FilecopyListRequest
+
+func (p *FilecopyListFilesArgs) GetReq() *FilecopyListRequest {
+	if !p.IsSetReq() {
+		return FilecopyListFilesArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *FilecopyListFilesArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *FilecopyListFilesArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *FilecopyListFilesArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Req = &FilecopyListRequest{}
+	if err := p.Req.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Req), err)
+	}
+	return nil
+}
+
+func (p *FilecopyListFilesArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "list_files_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *FilecopyListFilesArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "req", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:req: ", p), err)
+	}
+	if err := p.Req.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Req), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:req: ", p), err)
+	}
+	return err
+}
+
+func (p *FilecopyListFilesArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FilecopyListFilesArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Success
+type FilecopyListFilesResult struct {
+	Success *FilecopyListResponse `thrift:"success,0" db:"success" json:"success,omitempty"`
+}
+
+func NewFilecopyListFilesResult() *FilecopyListFilesResult {
+	return &FilecopyListFilesResult{}
+}
+
+var FilecopyListFilesResult_Success_DEFAULT *FilecopyListResponse
+
+func (p *FilecopyListFilesResult) GetSuccess() *FilecopyListResponse {
+	if !p.IsSetSuccess() {
+		return FilecopyListFilesResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *FilecopyListFilesResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *FilecopyListFilesResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField0(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *FilecopyListFilesResult) ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Success = &FilecopyListResponse{}
+	if err := p.Success.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Success), err)
+	}
+	return nil
+}
+
+func (p *FilecopyListFilesResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "list_files_result"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField0(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *FilecopyListFilesResult) writeField0(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetSuccess() {
+		if err := oprot.WriteFieldBegin(ctx, "success", thrift.STRUCT, 0); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 0:success: ", p), err)
+		}
+		if err := p.Success.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Success), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 0:success: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *FilecopyListFilesResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FilecopyListFilesResult(%+v)", *p)
+}
+
+// Attributes:
+//   - Req
+type FilecopyFetchChunkArgs struct {
+	Req *FilecopyFetchRequest `thrift:"req,1" db:"req" json:"req"`
+}
+
+func NewFilecopyFetchChunkArgs() *FilecopyFetchChunkArgs {
+	return &FilecopyFetchChunkArgs{}
+}
+
+var FilecopyFetchChunkArgs_Req_DEFAULT *FilecopyFetchRequest
+
+func (p *FilecopyFetchChunkArgs) GetReq() *FilecopyFetchRequest {
+	if !p.IsSetReq() {
+		return FilecopyFetchChunkArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *FilecopyFetchChunkArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *FilecopyFetchChunkArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *FilecopyFetchChunkArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Req = &FilecopyFetchRequest{}
+	if err := p.Req.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Req), err)
+	}
+	return nil
+}
+
+func (p *FilecopyFetchChunkArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "fetch_chunk_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *FilecopyFetchChunkArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "req", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:req: ", p), err)
+	}
+	if err := p.Req.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Req), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:req: ", p), err)
+	}
+	return err
+}
+
+func (p *FilecopyFetchChunkArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FilecopyFetchChunkArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Success
+type FilecopyFetchChunkResult struct {
+	Success *FilecopyFetchResponse `thrift:"success,0" db:"success" json:"success,omitempty"`
+}
+
+func NewFilecopyFetchChunkResult() *FilecopyFetchChunkResult {
+	return &FilecopyFetchChunkResult{}
+}
+
+var FilecopyFetchChunkResult_Success_DEFAULT *FilecopyFetchResponse
+
+func (p *FilecopyFetchChunkResult) GetSuccess() *FilecopyFetchResponse {
+	if !p.IsSetSuccess() {
+		return FilecopyFetchChunkResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *FilecopyFetchChunkResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *FilecopyFetchChunkResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField0(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *FilecopyFetchChunkResult) ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Success = &FilecopyFetchResponse{}
+	if err := p.Success.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Success), err)
+	}
+	return nil
+}
+
+func (p *FilecopyFetchChunkResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "fetch_chunk_result"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField0(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *FilecopyFetchChunkResult) writeField0(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetSuccess() {
+		if err := oprot.WriteFieldBegin(ctx, "success", thrift.STRUCT, 0); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 0:success: ", p), err)
+		}
+		if err := p.Success.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Success), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 0:success: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *FilecopyFetchChunkResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FilecopyFetchChunkResult(%+v)", *p)
 }
