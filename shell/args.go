@@ -3,6 +3,7 @@ package shell
 import (
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // errBadQuotes is returned for a line whose quoting does not parse.
@@ -102,6 +103,20 @@ func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
 }
 
+// escapeBytes prints bytes for the session: every byte as \xHH when all is
+// set, C-style otherwise.
+func escapeBytes(b []byte, all bool) string {
+	if !all {
+		return escape(b)
+	}
+	const hex = "0123456789ABCDEF"
+	out := make([]byte, 0, 4*len(b))
+	for _, c := range b {
+		out = append(out, '\\', 'x', hex[c>>4], hex[c&15])
+	}
+	return string(out)
+}
+
 // escape prints bytes C-style: printable ASCII as is, common escapes, and
 // \xHH (upper-case) for the rest.
 func escape(b []byte) string {
@@ -130,4 +145,41 @@ func escape(b []byte) string {
 		}
 	}
 	return string(out)
+}
+
+// splitCommands splits a -e argument into commands at semicolons that are
+// outside quotes; empty commands are dropped.
+func splitCommands(s string) []string {
+	var out []string
+	var cur []byte
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			cur = append(cur, c)
+			if c == '\\' && i+1 < len(s) {
+				i++
+				cur = append(cur, s[i])
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+			cur = append(cur, c)
+		case c == ';':
+			out = appendCommand(out, cur)
+			cur = nil
+		default:
+			cur = append(cur, c)
+		}
+	}
+	return appendCommand(out, cur)
+}
+
+func appendCommand(out []string, cmd []byte) []string {
+	if t := strings.TrimSpace(string(cmd)); t != "" {
+		out = append(out, t)
+	}
+	return out
 }
