@@ -32,6 +32,11 @@ type Server struct {
 	writeMu sync.Mutex
 	mu      sync.Mutex // guards state
 	state   *State     // nil unless this server leads and has loaded the store
+	// fence holds the checks every commit of the current term carries
+	// (fence.go), and deposed is closed when a write of the term failed;
+	// both are guarded by writeMu.
+	fence   []metastore.Op
+	deposed chan struct{}
 
 	cureNow  chan struct{} // buffered: one pending request is enough
 	proposer *proposer
@@ -142,9 +147,8 @@ func (s *Server) campaign() {
 			}
 			continue
 		}
-		if s.loadState(lost) {
-			s.log.Info("meta: leading", "level", s.opts.FunctionLevel)
-			s.lead(lost)
+		if deposed, ok := s.loadState(lost); ok {
+			s.lead(lost, deposed)
 		}
 		s.mu.Lock()
 		s.state = nil
@@ -153,34 +157,42 @@ func (s *Server) campaign() {
 	}
 }
 
-// loadState reads the store until it succeeds, leadership is lost or the
-// server closes.
-func (s *Server) loadState(lost <-chan struct{}) bool {
+// loadState starts a term: it claims the epoch (fence.go) and reads the
+// store, until both succeed, leadership is lost or the server closes. The
+// returned channel is closed if a write of the term fails.
+func (s *Server) loadState(lost <-chan struct{}) (deposed <-chan struct{}, ok bool) {
 	for {
 		s.writeMu.Lock()
-		st, err := Load(s.ctx, s.store, s.opts.ClusterRoot, s.opts.stateConfig(), s.now())
+		term, fence, err := s.claimEpoch(s.ctx)
+		var st *State
 		if err == nil {
+			st, err = Load(s.ctx, s.store, s.opts.ClusterRoot, s.opts.stateConfig(), s.now())
+		}
+		if err == nil {
+			s.fence, s.deposed = fence, make(chan struct{})
+			deposed = s.deposed
 			s.mu.Lock()
 			s.state = st
 			s.mu.Unlock()
 		}
 		s.writeMu.Unlock()
 		if err == nil {
-			return true
+			s.log.Info("meta: leading", "term", term, "level", s.opts.FunctionLevel)
+			return deposed, true
 		}
-		s.log.Error("meta: load state", "err", err)
+		s.log.Error("meta: take over", "err", err)
 		select {
 		case <-lost:
-			return false
+			return nil, false
 		case <-s.ctx.Done():
-			return false
+			return nil, false
 		case <-time.After(time.Second):
 		}
 	}
 }
 
 // lead runs the failure detector and cure timers for one term.
-func (s *Server) lead(lost <-chan struct{}) {
+func (s *Server) lead(lost, deposed <-chan struct{}) {
 	fd := time.NewTicker(s.opts.FDCheckInterval)
 	defer fd.Stop()
 	cure := time.NewTicker(s.opts.CureInterval)
@@ -189,6 +201,8 @@ func (s *Server) lead(lost <-chan struct{}) {
 	for {
 		select {
 		case <-lost:
+			return
+		case <-deposed:
 			return
 		case <-s.ctx.Done():
 			return
@@ -220,7 +234,7 @@ func (s *Server) triggerCure() {
 func (s *Server) cure() {
 	s.mu.Lock()
 	var props []Proposal
-	if s.state != nil {
+	if s.state != nil && s.holds() {
 		props = s.state.Cure(s.now())
 	}
 	s.mu.Unlock()
@@ -254,15 +268,16 @@ func (s *Server) checkLiveness() {
 var errNotLeading = errors.New("meta: not leading")
 
 // commit runs decide against the state, persists the change it returns
-// and only then applies it (docs/cluster-protocol.md: persist before
-// memory, before anyone is told). A store error leaves the state as it
-// was. Cure runs after every applied change.
+// together with the term's fence and only then applies it
+// (docs/cluster-protocol.md: persist before memory, before anyone is
+// told). A store error ends the term (depose). Cure runs after every
+// applied change.
 func (s *Server) commit(ctx context.Context, decide func(st *State, now time.Time) (Change, error)) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	s.mu.Lock()
 	st := s.state
-	if st == nil {
+	if st == nil || !s.holds() {
 		s.mu.Unlock()
 		return errNotLeading
 	}
@@ -272,10 +287,11 @@ func (s *Server) commit(ctx context.Context, decide func(st *State, now time.Tim
 		return err
 	}
 	ops, err := c.Ops(s.opts.ClusterRoot)
-	if err == nil {
-		err = s.store.Commit(ctx, ops)
-	}
 	if err != nil {
+		return &storeError{err}
+	}
+	if err := s.store.Commit(ctx, append(ops, s.fence...)); err != nil {
+		s.depose(err)
 		return &storeError{err}
 	}
 	s.mu.Lock()
@@ -298,7 +314,38 @@ func (s *Server) commit(ctx context.Context, decide func(st *State, now time.Tim
 	return nil
 }
 
-// storeError is a failed write to the state store: nothing changed.
+// depose ends the term after a failed write (writeMu held): either another
+// server leads now (a fence check failed) or the write's outcome is
+// unknown (the store may hold it or not). Either way the state in memory
+// can no longer be trusted, so it goes at once; the leadership loop
+// campaigns again and a new term loads the store afresh.
+func (s *Server) depose(err error) {
+	s.mu.Lock()
+	s.state = nil
+	s.mu.Unlock()
+	if s.deposed != nil {
+		select {
+		case <-s.deposed:
+		default:
+			close(s.deposed)
+		}
+	}
+	if errors.Is(err, metastore.ErrConflict) {
+		s.log.Warn("meta: another meta server took over; stepping down", "err", err)
+	} else {
+		s.log.Error("meta: state store write failed; stepping down to reload", "err", err)
+	}
+}
+
+// holds reports whether the election still vouches for this server's
+// leadership (always, for an Election without a Lease).
+func (s *Server) holds() bool {
+	l, ok := s.opts.Election.(Lease)
+	return !ok || l.Holds()
+}
+
+// storeError is a failed write to the state store: this server stopped
+// leading, and the write may or may not have landed.
 type storeError struct{ err error }
 
 func (e *storeError) Error() string { return "meta store: " + e.err.Error() }
@@ -308,7 +355,7 @@ func (e *storeError) Unwrap() error { return e.err }
 func (s *Server) read(fn func(st *State)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state == nil {
+	if s.state == nil || !s.holds() {
 		return errNotLeading
 	}
 	fn(s.state)
@@ -322,6 +369,9 @@ func (s *Server) replyErrno(err error) base.Errno {
 	case err == nil:
 		return base.ERR_OK
 	case errors.Is(err, errNotLeading):
+		return s.notLeadingErrno()
+	case errors.Is(err, metastore.ErrConflict):
+		// Deposed by a successor: nothing was written; ask the leader.
 		return s.notLeadingErrno()
 	case errors.As(err, &se):
 		s.log.Error("meta: state store write failed", "err", err)
@@ -343,5 +393,5 @@ func (s *Server) notLeadingErrno() base.Errno {
 func (s *Server) leading() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.state != nil
+	return s.state != nil && s.holds()
 }
