@@ -8,6 +8,7 @@ import (
 
 	"github.com/pegasus-go/pegasus/server/config"
 	"github.com/pegasus-go/pegasus/server/meta"
+	"github.com/pegasus-go/pegasus/server/metrics"
 	"github.com/pegasus-go/pegasus/server/remotecmd"
 	"github.com/pegasus-go/pegasus/server/status"
 	"github.com/pegasus-go/pegasus/thrift/rpc"
@@ -49,7 +50,7 @@ func runMeta(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	mux := status.NewMux(status.Info{Version: remotecmd.Version, Role: "meta", Address: mc.Address, Started: time.Now()}, nil)
+	mux := status.NewMux(status.Info{Version: remotecmd.Version, Role: "meta", Address: mc.Address, Started: time.Now()}, nil, metrics.New().Handler())
 	rs := rpc.NewServer(rpc.ServerOptions{Logger: log, HTTP: mux})
 	m.Register(rs)
 	remotecmd.NewRegistry("meta").Register(rs)

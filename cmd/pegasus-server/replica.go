@@ -9,6 +9,8 @@ import (
 
 	"github.com/pegasus-go/pegasus/rocksdb"
 	"github.com/pegasus-go/pegasus/server/config"
+	"github.com/pegasus-go/pegasus/server/filecopy"
+	"github.com/pegasus-go/pegasus/server/metrics"
 	"github.com/pegasus-go/pegasus/server/remotecmd"
 	"github.com/pegasus-go/pegasus/server/replica"
 	"github.com/pegasus-go/pegasus/server/status"
@@ -31,7 +33,9 @@ func runReplica(ctx context.Context, path string) error {
 	if rc.Address == "" || rc.DataDir == "" || len(rc.MetaServers) == 0 {
 		return fmt.Errorf("%s: [replica] needs address, data_dir and meta_servers", path)
 	}
+	reg := metrics.New()
 	node, err := replica.NewNode(replica.NodeOptions{
+		Metrics:            metrics.NewDataOps(reg),
 		Address:            rc.Address,
 		DataDir:            rc.DataDir,
 		MetaServers:        rc.MetaServers,
@@ -58,9 +62,11 @@ func runReplica(ctx context.Context, path string) error {
 				return errors.New("no lease from the meta server")
 			}
 			return nil
-		})
+		}, reg.Handler())
+	fc := filecopy.NewService()
 	rs := rpc.NewServer(rpc.ServerOptions{Logger: log, HTTP: mux})
 	node.Register(rs)
+	fc.Register(rs)
 	cmds := remotecmd.NewRegistry("replica")
 	cmds.Register(rs)
 	l, err := net.Listen("tcp", rc.Address)

@@ -3,9 +3,12 @@ package replica
 import (
 	"context"
 	"errors"
+	"strings"
+	"time"
 
 	"github.com/apache/thrift/lib/go/thrift"
 
+	"github.com/pegasus-go/pegasus/server/metrics"
 	"github.com/pegasus-go/pegasus/server/storage"
 	"github.com/pegasus-go/pegasus/thrift/base"
 	"github.com/pegasus-go/pegasus/thrift/catalog"
@@ -14,8 +17,41 @@ import (
 	"github.com/pegasus-go/pegasus/thrift/rpc"
 )
 
-// Register installs the rrdb handlers on rs.
+// Register installs the rrdb handlers on rs, timed by Options.Metrics.
 func (s *Server) Register(rs *rpc.Server) {
+	if s.opts.Metrics != nil {
+		s.register(&instrumented{Server: rs, m: s.opts.Metrics})
+		return
+	}
+	s.register(rs)
+}
+
+// handlerSet is what register needs of an rpc.Server.
+type handlerSet interface {
+	Handle(name string, h rpc.Handler)
+}
+
+// instrumented registers handlers wrapped to count and time them.
+type instrumented struct {
+	*rpc.Server
+	m *metrics.DataOps
+}
+
+func (i *instrumented) Handle(name string, h rpc.Handler) {
+	op := strings.ToLower(strings.TrimPrefix(name, "RPC_RRDB_RRDB_"))
+	i.Server.Handle(name, func(ctx context.Context, req *rpc.Request) rpc.Reply {
+		start := time.Now()
+		rep := h(ctx, req)
+		result := "ok"
+		if rep.Err != "" && rep.Err != base.ERR_OK {
+			result = string(rep.Err)
+		}
+		i.m.Observe(req.Header.AppID, req.Header.PartitionIndex, op, result, time.Since(start))
+		return rep
+	})
+}
+
+func (s *Server) register(rs handlerSet) {
 	rs.Handle(catalog.RPC_RRDB_RRDB_PUT, s.handlePut)
 	rs.Handle(catalog.RPC_RRDB_RRDB_REMOVE, s.handleRemove)
 	rs.Handle(catalog.RPC_RRDB_RRDB_MULTI_PUT, s.write(storage.OpMultiPut, func() thrift.TStruct { return rrdb.NewRrdbMultiPutArgs() }))

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pegasus-go/pegasus/server/metrics"
 	"github.com/pegasus-go/pegasus/server/storage"
 	"github.com/pegasus-go/pegasus/thrift/base"
 	"github.com/pegasus-go/pegasus/thrift/catalog"
@@ -44,7 +45,9 @@ type NodeOptions struct {
 	Storage storage.Options
 	// MaxWriteSize caps a write request's body (see Options).
 	MaxWriteSize int
-	Logger       *slog.Logger
+	// Metrics, when set, counts and times every data request.
+	Metrics *metrics.DataOps
+	Logger  *slog.Logger
 }
 
 func (o *NodeOptions) defaults() {
@@ -111,7 +114,7 @@ func NewNode(opts NodeOptions) (*Node, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
 		opts:      opts,
-		srv:       NewServer(Options{Address: opts.Address, MaxWriteSize: opts.MaxWriteSize, Logger: opts.Logger}),
+		srv:       NewServer(Options{Address: opts.Address, MaxWriteSize: opts.MaxWriteSize, Metrics: opts.Metrics, Logger: opts.Logger}),
 		meta:      newMetaLink(opts.MetaServers),
 		self:      self,
 		selfHP:    hp,

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pegasus-go/pegasus/server/metrics"
 	"github.com/pegasus-go/pegasus/server/storage"
 	"github.com/pegasus-go/pegasus/thrift/base"
 	"github.com/pegasus-go/pegasus/thrift/rpc"
@@ -26,7 +27,9 @@ type Options struct {
 	MaxWriteSize int
 	// ScannerSweepInterval is how often idle scanner contexts are dropped.
 	ScannerSweepInterval time.Duration
-	Logger               *slog.Logger
+	// Metrics, when set, counts and times every data request.
+	Metrics *metrics.DataOps
+	Logger  *slog.Logger
 }
 
 // Server hosts replicas and serves the rrdb RPCs for them.

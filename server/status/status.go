@@ -1,6 +1,6 @@
 // Package status builds the HTTP endpoints every server serves on its RPC
-// port: /version, /health (ready only once serving) and Go's profiles under
-// /pprof/. Roles add their own pages to the returned mux.
+// port: /version, /health (ready only once serving), /metrics and Go's
+// profiles under /pprof/. Roles add their own pages to the returned mux.
 package status
 
 import (
@@ -22,8 +22,9 @@ type Info struct {
 }
 
 // NewMux returns the common endpoints. ready reports whether the server
-// serves requests yet (nil: always).
-func NewMux(info Info, ready func() error) *http.ServeMux {
+// serves requests yet (nil: always); metrics, when not nil, is served at
+// /metrics.
+func NewMux(info Info, ready func() error, metrics http.Handler) *http.ServeMux {
 	info.GoVer = runtime.Version()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/version", func(w http.ResponseWriter, r *http.Request) { WriteJSON(w, info) })
@@ -36,6 +37,9 @@ func NewMux(info Info, ready func() error) *http.ServeMux {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	if metrics != nil {
+		mux.Handle("/metrics", metrics)
+	}
 	mux.HandleFunc("/pprof/", pprof.Index)
 	mux.HandleFunc("/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/pprof/profile", pprof.Profile)

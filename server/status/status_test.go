@@ -12,7 +12,7 @@ import (
 func TestEndpoints(t *testing.T) {
 	var notReady = errors.New("loading")
 	state := notReady
-	mux := NewMux(Info{Version: "v", Role: "meta", Address: "127.0.0.1:1", Started: time.Unix(0, 0)}, func() error { return state })
+	mux := NewMux(Info{Version: "v", Role: "meta", Address: "127.0.0.1:1", Started: time.Unix(0, 0)}, func() error { return state }, nil)
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))

@@ -1,0 +1,73 @@
+package cluster
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pegasus-go/pegasus/admin/onebox"
+)
+
+// scrapeOps sums pegasus_replica_requests_total for one table and op over
+// the box's replica servers, read from /metrics on their RPC ports.
+func scrapeOps(t *testing.T, b *onebox.Box, appID int, op string) float64 {
+	t.Helper()
+	hc := &http.Client{Timeout: 5 * time.Second}
+	var sum float64
+	for _, addr := range b.Replicas {
+		resp, err := hc.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatalf("scrape %s: %v", addr, err)
+		}
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		prefix := "pegasus_replica_requests_total{"
+		for sc.Scan() {
+			line := sc.Text()
+			if !strings.HasPrefix(line, prefix) ||
+				!strings.Contains(line, fmt.Sprintf(`app_id="%d"`, appID)) ||
+				!strings.Contains(line, fmt.Sprintf(`op="%s"`, op)) || !strings.Contains(line, `result="ok"`) {
+				continue
+			}
+			v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+			if err != nil {
+				t.Fatalf("bad sample %q", line)
+			}
+			sum += v
+		}
+		resp.Body.Close()
+	}
+	return sum
+}
+
+// TestMetricsCountEveryRequest: /metrics on the RPC port counts exactly the
+// operations sent, per table and op.
+func TestMetricsCountEveryRequest(t *testing.T) {
+	b := startBox(t, 6)
+	_, tb := openTable(t, b, onebox.TableName)
+	appID := 1
+	beforePut, beforeGet := scrapeOps(t, b, appID, "put"), scrapeOps(t, b, appID, "get")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const n = 300
+	for i := 0; i < n; i++ {
+		hk := []byte(fmt.Sprintf("m%d", i))
+		if err := tb.Set(ctx, hk, nil, []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tb.Get(ctx, hk, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := scrapeOps(t, b, appID, "put") - beforePut; d != n {
+		t.Fatalf("put counter moved by %v, want %d", d, n)
+	}
+	if d := scrapeOps(t, b, appID, "get") - beforeGet; d != n {
+		t.Fatalf("get counter moved by %v, want %d", d, n)
+	}
+}
