@@ -19,7 +19,7 @@ func runMeta(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	log, closeLog, err := cfg.Log.Logger()
+	log, logLevel, closeLog, err := cfg.Log.Open()
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,9 @@ func runMeta(ctx context.Context, path string) error {
 	mux := status.NewMux(status.Info{Version: remotecmd.Version, Role: "meta", Address: mc.Address, Started: time.Now()}, nil, metrics.New().Handler())
 	rs := rpc.NewServer(rpc.ServerOptions{Logger: log, HTTP: mux})
 	m.Register(rs)
-	remotecmd.NewRegistry("meta").Register(rs)
+	cmds := remotecmd.NewRegistry("meta")
+	cmds.AddLogLevel(logLevel, config.ParseLevel)
+	cmds.Register(rs)
 	l, err := net.Listen("tcp", mc.Address)
 	if err != nil {
 		m.Close()

@@ -23,7 +23,7 @@ func runReplica(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	log, closeLog, err := cfg.Log.Logger()
+	log, level, closeLog, err := cfg.Log.Open()
 	if err != nil {
 		return err
 	}
@@ -34,8 +34,9 @@ func runReplica(ctx context.Context, path string) error {
 		return fmt.Errorf("%s: [replica] needs address, data_dir and meta_servers", path)
 	}
 	reg := metrics.New()
+	dataOps := metrics.NewDataOps(reg)
 	node, err := replica.NewNode(replica.NodeOptions{
-		Metrics:            metrics.NewDataOps(reg),
+		Metrics:            dataOps,
 		Address:            rc.Address,
 		DataDir:            rc.DataDir,
 		MetaServers:        rc.MetaServers,
@@ -68,6 +69,9 @@ func runReplica(ctx context.Context, path string) error {
 	node.Register(rs)
 	fc.Register(rs)
 	cmds := remotecmd.NewRegistry("replica")
+	cmds.AddLogLevel(level, config.ParseLevel)
+	cmds.Add(remotecmd.Command{Name: "server-stat", Usage: "server-stat", Help: "requests, errors, rate and mean latency per data operation",
+		Run: func(context.Context, []string) (string, error) { return dataOps.Summary(), nil }})
 	cmds.Register(rs)
 	l, err := net.Listen("tcp", rc.Address)
 	if err != nil {

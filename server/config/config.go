@@ -183,27 +183,42 @@ func (f *File) fill() {
 	}
 }
 
+// ParseLevel maps debug, info, warn or error to a slog level.
+func ParseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "", "info":
+		return slog.LevelInfo, nil
+	case "debug":
+		return slog.LevelDebug, nil
+	case "warn":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("log level %q: want debug, info, warn or error", s)
+}
+
 // Logger builds the slog logger the Log section describes. The returned
 // closer closes the log file, if any.
 func (l Log) Logger() (*slog.Logger, func() error, error) {
-	var level slog.Level
-	switch strings.ToLower(l.Level) {
-	case "", "info":
-		level = slog.LevelInfo
-	case "debug":
-		level = slog.LevelDebug
-	case "warn":
-		level = slog.LevelWarn
-	case "error":
-		level = slog.LevelError
-	default:
-		return nil, nil, fmt.Errorf("log level %q: want debug, info, warn or error", l.Level)
+	log, _, closer, err := l.Open()
+	return log, closer, err
+}
+
+// Open is Logger plus the level variable, so the level can change while
+// the server runs (the set-log-level remote command).
+func (l Log) Open() (*slog.Logger, *slog.LevelVar, func() error, error) {
+	lv, err := ParseLevel(l.Level)
+	if err != nil {
+		return nil, nil, nil, err
 	}
+	level := new(slog.LevelVar)
+	level.Set(lv)
 	out, closer := os.Stderr, func() error { return nil }
 	if l.File != "" {
 		f, err := os.OpenFile(l.File, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
-			return nil, nil, fmt.Errorf("log file: %w", err)
+			return nil, nil, nil, fmt.Errorf("log file: %w", err)
 		}
 		out, closer = f, f.Close
 	}
@@ -216,7 +231,7 @@ func (l Log) Logger() (*slog.Logger, func() error, error) {
 		h = slog.NewJSONHandler(out, opts)
 	default:
 		closer()
-		return nil, nil, fmt.Errorf("log format %q: want text or json", l.Format)
+		return nil, nil, nil, fmt.Errorf("log format %q: want text or json", l.Format)
 	}
-	return slog.New(h), closer, nil
+	return slog.New(h), level, closer, nil
 }

@@ -6,6 +6,7 @@ package remotecmd
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -48,6 +49,26 @@ func NewRegistry(role string) *Registry {
 			return fmt.Sprintf("%s, role %s, started at %s", Version, r.role, r.started.Format("2006-01-02 15:04:05")), nil
 		}})
 	return r
+}
+
+// AddLogLevel registers set-log-level, which changes level at run time.
+func (r *Registry) AddLogLevel(level *slog.LevelVar, parse func(string) (slog.Level, error)) {
+	r.Add(Command{Name: "set-log-level", Usage: "set-log-level <debug|info|warn|error>",
+		Help: "change the server's log level until restart",
+		Run: func(_ context.Context, args []string) (string, error) {
+			if len(args) != 1 {
+				return "", fmt.Errorf("want one level")
+			}
+			lv, err := parse(args[0])
+			if err != nil {
+				return "", err
+			}
+			old := level.Level()
+			level.Set(lv)
+			return fmt.Sprintf("log level changed from %s to %s", old, lv), nil
+		}})
+	r.Add(Command{Name: "get-log-level", Usage: "get-log-level", Help: "show the server's log level",
+		Run: func(context.Context, []string) (string, error) { return level.Level().String(), nil }})
 }
 
 // Add registers c, replacing a command of the same name.
