@@ -67,6 +67,9 @@ func (s *Server) storeName() string {
 	if _, ok := s.store.(*metastore.Memory); ok {
 		return "memory"
 	}
+	if z, ok := s.store.(*metastore.ZooKeeper); ok {
+		return "zookeeper:" + z.ZPath(metastore.Root)
+	}
 	return "external"
 }
 

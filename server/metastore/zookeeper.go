@@ -189,9 +189,12 @@ func (z *ZooKeeper) WaitSession(ctx context.Context) error {
 	}
 }
 
-// Conn is the underlying connection, for the leader election. Paths on it
-// are znode paths: see ZPath.
-func (z *ZooKeeper) Conn() *zk.Conn { return z.conn }
+// Call runs fn on the underlying connection, for the leader election,
+// bounded like the store's own calls: by ctx, or by OpTimeout when ctx has
+// no deadline. Paths on the connection are znode paths: see ZPath.
+func (z *ZooKeeper) Call(ctx context.Context, fn func(conn *zk.Conn) error) error {
+	return z.do(ctx, func() error { return fn(z.conn) })
+}
 
 // ZPath is the znode of a store path.
 func (z *ZooKeeper) ZPath(path string) string {

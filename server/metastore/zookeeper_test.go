@@ -90,7 +90,11 @@ func TestZooKeeperSessionExpiry(t *testing.T) {
 	observer := openZooKeeper(t, []string{srv.Addr}, "/expiry", timeout)
 	ctx := context.Background()
 	lock := s.ZPath("/lock")
-	if _, err := s.Conn().Create(lock, nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
+	err := s.Call(ctx, func(c *zk.Conn) error {
+		_, err := c.Create(lock, nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll))
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	old := s.Session()
