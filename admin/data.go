@@ -358,6 +358,9 @@ func CopyData(ctx context.Context, j ScanJob, o CopyOptions) (map[int]int64, err
 	var wg sync.WaitGroup
 	var mu sync.Mutex // guards werr
 	var werr error
+	// Writes run on the caller's ctx: they may still be in flight when
+	// the scan (whose context Run cancels on return) has ended.
+	wctx := ctx
 	per, err := j.Run(ctx, func(ctx context.Context, r Row) error {
 		mu.Lock()
 		e := werr
@@ -374,9 +377,9 @@ func CopyData(ctx context.Context, j ScanJob, o CopyOptions) (map[int]int64, err
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			cctx, cancel := ctx, context.CancelFunc(func() {})
+			cctx, cancel := wctx, context.CancelFunc(func() {})
 			if j.Timeout > 0 {
-				cctx, cancel = context.WithTimeout(ctx, j.Timeout)
+				cctx, cancel = context.WithTimeout(wctx, j.Timeout)
 			}
 			defer cancel()
 			var err error

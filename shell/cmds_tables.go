@@ -436,12 +436,14 @@ func runDrop(c *Call) error {
 		return usagef("reserve_seconds should not be negative")
 	}
 	c.Errf("reserve_seconds = %d", reserve)
-	ok, err := c.s.confirm(fmt.Sprintf("Drop table %s? It can be recalled until its reserve ends", name), "-f|--yes", false)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return failf(nil, "drop app %s cancelled", name)
+	if !c.Switch("yes") {
+		ok, err := c.s.confirm(fmt.Sprintf("Drop table %s? It can be recalled until its reserve ends", name), "-f|--yes", false)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return failf(nil, "drop app %s cancelled", name)
+		}
 	}
 	ctx, cancel := c.adminCtx()
 	defer cancel()

@@ -112,7 +112,7 @@ func parseArgs(c *Command, words []string) (*parsed, error) {
 		}
 	}
 	if len(p.args) < need {
-		return nil, usagef("")
+		return nil, usagef("missing arguments")
 	}
 	if len(p.args) > most {
 		return nil, usagef("too many arguments")

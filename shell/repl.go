@@ -53,6 +53,7 @@ func RunREPL(s *Session, historyPath string) int {
 	p := prompt.New(func(string) {}, s.completer,
 		prompt.OptionLivePrefix(func() (string, bool) { return s.Prompt(), true }),
 		prompt.OptionTitle("pegasus-shell"),
+		prompt.OptionParser(newKeyParser()),
 		prompt.OptionHistory(hist),
 		prompt.OptionMaxSuggestion(12),
 		prompt.OptionAddKeyBind(
