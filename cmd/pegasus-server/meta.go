@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"time"
 
 	"github.com/pegasus-go/pegasus/server/config"
 	"github.com/pegasus-go/pegasus/server/meta"
+	"github.com/pegasus-go/pegasus/server/metastore"
 	"github.com/pegasus-go/pegasus/server/metrics"
 	"github.com/pegasus-go/pegasus/server/remotecmd"
 	"github.com/pegasus-go/pegasus/server/status"
@@ -26,14 +28,14 @@ func runMeta(ctx context.Context, path string) error {
 	defer closeLog()
 	tuneRuntime(cfg.Debug)
 	mc := cfg.Meta
-	if mc.Address == "" || mc.DataDir == "" {
-		return fmt.Errorf("%s: [meta] needs address and data_dir", path)
+	if mc.Address == "" || (mc.DataDir == "" && !mc.ZooKeeper.Enabled()) {
+		return fmt.Errorf("%s: [meta] needs address, and data_dir unless [meta.zookeeper] lists servers", path)
 	}
 	level, err := meta.ParseFunctionLevel(mc.FunctionLevel)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	m, err := meta.New(meta.Options{
+	opts := meta.Options{
 		Address:             mc.Address,
 		DataDir:             mc.DataDir,
 		MetaServers:         mc.MetaServers,
@@ -46,7 +48,15 @@ func runMeta(ctx context.Context, path string) error {
 		DefaultReplicaCount: mc.DefaultMaxReplicaCount,
 		FunctionLevel:       level,
 		Logger:              log,
-	})
+	}
+	closeHA := func() {}
+	if mc.ZooKeeper.Enabled() {
+		if closeHA, err = withZooKeeper(ctx, &opts, mc.ZooKeeper, log); err != nil {
+			return err
+		}
+	}
+	defer closeHA()
+	m, err := meta.New(opts)
 	if err != nil {
 		return err
 	}
@@ -63,7 +73,7 @@ func runMeta(ctx context.Context, path string) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- rs.Serve(l) }()
-	log.Info("meta server started", "address", mc.Address, "data_dir", mc.DataDir)
+	log.Info("meta server started", "address", mc.Address, "data_dir", mc.DataDir, "zookeeper", mc.ZooKeeper.Servers)
 	select {
 	case <-ctx.Done():
 		log.Info("meta server: shutting down")
@@ -79,4 +89,35 @@ func runMeta(ctx context.Context, path string) error {
 		return nil
 	}
 	return err
+}
+
+// zkConnectWait bounds how long a meta server waits for ZooKeeper at
+// start before giving up.
+const zkConnectWait = time.Minute
+
+// withZooKeeper opens the ZooKeeper store and election into opts; the
+// returned func withdraws the candidacy (so a standby takes over at once)
+// and ends the session, after the meta server has closed.
+func withZooKeeper(ctx context.Context, opts *meta.Options, zc config.ZooKeeper, log *slog.Logger) (func(), error) {
+	cctx, cancel := context.WithTimeout(ctx, zkConnectWait)
+	defer cancel()
+	log.Info("meta server: connecting to ZooKeeper", "servers", zc.Servers, "root", zc.Root)
+	zs, err := metastore.OpenZooKeeper(cctx, metastore.ZooKeeperOptions{
+		Servers: zc.Servers, SessionTimeout: zc.SessionTimeout.Duration, Root: zc.Root, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("meta server: %w", err)
+	}
+	el, err := meta.NewZooKeeperElection(zs, meta.ZooKeeperElectionOptions{Address: opts.Address, Logger: log})
+	if err != nil {
+		zs.Close()
+		return nil, err
+	}
+	opts.Store, opts.Election = zs, el
+	return func() {
+		if err := el.Close(); err != nil {
+			log.Warn("meta server: withdraw from the election", "err", err)
+		}
+		zs.Close()
+	}, nil
 }

@@ -44,7 +44,8 @@ type Log struct {
 type Meta struct {
 	// Address is the IPv4 host:port the meta server listens on and is known by.
 	Address string `toml:"address"`
-	// DataDir holds the embedded state store (meta.db).
+	// DataDir holds the embedded state store (meta.db); not needed when
+	// ZooKeeper holds the state.
 	DataDir string `toml:"data_dir"`
 	// MetaServers lists every meta server of the cluster (reported by
 	// cluster_info); default: just Address.
@@ -64,7 +65,31 @@ type Meta struct {
 	DefaultMaxReplicaCount int32 `toml:"default_max_replica_count"`
 	// FunctionLevel at start: "stopped", "blind", "freezed", "steady" or "lively". Default "steady".
 	FunctionLevel string `toml:"function_level"`
+	// ZooKeeper, when it lists servers, holds the state instead of the
+	// embedded store and elects the leader among several meta servers
+	// (docs/meta-ha.md). Without servers the meta server runs alone on
+	// the embedded store in DataDir.
+	ZooKeeper ZooKeeper `toml:"zookeeper"`
 }
+
+// ZooKeeper configures the ZooKeeper state store and leader election of a
+// meta server ([meta.zookeeper]).
+type ZooKeeper struct {
+	// Servers are the ZooKeeper servers' "host:port". Empty: embedded store.
+	Servers []string `toml:"servers"`
+	// SessionTimeout of the meta server's ZooKeeper session; it must lie
+	// within the servers' minSessionTimeout..maxSessionTimeout. A leader
+	// that crashes is replaced about this long after; a leader that cannot
+	// reach ZooKeeper stops acting as leader within half of it. Keep it
+	// well under the replica servers' lease_timeout. Default 10s.
+	SessionTimeout Duration `toml:"session_timeout"`
+	// Root is the znode under which this cluster's state and leader lock
+	// live. Default "/pegasus/<cluster_name>".
+	Root string `toml:"root"`
+}
+
+// Enabled reports whether the ZooKeeper store is configured.
+func (z ZooKeeper) Enabled() bool { return len(z.Servers) > 0 }
 
 // Replica configures the replica server role.
 type Replica struct {
@@ -167,6 +192,10 @@ func (f *File) fill() {
 	}
 	if m.FunctionLevel == "" {
 		m.FunctionLevel = "steady"
+	}
+	setDur(&m.ZooKeeper.SessionTimeout, 10*time.Second)
+	if m.ZooKeeper.Root == "" {
+		m.ZooKeeper.Root = "/pegasus/" + m.ClusterName
 	}
 	if f.Debug.GCPercent == 0 {
 		f.Debug.GCPercent = 400

@@ -42,6 +42,16 @@ func TestDefaultsAndErrors(t *testing.T) {
 	if f.Meta.FDGrace.Duration != 22*time.Second || f.Meta.MetaServers[0] != "127.0.0.1:1" || f.Meta.FunctionLevel != "steady" {
 		t.Fatalf("defaults not applied: %+v", f.Meta)
 	}
+	if f.Meta.ZooKeeper.Enabled() || f.Meta.ZooKeeper.Root != "/pegasus/onebox" || f.Meta.ZooKeeper.SessionTimeout.Duration != 10*time.Second {
+		t.Fatalf("zookeeper defaults: %+v", f.Meta.ZooKeeper)
+	}
+	f, err = Load(write("[meta]\ncluster_name = \"c1\"\n[meta.zookeeper]\nservers = [\"127.0.0.1:2181\"]\nsession_timeout = \"4s\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z := f.Meta.ZooKeeper; !z.Enabled() || z.Root != "/pegasus/c1" || z.SessionTimeout.Duration != 4*time.Second {
+		t.Fatalf("zookeeper section: %+v", z)
+	}
 	for body, want := range map[string]string{
 		"[meta]\nadress = \"x\"\n":           "unknown keys: meta.adress",
 		"[replica]\nlease_timeout = \"5\"\n": "bad duration",
