@@ -3,6 +3,7 @@ package onebox
 import (
 	"context"
 	"fmt"
+	"os"
 	"syscall"
 	"time"
 
@@ -27,7 +28,9 @@ func (b *Box) find(name string) (process, error) {
 	return process{}, fmt.Errorf("onebox has no process %q", name)
 }
 
-// Kill sends sig to one process and waits (up to timeout) until it exited.
+// Kill sends sig to one process and waits (up to timeout) until it exited;
+// it then forgets the process's pid, so the box counts it as stopped, not
+// crashed, until Launch.
 func (b *Box) Kill(name string, sig syscall.Signal, timeout time.Duration) error {
 	p, err := b.find(name)
 	if err != nil {
@@ -46,6 +49,7 @@ func (b *Box) Kill(name string, sig syscall.Signal, timeout time.Duration) error
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		if _, alive := b.pid(p); !alive {
+			os.Remove(b.pidFile(p))
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -77,7 +81,7 @@ func (b *Box) Launch(ctx context.Context, name string) error {
 // WaitServed waits until every replica server is alive and every partition
 // of table temp is served.
 func (b *Box) WaitServed(ctx context.Context) error {
-	ac := admin.New([]string{b.metaAddress()})
+	ac := admin.New(b.MetaServers())
 	defer ac.Close()
 	if err := b.waitNodes(ctx, ac); err != nil {
 		return err
@@ -85,5 +89,6 @@ func (b *Box) WaitServed(ctx context.Context) error {
 	return b.waitServed(ctx, ac, TableName)
 }
 
-// MetaServers lists the box's meta address, for clients.
-func (b *Box) MetaServers() []string { return []string{b.metaAddress()} }
+// MetaServers lists the box's meta addresses (three in HA mode), for
+// clients.
+func (b *Box) MetaServers() []string { return b.metaAddresses() }

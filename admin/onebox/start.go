@@ -27,6 +27,12 @@ func (b *Box) Start(ctx context.Context) error {
 	if err := os.MkdirAll(b.Dir, 0o755); err != nil {
 		return fmt.Errorf("onebox dir: %w", err)
 	}
+	if err := b.checkMode(); err != nil {
+		return err
+	}
+	if err := b.startZooKeeper(ctx); err != nil {
+		return err
+	}
 	for _, p := range b.processes() {
 		if pid, ok := b.pid(p); ok {
 			b.printf("%s already running (pid %d)\n", p.Name, pid)
@@ -41,7 +47,7 @@ func (b *Box) Start(ctx context.Context) error {
 			}
 		}
 	}
-	ac := admin.New([]string{b.metaAddress()})
+	ac := admin.New(b.MetaServers())
 	defer ac.Close()
 	if err := b.waitNodes(ctx, ac); err != nil {
 		return err
@@ -53,7 +59,7 @@ func (b *Box) Start(ctx context.Context) error {
 		return err
 	}
 	b.printf("onebox is up: meta %s, replica servers %s, table %s (%d partitions)\n",
-		b.metaAddress(), strings.Join(b.replicaAddresses(), " "), TableName, TablePartitions)
+		strings.Join(b.metaAddresses(), ","), strings.Join(b.replicaAddresses(), " "), TableName, TablePartitions)
 	return nil
 }
 

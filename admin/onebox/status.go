@@ -16,8 +16,18 @@ import (
 // and every table's partitions. It returns an error when a process is down
 // or the meta cannot be asked.
 func (b *Box) Status(ctx context.Context, w io.Writer) error {
-	down := 0
+	if IsHA(b.Dir) {
+		b.HA = true
+	}
+	down, metasUp := 0, 0
 	fmt.Fprintf(w, "%-10s %-8s %-17s %s\n", "process", "pid", "address", "state")
+	if b.HA {
+		line, up := b.zooKeeperStatus()
+		fmt.Fprint(w, line)
+		if !up {
+			down++
+		}
+	}
 	for _, p := range b.processes() {
 		pid, ok := b.pid(p)
 		state, pidText := "running", fmt.Sprint(pid)
@@ -26,12 +36,26 @@ func (b *Box) Status(ctx context.Context, w io.Writer) error {
 			down++
 		}
 		fmt.Fprintf(w, "%-10s %-8s %-17s %s\n", p.Name, pidText, p.Address, state)
+		if ok && p.Role == "meta" {
+			metasUp++
+		}
 	}
-	if _, ok := b.pid(b.processes()[0]); !ok {
-		return fmt.Errorf("the meta server is not running")
+	if metasUp == 0 {
+		return fmt.Errorf("no meta server is running")
 	}
-	ac := admin.New([]string{b.metaAddress()})
+	ac := admin.New(b.MetaServers())
 	defer ac.Close()
+	if b.HA {
+		info, err := ac.ClusterInfo(ctx)
+		if err != nil {
+			return err
+		}
+		for _, kv := range info {
+			if kv[0] == "primary_meta_server" {
+				fmt.Fprintf(w, "\nmeta leader: %s\n", kv[1])
+			}
+		}
+	}
 	nodes, err := ac.ListNodes(ctx, admintypes.NodeStatus_NS_INVALID)
 	if err != nil {
 		return err
@@ -65,7 +89,11 @@ func (b *Box) Status(ctx context.Context, w io.Writer) error {
 		}
 	}
 	if down > 0 {
-		return fmt.Errorf("%d of %d processes are not running", down, len(b.processes()))
+		total := len(b.processes())
+		if b.HA {
+			total++
+		}
+		return fmt.Errorf("%d of %d processes are not running", down, total)
 	}
 	return nil
 }

@@ -2,7 +2,7 @@
 //
 //	pegasus-server meta    -config conf/meta.toml
 //	pegasus-server replica -config conf/replica.toml
-//	pegasus-server onebox  start|stop|status|clear [-dir ./onebox]
+//	pegasus-server onebox  start|stop|status|clear [-dir ./onebox] [-ha]
 //
 // meta and replica run in the foreground until SIGTERM or SIGINT, then shut
 // down cleanly. onebox manages a local cluster of such processes.
@@ -22,8 +22,9 @@ func usage() {
 	fmt.Fprintf(os.Stderr, `usage:
   pegasus-server meta    -config FILE     run a meta server
   pegasus-server replica -config FILE     run a replica server
-  pegasus-server onebox  start|stop|status|clear [-dir DIR]
-                                          manage a local cluster (1 meta, 3 replica servers)
+  pegasus-server onebox  start|stop|status|clear [-dir DIR] [-ha]
+                                          manage a local cluster (1 meta, 3 replica servers;
+                                          with -ha: ZooKeeper and 3 meta servers)
 `)
 }
 

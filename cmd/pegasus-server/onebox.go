@@ -18,6 +18,7 @@ func runOnebox(args []string) error {
 	fs := flag.NewFlagSet("onebox", flag.ContinueOnError)
 	dir := fs.String("dir", "onebox", "directory holding the onebox's processes and data")
 	timeout := fs.Duration("timeout", 2*time.Minute, "how long start waits for the cluster to be served")
+	ha := fs.Bool("ha", false, "start: run ZooKeeper on 127.0.0.1:22181 and three meta servers (34601-34603) keeping their state in it")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err.Error()}
 	}
@@ -29,7 +30,7 @@ func runOnebox(args []string) error {
 	if err != nil {
 		return err
 	}
-	box := &onebox.Box{Dir: abs, Binary: self, Out: os.Stdout}
+	box := &onebox.Box{Dir: abs, Binary: self, Out: os.Stdout, HA: *ha}
 	switch args[0] {
 	case "start":
 		ctx, cancel := context.WithTimeout(context.Background(), *timeout)
