@@ -42,8 +42,12 @@ vet:
 # Every test: vet, unit and integration tests, then each fuzz target briefly.
 test: deps vet unit fuzz
 
+# Package tests run in parallel; the process-level suites under test/ (real
+# clusters, ZooKeeper, tmux) run one package at a time so their timing is
+# not squeezed by each other on a small machine.
 unit:
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/test/')
+	$(GO) test -count=1 -timeout 20m -p 1 ./test/...
 
 fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)
