@@ -35,7 +35,8 @@ func init() {
 				"-p scans one partition. With -o, rows go to the file and a progress bar (or, without a\n" +
 				"terminal, a line a second) reports on standard error. JSON: as hash_scan.",
 			Flags: append(append(append([]Flag{}, tableFilterFlags...), scanOutputFlags...),
-				Flag{Short: "p", Long: "partition", Value: "num", Help: "scan only this partition"}),
+				Flag{Short: "p", Long: "partition", Value: "num", Help: "scan only this partition"},
+				Flag{Long: "batch_size", Value: "num", Help: "rows per scan round trip (default 1000; smaller loads the servers less)"}),
 			Output: true,
 			Run:    runFullScan}),
 	)
@@ -246,8 +247,13 @@ func runFullScan(c *Call) error {
 	if c.Has("partition") && (part < 0 || int(part) >= t.PartitionCount()) {
 		return failf(nil, "ERROR: partition %d out of range, should be in range of [0,%d]", part, t.PartitionCount()-1)
 	}
+	batch, err := c.Int("batch_size", 0)
+	if err != nil {
+		return err
+	}
 	p := c.newRowPrinter()
-	job := admin.ScanJob{Table: t, Partition: int(part), Filter: c.rowFilter(), Timeout: timeout, NoValue: c.Switch("no_value"), Parallel: 1}
+	job := admin.ScanJob{Table: t, Partition: int(part), Filter: c.rowFilter(), Timeout: timeout, NoValue: c.Switch("no_value"),
+		Parallel: 1, Batch: int(batch)}
 	var prog *progress
 	if c.out != c.s.stdout {
 		n := t.PartitionCount()

@@ -46,9 +46,11 @@ func (s *Session) suggest(before string) []prompt.Suggest {
 			if f.Short != "" {
 				desc = "-" + f.Short + ": " + desc
 			}
-			out = append(out, prompt.Suggest{Text: "--" + f.Long, Description: desc})
+			if strings.HasPrefix("--"+f.Long, cur) || (f.Short != "" && strings.HasPrefix("-"+f.Short, cur)) {
+				out = append(out, prompt.Suggest{Text: "--" + f.Long, Description: desc})
+			}
 		}
-		return prompt.FilterHasPrefix(out, cur, false)
+		return out
 	}
 	// Walk the words typed so far to see what cur is: a flag's value, or
 	// which positional argument.

@@ -65,6 +65,12 @@ func RunREPL(s *Session, historyPath string) int {
 	for !s.quit {
 		entered = false
 		line := p.Input()
+		// go-prompt 0.2.6 "restores" the raw settings it saved over the
+		// original ones; put the terminal back in its normal mode so that
+		// Ctrl-C raises SIGINT while the command runs.
+		if saved != nil {
+			term.Restore(fd, saved)
+		}
 		if !entered && line == "" {
 			// Ctrl-D on an empty line.
 			fmt.Fprintln(s.stdout)
