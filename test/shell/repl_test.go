@@ -40,7 +40,10 @@ func newPane(t *testing.T, name, command string) *pane {
 	return &pane{t: t, socket: socket}
 }
 
-func (p *pane) keys(keys ...string) { p.t.Helper(); tmux(p.t, p.socket, append([]string{"send-keys", "-t", "main"}, keys...)...) }
+func (p *pane) keys(keys ...string) {
+	p.t.Helper()
+	tmux(p.t, p.socket, append([]string{"send-keys", "-t", "main"}, keys...)...)
+}
 
 func (p *pane) screen() string {
 	out, err := exec.Command("tmux", "-L", p.socket, "capture-pane", "-p", "-t", "main").CombinedOutput()

@@ -53,7 +53,6 @@ func (r result) String() string {
 	return "exit " + strconv.Itoa(r.code) + "\n--- stdout ---\n" + r.stdout + "--- stderr ---\n" + r.stderr
 }
 
-
 func TestScripted(t *testing.T) {
 	b := startBox(t, 23)
 	meta := b.MetaServers()[0]
