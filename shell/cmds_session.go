@@ -3,6 +3,7 @@ package shell
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -69,9 +70,11 @@ func runHelp(c *Call) error {
 		width = max(width, len(cmd.Name))
 	}
 	fmt.Fprintln(w, "Usage: <command> [arguments] — `help <command>` or `<command> --help` for details.")
+	sorted := append([]*Command(nil), commands...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
 	for _, g := range groups {
 		fmt.Fprintf(w, "\n%s:\n", g)
-		for _, cmd := range commands {
+		for _, cmd := range sorted {
 			if cmd.Group == g {
 				fmt.Fprintf(w, "  %-*s  %s\n", width, cmd.Name, cmd.Summary)
 			}

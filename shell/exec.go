@@ -82,7 +82,7 @@ func (s *Session) report(cmd *Command, err error) int {
 		if ue.msg != "" {
 			fmt.Fprintf(s.stderr, "ERROR: %s\n", ue.msg)
 		}
-		fmt.Fprintf(s.stderr, "USAGE: %s %s\n", cmd.Name, cmd.Usage())
+		fmt.Fprintf(s.stderr, "USAGE: %s\n", strings.TrimSpace(cmd.Name+" "+cmd.Usage()))
 		return ExitUsage
 	case unreachable(err):
 		fmt.Fprintf(s.stderr, "ERROR: cluster unreachable: no meta server of %s answered (%s)\n", strings.Join(s.metas, ","), s.cluster)

@@ -160,7 +160,7 @@ func (f Flag) synopsis() string {
 
 // writeHelp prints the full help of c.
 func (c *Command) writeHelp(w interface{ Write([]byte) (int, error) }) {
-	fmt.Fprintf(w, "%s - %s\n\nUSAGE: %s %s\n", c.Name, c.Summary, c.Name, c.Usage())
+	fmt.Fprintf(w, "%s - %s\n\nUSAGE: %s\n", c.Name, c.Summary, strings.TrimSpace(c.Name+" "+c.Usage()))
 	if len(c.Aliases) > 0 {
 		fmt.Fprintf(w, "ALIASES: %s\n", strings.Join(c.Aliases, ", "))
 	}
