@@ -37,7 +37,7 @@ func (r *Replica) sendGroupCheck(n netip.AddrPort) {
 		r.inviteLearner(l)
 		return
 	}
-	r.send(Message{Type: MsgGroupCheck, To: n, Config: r.config.Clone(), ReceiverStatus: StatusSecondary, Committed: r.list.committed})
+	r.send(Message{Type: MsgGroupCheck, To: n, Config: r.config, ReceiverStatus: StatusSecondary, Committed: r.list.committed})
 }
 
 // onGroupCheck answers a primary's group check on a secondary or learner:

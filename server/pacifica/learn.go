@@ -91,7 +91,7 @@ func (r *Replica) addLearner(n netip.AddrPort, forBalancer bool) {
 func signatureBallot(sig uint64) int64 { return int64(sig >> 32) }
 
 func (r *Replica) inviteLearner(l *learnerEntry) {
-	r.send(Message{Type: MsgGroupCheck, To: l.node, Config: r.config.Clone(), ReceiverStatus: StatusPotentialSecondary,
+	r.send(Message{Type: MsgGroupCheck, To: l.node, Config: r.config, ReceiverStatus: StatusPotentialSecondary,
 		Signature: l.signature, Committed: r.list.committed})
 }
 

@@ -121,7 +121,7 @@ func (r *Replica) sendPrepares(e *entry) {
 
 func (r *Replica) sendPrepare(to netip.AddrPort, mu Mutation) {
 	mu.LastCommitted = r.list.committed // the freshest commit point is the best hint
-	m := Message{Type: MsgPrepare, To: to, Config: r.config.Clone(), ReceiverStatus: StatusSecondary, Mutation: mu}
+	m := Message{Type: MsgPrepare, To: to, Config: r.config, ReceiverStatus: StatusSecondary, Mutation: mu}
 	if l := r.learnerOf(to); l != nil {
 		m.ReceiverStatus, m.Signature = StatusPotentialSecondary, l.signature
 	}

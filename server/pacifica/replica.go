@@ -212,14 +212,16 @@ func (r *Replica) Fail() { r.setStatus(StatusError, false) }
 
 // LeaseExpired tells the replica its server lost the meta's lease: a
 // primary or secondary stops serving until the meta confirms it again
-// (ConfigFromMeta after LeaseRenewed); a learner gives up.
+// (ConfigFromMeta after LeaseRenewed). A learner gives up, unless it had
+// completed: the meta may have made it a secondary meanwhile, and it holds
+// what a secondary must, so it waits like one.
 func (r *Replica) LeaseExpired() {
 	r.leaseValid = false
 	switch r.status {
 	case StatusPrimary, StatusSecondary:
 		r.setStatus(StatusInactive, true)
 	case StatusPotentialSecondary:
-		r.setStatus(StatusInactive, false)
+		r.setStatus(StatusInactive, r.learn.phase == LearnSucceeded)
 	}
 }
 

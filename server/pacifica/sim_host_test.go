@@ -53,24 +53,26 @@ type simNode struct {
 	needSync      bool
 	slowDisk      bool
 	reps          map[base.Gpid]*simRep
+	order         []base.Gpid
 }
 
 func newSimNode(w *world, i int) *simNode {
 	return &simNode{w: w, i: i, addr: simAddr(i), up: true, connected: true, leaseOK: true, reps: map[base.Gpid]*simRep{}}
 }
 
-func (n *simNode) pids() []base.Gpid {
-	out := make([]base.Gpid, 0, len(n.reps))
-	for pid := range n.reps {
-		out = append(out, pid)
-	}
-	slices.SortFunc(out, func(a, b base.Gpid) int {
+// pids lists the stored replicas in order (kept sorted, so every walk is
+// deterministic).
+func (n *simNode) pids() []base.Gpid { return n.order }
+
+func (n *simNode) add(rep *simRep) {
+	n.reps[rep.pid] = rep
+	n.order = append(n.order, rep.pid)
+	slices.SortFunc(n.order, func(a, b base.Gpid) int {
 		if a.Appid != b.Appid {
 			return int(a.Appid - b.Appid)
 		}
 		return int(a.PartitionIndex - b.PartitionIndex)
 	})
-	return out
 }
 
 // open returns pid's replica with its state machine running: restored
@@ -99,7 +101,7 @@ func (n *simNode) open(pid base.Gpid, create bool) *simRep {
 			n.w.failf("%v: new replica %v: %v", n.addr, &pid, err)
 		}
 		rep = &simRep{pid: pid, sm: sm, best: map[int64]Mutation{}, store: &simStore{}, snaps: map[uint64]*simStore{}}
-		n.reps[pid] = rep
+		n.add(rep)
 		n.w.logf("%v: created %v", n.addr, &pid)
 	default:
 		return nil
@@ -165,7 +167,7 @@ func (n *simNode) handle(rep *simRep, rd Ready) {
 		if w.tracing {
 			w.logf("send %v", m)
 		}
-		e := envelope{kind: envPeer, from: n.i, to: to, msg: m}
+		e := envelope{kind: envPeer, from: n.i, to: to, msg: &m}
 		if m.Type == MsgLearnReply && m.CopyTo >= m.CopyFrom && m.CopyTo > 0 {
 			e.snapshot = rep.store.clone()
 		}
@@ -177,7 +179,7 @@ func (n *simNode) handle(rep *simRep, rd Ready) {
 	for _, req := range rd.ConfigRequests {
 		if n.connected {
 			w.logf("%v: asks meta %v %v → %v", n.addr, req.Type, req.Node, req.Config)
-			w.send(envelope{kind: envUpdate, from: n.i, to: -1, req: req})
+			w.send(envelope{kind: envUpdate, from: n.i, to: -1, update: &updateMsg{req: req}})
 		}
 	}
 	if t := rd.LearnTask; t != nil {
@@ -214,7 +216,7 @@ func (n *simNode) receive(e envelope) {
 	}
 	switch e.kind {
 	case envPeer:
-		m := e.msg
+		m := *e.msg
 		rep := n.reps[m.Pid]
 		if m.Type == MsgGroupCheck && m.ReceiverStatus == StatusPotentialSecondary {
 			rep = n.open(m.Pid, true) // invited to learn
@@ -230,7 +232,7 @@ func (n *simNode) receive(e envelope) {
 		}
 		n.drain(rep)
 	case envProposal:
-		p := e.proposal
+		p := *e.proposal
 		if !n.connected || !n.leaseOK {
 			return // proposals are ignored while not connected to the meta
 		}
@@ -248,12 +250,13 @@ func (n *simNode) receive(e envelope) {
 		rep.sm.Proposal(p)
 		n.drain(rep)
 	case envUpdateReply:
-		rep := n.reps[e.req.Config.Pid]
+		u := e.update
+		rep := n.reps[u.req.Config.Pid]
 		if rep == nil || rep.sm == nil {
 			return
 		}
-		w.logf("%v: meta answers %v %v: %v %v", n.addr, e.req.Type, e.req.Node, e.errno, e.stored)
-		rep.sm.ConfigReply(e.req, e.errno, e.stored)
+		w.logf("%v: meta answers %v %v: %v %v", n.addr, u.req.Type, u.req.Node, u.errno, u.stored)
+		rep.sm.ConfigReply(u.req, u.errno, u.stored)
 		n.drain(rep)
 	case envClientWrite:
 		rep := n.reps[e.write.pid]
@@ -367,7 +370,7 @@ func (n *simNode) configSync() {
 				next := cfg.Clone()
 				next.Ballot++
 				next.Primary = netip.AddrPort{}
-				w.send(envelope{kind: envUpdate, from: n.i, to: -1, req: ConfigRequest{Type: admin.ConfigType_CT_DOWNGRADE_TO_INACTIVE, Node: n.addr, Config: next}})
+				w.send(envelope{kind: envUpdate, from: n.i, to: -1, update: &updateMsg{req: ConfigRequest{Type: admin.ConfigType_CT_DOWNGRADE_TO_INACTIVE, Node: n.addr, Config: next}}})
 			}
 			continue
 		}

@@ -113,7 +113,7 @@ func (m *simMeta) commit(c meta.Change) {
 
 // onUpdate handles RPC_CM_UPDATE_PARTITION_CONFIGURATION.
 func (m *simMeta) onUpdate(e envelope) {
-	req := e.req
+	req := e.update.req
 	_, stored := m.config(req.Config.Pid)
 	u := meta.ConfigUpdate{App: m.app, Type: req.Type, Node: req.Node, Config: meta.Partition{
 		Pid: req.Config.Pid, Ballot: req.Config.Ballot, MaxReplicaCount: stored.MaxReplicaCount,
@@ -122,7 +122,7 @@ func (m *simMeta) onUpdate(e envelope) {
 	c, p, err := m.s.UpdateConfiguration(u)
 	m.w.stats["meta update "+req.Type.String()+" "+string(meta.ErrnoOf(err))]++
 	m.commit(c)
-	m.w.send(envelope{kind: envUpdateReply, from: -1, to: e.from, req: req, errno: meta.ErrnoOf(err), stored: fromMeta(p)})
+	m.w.send(envelope{kind: envUpdateReply, from: -1, to: e.from, update: &updateMsg{req: req, errno: meta.ErrnoOf(err), stored: fromMeta(p)}})
 	if err == nil {
 		m.cure()
 	}
@@ -161,7 +161,7 @@ func (m *simMeta) propose(target netip.AddrPort, typ admin.ConfigType, node neti
 		m.w.failf("proposal to unknown node %v", target)
 	}
 	m.w.stats["meta proposal "+typ.String()]++
-	m.w.send(envelope{kind: envProposal, from: -1, to: i, proposal: Proposal{Type: typ, Node: node, Config: cfg}})
+	m.w.send(envelope{kind: envProposal, from: -1, to: i, proposal: &Proposal{Type: typ, Node: node, Config: cfg}})
 }
 
 // addSecondaries is the missing-secondary cure described on simMeta.

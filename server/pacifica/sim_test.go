@@ -3,6 +3,7 @@ package pacifica
 import (
 	"flag"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +22,8 @@ import (
 // and add -pacifica.trace to see every event.
 var (
 	flagSeed       = flag.Uint64("pacifica.seed", 0, "run only this simulation seed")
-	flagRuns       = flag.Int("pacifica.runs", 1000, "number of simulation seeds to run")
+	flagRuns       = flag.Int("pacifica.runs", 2000, "number of simulation seeds to run")
+	flagFirst      = flag.Uint64("pacifica.first", 1, "first seed of the runs")
 	flagSteps      = flag.Int("pacifica.steps", 0, "random steps per run (0: the default)")
 	flagTrace      = flag.Bool("pacifica.trace", false, "log every simulation event")
 	flagTraceLines = flag.Int("pacifica.tracelines", 200, "events shown before a failure")
@@ -291,7 +293,9 @@ func TestSimulation(t *testing.T) {
 	}
 	start := time.Now()
 	total := newWorld(t, 0, p)
-	for seed := uint64(1); seed <= uint64(runs); seed++ {
+	debug.SetGCPercent(400) // the runs allocate much and keep little
+	defer debug.SetGCPercent(100)
+	for seed := *flagFirst; seed < *flagFirst+uint64(runs); seed++ {
 		w := runSim(t, seed, p)
 		for k, v := range w.stats {
 			total.stats[k] += v

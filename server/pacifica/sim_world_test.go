@@ -77,20 +77,27 @@ const (
 	envClientWrite
 )
 
-// envelope is one message in flight.
+// envelope is one message in flight; which payload is set depends on
+// kind.
 type envelope struct {
 	kind     envKind
-	from, to int // node indexes; -1 is the meta
+	from, to int // node indexes; -1 is the meta, -2 a client
 	at       int64
-	msg      Message
+	msg      *Message
 	// snapshot travels with a learn reply that names a copy range: the
 	// learnee's storage, as a checkpoint copied by the hosts.
 	snapshot *simStore
-	proposal Proposal
-	req      ConfigRequest
-	errno    base.Errno
-	stored   Config
+	proposal *Proposal
+	update   *updateMsg
 	write    simWrite
+}
+
+// updateMsg is a configuration update request and, in a reply, the meta's
+// answer.
+type updateMsg struct {
+	req    ConfigRequest
+	errno  base.Errno
+	stored Config
 }
 
 type simWrite struct {
@@ -108,7 +115,7 @@ type world struct {
 	step   int
 	nodes  []*simNode
 	meta   *simMeta
-	net    []envelope
+	net    []*envelope
 	cut    map[[2]int]bool // cut links between replica servers
 	truth  *truth
 	trace  []string
@@ -177,31 +184,42 @@ func (w *world) send(e envelope) {
 	if w.p.maxDelay > 0 {
 		e.at += w.rng.Int64N(w.p.maxDelay + 1)
 	}
-	w.net = append(w.net, e)
+	w.net = append(w.net, &e)
 }
 
 // deliver hands one due message, picked at random (so reordered), to its
 // receiver; it may be lost or duplicated on the way.
 func (w *world) deliver() bool {
-	var due []int
-	for i, e := range w.net {
+	due := 0
+	for _, e := range w.net {
 		if e.at <= w.now {
-			due = append(due, i)
+			due++
 		}
 	}
-	if len(due) == 0 {
+	if due == 0 {
 		return false
 	}
-	i := due[w.rng.IntN(len(due))]
+	k := w.rng.IntN(due)
+	i := 0
+	for ; ; i++ {
+		if w.net[i].at <= w.now {
+			if k == 0 {
+				break
+			}
+			k--
+		}
+	}
 	e := w.net[i]
-	w.net = slices.Delete(w.net, i, i+1)
+	last := len(w.net) - 1
+	w.net[i], w.net[last] = w.net[last], nil
+	w.net = w.net[:last]
 	if !w.calm && w.chance(w.p.lossPct) {
 		w.stats["msg lost"]++
 		return true
 	}
 	if e.kind != envClientWrite && !w.calm && w.chance(w.p.dupPct) {
 		w.stats["msg duplicated"]++
-		w.send(e)
+		w.send(*e)
 	}
 	if e.from >= 0 && e.to >= 0 && w.cut[linkKey(e.from, e.to)] {
 		w.stats["msg cut"]++
@@ -209,9 +227,9 @@ func (w *world) deliver() bool {
 	}
 	switch e.kind {
 	case envUpdate:
-		w.meta.onUpdate(e)
+		w.meta.onUpdate(*e)
 	default:
-		w.nodes[e.to].receive(e)
+		w.nodes[e.to].receive(*e)
 	}
 	return true
 }
