@@ -93,7 +93,7 @@ func TestREPL(t *testing.T) {
 	}
 	b := startBox(t, 24)
 	meta := b.MetaServers()[0]
-	if r := runShell(t, nil, "", "-m", meta, "-e", "create repl_table_one -p 2 -r 1; create repl_big -p 4 -r 1"); r.code != 0 {
+	if r := runShell(t, nil, "", "-m", meta, "-e", "create repl_table_one -p 2 -r 1; create repl_big -p 4 -r 1; create repl_drop -p 1 -r 1"); r.code != 0 {
 		t.Fatalf("create: %v", r)
 	}
 	fill(t, meta, "repl_big", 200, 500)
@@ -124,6 +124,19 @@ func TestREPL(t *testing.T) {
 			t.Errorf("a failed use must keep the current table:\n%s", s)
 		}
 		p.keys("exit", "Enter")
+	})
+
+	t.Run("dangerous commands ask on a terminal", func(t *testing.T) {
+		p := newPane(t, "confirm", shellCmd)
+		p.waitText(">>>", 20*time.Second)
+		p.keys("drop repl_drop", "Enter")
+		p.waitText("[y/n]:", 10*time.Second)
+		p.keys("n", "Enter")
+		p.waitText("drop app repl_drop cancelled", 10*time.Second)
+		p.keys("drop repl_drop", "Enter")
+		p.waitFor("a second question", 10*time.Second, func(s string) bool { return strings.Count(s, "[y/n]:") == 2 })
+		p.keys("y", "Enter")
+		p.waitText("drop app repl_drop succeed", 10*time.Second)
 	})
 
 	t.Run("history survives a restart", func(t *testing.T) {
