@@ -215,11 +215,9 @@ func (r *Replica) becomePrimary(wasPrimary bool) {
 	r.tryCommit()
 }
 
-// leavePrimary stops two-phase commit. Queued writes never got a decree
-// and are refused; prepared ones keep their tokens while the replica may
-// come back as primary (transient), and are otherwise answered
-// ERR_TIMEOUT: a later primary may still commit them.
-func (r *Replica) leavePrimary(transient bool) {
+// stopPrimary stops two-phase commit when the replica leaves PRIMARY.
+// Queued writes never got a decree and are refused.
+func (r *Replica) stopPrimary() {
 	for _, w := range r.primary.queue {
 		r.reply(w.Token, base.ERR_INVALID_STATE)
 	}
@@ -228,10 +226,14 @@ func (r *Replica) leavePrimary(transient bool) {
 	for _, d := range r.list.decrees(r.list.committed+1, r.list.maxDecree()) {
 		r.list.get(d).waiting = nil
 	}
-	if !transient {
-		r.dropTokens()
-		r.primary.learners = nil
-	}
+}
+
+// forgetPrimary drops what a former primary kept while it might come back
+// (transient INACTIVE): its learners, and the tokens of writes it prepared,
+// answered ERR_TIMEOUT — a later primary may still commit them.
+func (r *Replica) forgetPrimary() {
+	r.dropTokens()
+	r.primary.learners = nil
 }
 
 // dropTokens answers every prepared but uncommitted write ERR_TIMEOUT.

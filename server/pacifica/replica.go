@@ -248,7 +248,11 @@ func (r *Replica) setStatus(s Status, transient bool) {
 	}
 	r.status, r.transient = s, transient && s == StatusInactive
 	if old == StatusPrimary && s != StatusPrimary {
-		r.leavePrimary(r.Transient())
+		r.stopPrimary()
+	}
+	if s != StatusPrimary && !r.Transient() {
+		// Not coming back as this primary: what it kept for that goes.
+		r.forgetPrimary()
 	}
 	if old == StatusPotentialSecondary && s != StatusPotentialSecondary {
 		r.learn = learnerState{}
@@ -257,7 +261,6 @@ func (r *Replica) setStatus(s Status, transient bool) {
 		r.initializing = false
 	}
 	if s == StatusError {
-		r.dropTokens()
 		r.pending = nil
 	}
 }

@@ -35,7 +35,7 @@ type simParams struct {
 
 func defaultSimParams() simParams {
 	return simParams{
-		nodes: 5, partitions: 2, replicas: 3, steps: 3000, lossPct: 4, dupPct: 4, maxDelay: 2, faultsScale: 100,
+		nodes: 5, partitions: 2, replicas: 3, steps: 2000, lossPct: 4, dupPct: 4, maxDelay: 2, faultsScale: 100,
 		opts: Options{
 			MinReplicaCount:            2,
 			StalenessForCommit:         5,
