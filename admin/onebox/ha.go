@@ -28,7 +28,7 @@ const (
 	ZooKeeperRoot = "/pegasus/onebox"
 	// ZooKeeperSessionTimeout is the meta servers' session timeout: short,
 	// so that a killed leader is replaced well within the replica
-	// servers' lease (8s), yet long enough for a loaded laptop.
+	// servers' lease (12s in HA mode), yet long enough for a loaded laptop.
 	ZooKeeperSessionTimeout = 4 * time.Second
 	haMetaCount             = 3
 	haMarker                = "ha"
@@ -83,6 +83,24 @@ func tomlList(addrs []string) string {
 		q[i] = strconv.Quote(a)
 	}
 	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// lease and grace are the replica servers' lease and the meta servers'
+// grace period. In HA mode a meta failover takes the session timeout plus
+// the time replica servers need to find the new leader (a few beacons);
+// the lease covers both, so that primaries keep serving through it.
+func (b *Box) lease() string {
+	if b.HA {
+		return "12s"
+	}
+	return "8s"
+}
+
+func (b *Box) grace() string {
+	if b.HA {
+		return "15s"
+	}
+	return "10s"
 }
 
 // haMetaConfig is the [meta.zookeeper] section of an HA meta server.

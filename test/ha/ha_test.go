@@ -50,15 +50,33 @@ func TestHA(t *testing.T) {
 	state := snapshot(t, ac)
 
 	t.Run("kill -9 the leader under load", func(t *testing.T) {
+		settle(t, b)
 		leader := waitLeader(t, 10*time.Second, metas)
 		ld := startLoad(tb, "kill")
 		ld.waitProgress(t, 50, 20*time.Second)
+		// An admin operation in flight as the leader dies.
+		inflight := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_, err := ac.CreateTable(ctx, "inflight", 2, 3, nil, false)
+			inflight <- err
+		}()
 		killed := time.Now()
 		if err := b.Kill(metaName(b, leader), syscall.SIGKILL, 10*time.Second); err != nil {
 			t.Fatal(err)
 		}
 		next := waitLeader(t, failoverBound, without(metas, leader))
 		t.Logf("failover after kill -9 of leader %s: %s leads after %v", leader, next, time.Since(killed))
+		// It finished or failed with an error; retried, it completes, and
+		// the table exists once, whole.
+		t.Logf("create issued as the leader died: err = %v", <-inflight)
+		if _, err := ac.CreateTable(context.Background(), "inflight", 2, 3, nil, true); err != nil {
+			t.Fatalf("retry the in-flight create: %v", err)
+		}
+		if cfg, err := ac.QueryConfig(context.Background(), "inflight"); err != nil || cfg.PartitionCount != 2 || len(cfg.Partitions) != 2 {
+			t.Fatalf("table inflight after the failover: %+v %v", cfg, err)
+		}
 		ld.waitProgress(t, 200, 30*time.Second)
 		// An admin operation right after the takeover.
 		if _, err := ac.CreateTable(context.Background(), "after-kill", 2, 3, nil, false); err != nil {
@@ -83,6 +101,7 @@ func TestHA(t *testing.T) {
 	})
 
 	t.Run("restart every meta server", func(t *testing.T) {
+		settle(t, b)
 		for _, m := range metas {
 			if err := b.Kill(metaName(b, m), syscall.SIGTERM, 15*time.Second); err != nil {
 				t.Fatal(err)
@@ -105,6 +124,7 @@ func TestHA(t *testing.T) {
 	})
 
 	t.Run("ZooKeeper restart under load", func(t *testing.T) {
+		settle(t, b)
 		ld := startLoad(tb, "zk")
 		ld.waitProgress(t, 50, 20*time.Second)
 		if err := b.KillZooKeeper(); err != nil {
@@ -130,6 +150,7 @@ func TestHA(t *testing.T) {
 	})
 
 	t.Run("paused leader loses its session", func(t *testing.T) {
+		settle(t, b)
 		leader := waitLeader(t, 10*time.Second, metas)
 		name := metaName(b, leader)
 		ld := startLoad(tb, "pause")
@@ -173,4 +194,16 @@ func TestHA(t *testing.T) {
 
 	checkAll(t, tb, acked)
 	t.Logf("%d acknowledged writes read back; total %v", len(acked), time.Since(start))
+}
+
+// settle waits (bounded) until every replica server is alive and every
+// partition of the onebox's table is served, so that one phase's
+// disruption does not run into the next one's.
+func settle(t *testing.T, b *onebox.Box) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := b.WaitServed(ctx); err != nil {
+		t.Fatalf("cluster did not settle: %v", err)
+	}
 }

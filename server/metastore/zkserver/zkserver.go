@@ -3,6 +3,7 @@
 // tests. Everything of one server lives under one directory: the generated
 // zoo.cfg, the data directory, the log and a pid file, so that a later
 // command (onebox stop) can find and stop a server an earlier one started.
+// Readiness is the "srvr" four-letter command reporting a mode.
 //
 // The JVM is kept small (256 MiB heap, serial GC) because it shares two
 // cores with the cluster it serves; the admin HTTP server is off, and the
@@ -14,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -106,7 +108,7 @@ autopurge.snapRetainCount=3
 }
 
 // Start launches the server in a session of its own (it outlives the
-// caller) and waits until it answers "ruok" or ctx ends. A server already
+// caller) and waits until it serves requests (see Ready) or ctx ends. A server already
 // running from Dir is an error: see Running.
 func Start(ctx context.Context, c Config) (pid int, err error) {
 	if err := c.fill(); err != nil {
@@ -159,7 +161,7 @@ func Start(ctx context.Context, c Config) (pid int, err error) {
 	return pid, nil
 }
 
-// waitReady polls "ruok" until the server answers, it exits, or ctx ends.
+// waitReady polls Ready until the server serves, it exits, or ctx ends.
 func waitReady(ctx context.Context, dir, addr string) error {
 	for {
 		if _, ok := Running(dir); !ok {
@@ -176,7 +178,9 @@ func waitReady(ctx context.Context, dir, addr string) error {
 	}
 }
 
-// Ready asks the server at addr "ruok" and checks that it answers "imok".
+// Ready asks the server at addr for its status ("srvr") and checks that it
+// serves requests. ("ruok" answers "imok" while the server is still
+// starting and would leave a client's session request hanging.)
 func Ready(ctx context.Context, addr string) error {
 	d := net.Dialer{Timeout: time.Second}
 	c, err := d.DialContext(ctx, "tcp", addr)
@@ -185,13 +189,12 @@ func Ready(ctx context.Context, addr string) error {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("ruok")); err != nil {
+	if _, err := c.Write([]byte("srvr")); err != nil {
 		return err
 	}
-	buf := make([]byte, 4)
-	n, _ := c.Read(buf)
-	if string(buf[:n]) != "imok" {
-		return fmt.Errorf("zkserver: %s answered %q to ruok", addr, buf[:n])
+	out, _ := io.ReadAll(io.LimitReader(c, 4096))
+	if !bytes.Contains(out, []byte("Mode: ")) {
+		return fmt.Errorf("zkserver: %s is not serving yet: %q", addr, bytes.TrimSpace(out))
 	}
 	return nil
 }
