@@ -32,7 +32,7 @@ func tmux(t *testing.T, socket string, args ...string) string {
 func newPane(t *testing.T, name, command string) *pane {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed")
+		t.Fatal("tmux is not installed: `make deps` installs it")
 	}
 	socket := fmt.Sprintf("pegasus-shell-test-%d-%s", os.Getpid(), name)
 	t.Cleanup(func() { exec.Command("tmux", "-L", socket, "kill-server").Run() })
@@ -89,7 +89,7 @@ func waitFile(t *testing.T, path string, timeout time.Duration) []byte {
 
 func TestREPL(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed")
+		t.Fatal("tmux is not installed: `make deps` installs it")
 	}
 	b := startBox(t, 24)
 	meta := b.MetaServers()[0]
