@@ -37,6 +37,9 @@ type Server struct {
 	// both are guarded by writeMu.
 	fence   []metastore.Op
 	deposed chan struct{}
+	// firstTerm receives the outcome of the first attempt to take over
+	// (New waits for it under AlwaysLeader).
+	firstTerm chan error
 
 	cureNow  chan struct{} // buffered: one pending request is enough
 	proposer *proposer
@@ -57,12 +60,13 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		opts:    opts,
-		log:     opts.Logger.With("role", "meta", "address", opts.Address),
-		store:   opts.Store,
-		self:    netip.MustParseAddrPort(opts.Address),
-		now:     time.Now,
-		cureNow: make(chan struct{}, 1),
+		opts:      opts,
+		log:       opts.Logger.With("role", "meta", "address", opts.Address),
+		store:     opts.Store,
+		self:      netip.MustParseAddrPort(opts.Address),
+		now:       time.Now,
+		cureNow:   make(chan struct{}, 1),
+		firstTerm: make(chan error, 1),
 	}
 	if s.store == nil {
 		b, err := metastore.OpenBolt(filepath.Join(opts.DataDir, StoreFile), metastore.BoltOptions{})
@@ -80,6 +84,14 @@ func New(opts Options) (*Server, error) {
 	s.proposer = newProposer(s.ctx, s.log, opts.ProposalQueue)
 	s.wg.Add(1)
 	go s.campaign()
+	// A lone meta server leads as soon as New returns, as callers expect;
+	// a store it cannot take over fails New.
+	if _, ok := opts.Election.(AlwaysLeader); ok {
+		if err := <-s.firstTerm; err != nil {
+			s.Close()
+			return nil, fmt.Errorf("meta server: %w", err)
+		}
+	}
 	return s, nil
 }
 
@@ -176,6 +188,10 @@ func (s *Server) loadState(lost <-chan struct{}) (deposed <-chan struct{}, ok bo
 			s.mu.Unlock()
 		}
 		s.writeMu.Unlock()
+		select {
+		case s.firstTerm <- err:
+		default: // reported already
+		}
 		if err == nil {
 			s.log.Info("meta: leading", "term", term, "level", s.opts.FunctionLevel)
 			return deposed, true
