@@ -18,6 +18,9 @@
 //     replica servers.
 //
 // Leadership comes from an Election; AlwaysLeader serves a cluster with one
-// meta server. A meta server that does not lead answers as protocol.md §6.3
-// describes.
+// meta server, ZooKeeperElection several that share a ZooKeeper store. A
+// meta server that does not lead answers as protocol.md §6.3 describes.
+// Every term starts by claiming the epoch node and every commit of the term
+// is fenced by it (fence.go), so a deposed leader cannot overwrite its
+// successor (docs/meta-ha.md).
 package meta
