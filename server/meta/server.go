@@ -360,8 +360,9 @@ func (s *Server) holds() bool {
 	return !ok || l.Holds()
 }
 
-// storeError is a failed write to the state store: this server stopped
-// leading, and the write may or may not have landed.
+// storeError is a change that could not be encoded (nothing was written)
+// or a failed write to the state store (the term ended; the write may or
+// may not have landed).
 type storeError struct{ err error }
 
 func (e *storeError) Error() string { return "meta store: " + e.err.Error() }
