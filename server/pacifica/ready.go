@@ -146,6 +146,7 @@ func (r *Replica) persist(m Mutation) { r.out.Entries = append(r.out.Entries, m)
 
 func (r *Replica) hand(es []*entry) {
 	for _, e := range es {
+		r.lastTimestampUs = max(r.lastTimestampUs, e.mu.TimestampUs)
 		r.out.Committed = append(r.out.Committed, Committed{Mutation: e.mu, Tokens: e.tokens})
 		e.tokens = nil
 	}

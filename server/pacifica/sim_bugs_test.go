@@ -38,3 +38,18 @@ func TestSimulationCatchesPlantedBugs(t *testing.T) {
 		})
 	}
 }
+
+// TestSimulationReplaysExactly runs a seed twice and requires the same
+// events: a failing seed must reproduce.
+func TestSimulationReplaysExactly(t *testing.T) {
+	p := defaultSimParams()
+	p.steps = 600
+	a, failA := simulate(t, 7, p, true)
+	b, failB := simulate(t, 7, p, true)
+	if failA != nil || failB != nil {
+		t.Fatalf("seed 7 failed: %v %v", failA, failB)
+	}
+	if len(a.trace) == 0 || !slices.Equal(a.trace, b.trace) {
+		t.Fatalf("two runs of seed 7 differ (%d and %d events)", len(a.trace), len(b.trace))
+	}
+}
