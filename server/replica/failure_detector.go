@@ -19,7 +19,14 @@ func (n *Node) beaconLoop() {
 	t := time.NewTicker(n.opts.BeaconInterval)
 	defer t.Stop()
 	for {
-		n.beacon()
+		// A failed or redirected beacon goes straight to the next meta
+		// guess, so that a new leader is found within one round rather than
+		// one meta per round.
+		for attempt := 0; attempt <= n.meta.size(); attempt++ {
+			if !n.beacon() {
+				break
+			}
+		}
 		select {
 		case <-n.ctx.Done():
 			return
@@ -28,7 +35,9 @@ func (n *Node) beaconLoop() {
 	}
 }
 
-func (n *Node) beacon() {
+// beacon pings the current leader guess once; it reports whether another
+// meta should be tried at once (the call failed or named another leader).
+func (n *Node) beacon() (retry bool) {
 	addr := n.meta.current()
 	sent := time.Now()
 	ctx, cancel := context.WithTimeout(n.ctx, n.opts.BeaconInterval*2/3)
@@ -46,11 +55,11 @@ func (n *Node) beacon() {
 		if n.ctx.Err() == nil {
 			n.log.Debug("replica node: beacon failed", "meta", addr, "err", err)
 		}
-		return
+		return n.ctx.Err() == nil
 	}
 	a := ack.Success
 	if a == nil {
-		return
+		return false
 	}
 	if !a.IsMaster {
 		if a.PrimaryNode != nil && !a.PrimaryNode.IsZero() && a.PrimaryNode.String() != addr {
@@ -58,11 +67,11 @@ func (n *Node) beacon() {
 		} else {
 			n.meta.next(addr)
 		}
-		return
+		return true
 	}
 	if !a.Allowed {
 		n.log.Warn("replica node: the meta refuses this node's beacons", "meta", addr)
-		return
+		return false
 	}
 	n.mu.Lock()
 	if sent.After(n.lastAckSend) {
@@ -75,6 +84,7 @@ func (n *Node) beacon() {
 		n.log.Info("replica node: connected to the meta server", "meta", addr)
 		n.triggerSync()
 	}
+	return false
 }
 
 func (n *Node) leaseLoop() {

@@ -34,6 +34,13 @@ func (m *metaLink) current() string {
 	return m.addrs[m.leader]
 }
 
+// size is the number of meta servers known.
+func (m *metaLink) size() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.addrs)
+}
+
 // follow makes addr the leader guess, adding it to the list if unknown.
 func (m *metaLink) follow(addr string) {
 	m.mu.Lock()
