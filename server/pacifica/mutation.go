@@ -57,12 +57,3 @@ func sameContent(a, b Mutation) bool {
 	return a.Decree == b.Decree && a.TimestampUs == b.TimestampUs &&
 		slices.EqualFunc(a.Updates, b.Updates, slices.Equal)
 }
-
-// payloadBytes is the size a mutation's updates add up to.
-func payloadBytes(ws []Write) int {
-	n := 0
-	for _, w := range ws {
-		n += len(w.Payload)
-	}
-	return n
-}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 )
 
 // entry is one decree's mutation in a replica's prepare list, with what
@@ -187,7 +188,7 @@ func (p *prepareList) decrees(from, to int64) []int64 {
 				out = append(out, d)
 			}
 		}
-		sortInt64s(out)
+		slices.Sort(out)
 		return out
 	}
 	for d := from; d <= to; d++ {
