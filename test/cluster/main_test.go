@@ -4,67 +4,26 @@
 package cluster
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/pegasus-go/pegasus/admin/onebox"
+	"github.com/pegasus-go/pegasus/test/testbox"
 )
 
 // serverBinary is built once for the whole package.
 var serverBinary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "pegasus-cluster-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	serverBinary = filepath.Join(dir, "pegasus-server")
-	build := exec.Command("go", "build", "-o", serverBinary, "github.com/pegasus-go/pegasus/cmd/pegasus-server")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build pegasus-server:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testbox.Main(m, []string{"pegasus-server"}, []*string{&serverBinary})
 }
 
 // startBox starts a onebox on 127.0.0.<host>, stopped when the test ends
 // (also when it fails); its logs are printed on failure.
 func startBox(t *testing.T, host int) *onebox.Box {
 	t.Helper()
-	ip := fmt.Sprintf("127.0.0.%d", host)
-	b := &onebox.Box{
-		Dir:      filepath.Join(t.TempDir(), "onebox"),
-		Binary:   serverBinary,
-		Meta:     ip + ":34601",
-		Replicas: []string{ip + ":34801", ip + ":34802", ip + ":34803"},
-	}
-	t.Cleanup(func() {
-		if err := b.Stop(10 * time.Second); err != nil {
-			t.Errorf("stop onebox: %v", err)
-		}
-		if t.Failed() {
-			for _, name := range b.Processes() {
-				log, _ := os.ReadFile(filepath.Join(b.Dir, name, "server.log"))
-				if len(log) > 8000 {
-					log = log[len(log)-8000:]
-				}
-				t.Logf("--- %s log (tail) ---\n%s", name, log)
-			}
-		}
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	if err := b.Start(ctx); err != nil {
-		t.Fatalf("start onebox: %v", err)
-	}
+	b := testbox.Loopback(t, serverBinary, fmt.Sprintf("127.0.0.%d", host))
+	testbox.Start(t, b, 90*time.Second, nil)
 	return b
 }

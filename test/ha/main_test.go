@@ -8,8 +8,6 @@ package ha
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/pegasus-go/pegasus/admin"
 	"github.com/pegasus-go/pegasus/admin/onebox"
 	"github.com/pegasus-go/pegasus/server/metastore/zkserver"
+	"github.com/pegasus-go/pegasus/test/testbox"
 )
 
 // host is this package's loopback address; zkAddress its ZooKeeper (not
@@ -30,21 +29,7 @@ const (
 var serverBinary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "pegasus-ha-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	serverBinary = filepath.Join(dir, "pegasus-server")
-	build := exec.Command("go", "build", "-o", serverBinary, "github.com/pegasus-go/pegasus/cmd/pegasus-server")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build pegasus-server:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testbox.Main(m, []string{"pegasus-server"}, []*string{&serverBinary})
 }
 
 // startHABox starts an HA onebox, stopped when the test ends (also when it
@@ -62,31 +47,8 @@ func startHABox(t *testing.T) *onebox.Box {
 		Replicas:  []string{host + ":34801", host + ":34802", host + ":34803"},
 		ZooKeeper: zkAddress,
 	}
-	t.Cleanup(func() {
-		if err := b.Stop(10 * time.Second); err != nil {
-			t.Errorf("stop onebox: %v", err)
-		}
-		if t.Failed() {
-			for _, name := range b.Processes() {
-				logTail(t, name, filepath.Join(b.Dir, name, "server.log"))
-			}
-			logTail(t, "zookeeper", zkserver.LogFile(filepath.Join(b.Dir, "zookeeper")))
-		}
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	if err := b.Start(ctx); err != nil {
-		t.Fatalf("start HA onebox: %v", err)
-	}
+	testbox.Start(t, b, 90*time.Second, map[string]string{"zookeeper": zkserver.LogFile(filepath.Join(b.Dir, "zookeeper"))})
 	return b
-}
-
-func logTail(t *testing.T, name, path string) {
-	log, _ := os.ReadFile(path)
-	if len(log) > 6000 {
-		log = log[len(log)-6000:]
-	}
-	t.Logf("--- %s log (tail) ---\n%s", name, log)
 }
 
 // leaderOf asks one meta server whether it leads: cluster_info succeeds

@@ -1,0 +1,92 @@
+// Package testbox is what the process-level test suites under test/ share:
+// building the binaries once per test package, and starting a onebox that
+// is stopped when the test ends — also when it fails, when the servers'
+// log tails are printed.
+package testbox
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pegasus-go/pegasus/admin/onebox"
+)
+
+const module = "github.com/pegasus-go/pegasus/cmd/"
+
+// Main is a TestMain: it builds the named commands (e.g. "pegasus-server")
+// into a temporary directory, stores each binary's path in *paths[i], runs
+// the tests and exits with their status.
+func Main(m *testing.M, cmds []string, paths []*string) {
+	dir, err := os.MkdirTemp("", "pegasus-test-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	for i, c := range cmds {
+		bin := filepath.Join(dir, c)
+		build := exec.Command("go", "build", "-o", bin, module+c)
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build", c, err)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
+		*paths[i] = bin
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// Loopback returns a onebox (not started) whose servers listen on ip with
+// the usual ports, so that suites on different 127.0.0.x addresses never
+// meet each other or a user's onebox.
+func Loopback(t *testing.T, binary, ip string) *onebox.Box {
+	t.Helper()
+	return &onebox.Box{
+		Dir:      filepath.Join(t.TempDir(), "onebox"),
+		Binary:   binary,
+		Meta:     ip + ":34601",
+		Replicas: []string{ip + ":34801", ip + ":34802", ip + ":34803"},
+	}
+}
+
+// Start starts b within timeout and arranges for it to be stopped when the
+// test ends; on failure the tails of the servers' logs (and of extraLogs,
+// name → path) are logged.
+func Start(t *testing.T, b *onebox.Box, timeout time.Duration, extraLogs map[string]string) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := b.Stop(10 * time.Second); err != nil {
+			t.Errorf("stop onebox: %v", err)
+		}
+		if t.Failed() {
+			for _, name := range b.Processes() {
+				LogTail(t, name, filepath.Join(b.Dir, name, "server.log"))
+			}
+			for name, path := range extraLogs {
+				LogTail(t, name, path)
+			}
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := b.Start(ctx); err != nil {
+		t.Fatalf("start onebox: %v", err)
+	}
+}
+
+// LogTail logs the last few KB of a log file.
+func LogTail(t *testing.T, name, path string) {
+	t.Helper()
+	log, _ := os.ReadFile(path)
+	if len(log) > 6000 {
+		log = log[len(log)-6000:]
+	}
+	t.Logf("--- %s log (tail) ---\n%s", name, log)
+}
