@@ -25,6 +25,9 @@ var (
 	flagRuns       = flag.Int("pacifica.runs", 2000, "number of simulation seeds to run")
 	flagFirst      = flag.Uint64("pacifica.first", 1, "first seed of the runs")
 	flagSteps      = flag.Int("pacifica.steps", 0, "random steps per run (0: the default)")
+	flagFaults     = flag.Int("pacifica.faults", 100, "fault rate, in percent of the default")
+	flagNodes      = flag.Int("pacifica.nodes", 0, "replica servers (0: the default, 5)")
+	flagLoss       = flag.Int("pacifica.loss", -1, "message loss and duplication, in percent (-1: the default)")
 	flagTrace      = flag.Bool("pacifica.trace", false, "log every simulation event")
 	flagTraceLines = flag.Int("pacifica.tracelines", 200, "events shown before a failure")
 )
@@ -43,7 +46,7 @@ func runSim(t testing.TB, seed uint64, p simParams) *world {
 		w, _ = simulate(t, seed, p, true)
 		t.Log("last events:\n" + strings.Join(w.trace[max(0, len(w.trace)-*flagTraceLines):], "\n"))
 	}
-	t.Fatalf("%s\nreplay: go test ./server/pacifica -run 'TestSimulation$' -pacifica.seed=%d -v [-pacifica.trace]", fail.msg, seed)
+	t.Fatalf("%s\nreplay: go test ./server/pacifica -run 'TestSimulation$' -pacifica.seed=%d -v [-pacifica.trace] (with the same -pacifica.* knobs)", fail.msg, seed)
 	return nil
 }
 
@@ -273,15 +276,23 @@ func (w *world) settle() {
 	}
 }
 
-func simSteps(p simParams) simParams {
+// simFlags applies the command-line knobs to the default parameters.
+func simFlags(p simParams) simParams {
 	if *flagSteps > 0 {
 		p.steps = *flagSteps
+	}
+	p.faultsScale = *flagFaults
+	if *flagNodes > 0 {
+		p.nodes = *flagNodes
+	}
+	if *flagLoss >= 0 {
+		p.lossPct, p.dupPct = *flagLoss, *flagLoss
 	}
 	return p
 }
 
 func TestSimulation(t *testing.T) {
-	p := simSteps(defaultSimParams())
+	p := simFlags(defaultSimParams())
 	if *flagSeed != 0 {
 		w := runSim(t, *flagSeed, p)
 		logStats(t, w, 1, 0)
