@@ -49,7 +49,13 @@ func TestCureSpreadsNewPartitions(t *testing.T) {
 	}
 	id2 := create(t, s, "u", 2)
 	s.Beacon(t0, rs(3))
-	for i, n := range targets(s.Cure(t0)) {
+	var ofU []Proposal
+	for _, p := range s.Cure(t0) {
+		if p.Update.App.ID == id2 {
+			ofU = append(ofU, p)
+		}
+	}
+	for i, n := range targets(ofU) {
 		if n != rs(3) {
 			t.Fatalf("partition %d.%d went to %v, want the empty node %v", id2, i, n, rs(3))
 		}

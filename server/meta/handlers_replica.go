@@ -77,7 +77,14 @@ func (s *Server) configSync(_ context.Context, q *replication.ConfigurationQuery
 	// view of its own membership.
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	err := s.read(func(st *State) { serving, gc, serr = st.ConfigSync(n, stored, s.now()) })
+	err := s.read(func(st *State) {
+		serving, gc, serr = st.ConfigSync(n, stored, s.now())
+		if serr == nil {
+			for _, r := range byPid {
+				st.RecordCommitted(n, *r.Pid, r.LastCommittedDecree)
+			}
+		}
+	})
 	if err == nil {
 		err = serr
 	}

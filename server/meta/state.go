@@ -66,6 +66,12 @@ type State struct {
 	maxID   int32            // largest app id ever used, dropped tables included
 	nodes   map[netip.AddrPort]*node
 	pending map[base.Gpid]assignment
+	// adding holds the CT_ADD_SECONDARY cure has sent per partition, at
+	// most one each: target is the learner, sent to the primary.
+	adding map[base.Gpid]assignment
+	// committed is the last committed decree each node reported per
+	// partition through config sync; it picks the secondary to promote.
+	committed map[base.Gpid]map[netip.AddrPort]int64
 }
 
 // NewState returns an empty state.
@@ -80,6 +86,9 @@ func NewState(cfg Config) *State {
 		names:   map[string]int32{},
 		nodes:   map[netip.AddrPort]*node{},
 		pending: map[base.Gpid]assignment{},
+		adding:  map[base.Gpid]assignment{},
+
+		committed: map[base.Gpid]map[netip.AddrPort]int64{},
 	}
 }
 
