@@ -155,6 +155,22 @@ func (m *sim) checkChange(c Change) {
 		default:
 			m.fail("partition %v goes from ballot %d %v to %d %v", &next.Pid, cur.Ballot, cur.Members(), next.Ballot, next.Members())
 		}
+		// A new primary comes from the members; only a partition without
+		// members gets one from outside, and then only a partition that
+		// never served or its last holder: never an empty replica while
+		// replicas with data exist.
+		if next.HasPrimary() && next.Primary != cur.Primary && !cur.IsMember(next.Primary) {
+			last, _ := cur.LastHolder()
+			if len(cur.Members()) > 0 || !(cur.NeverServed() || last == next.Primary) {
+				m.fail("partition %v %v (last drops %v) is given to outsider %v", &next.Pid, cur.Members(), cur.LastDrops, next.Primary)
+			}
+		}
+		if cur.HasPrimary() && next.HasPrimary() && cur.Primary != next.Primary {
+			m.fail("partition %v moves its primary from %v to %v in one change", &next.Pid, cur.Primary, next.Primary)
+		}
+		if next.MaxReplicaCount > 0 && int32(len(next.Members())) > next.MaxReplicaCount && len(next.Members()) > len(cur.Members()) {
+			m.fail("partition %v grows to %d members, max %d", &next.Pid, len(next.Members()), next.MaxReplicaCount)
+		}
 		if next.HasPrimary() && !cur.HasPrimary() {
 			if last, ok := m.lastPrimary[next.Pid]; ok && last != next.Primary {
 				m.fail("partition %v had primary %v and is given to %v", &next.Pid, last, next.Primary)
@@ -515,5 +531,15 @@ func TestSimulationCatchesBadCure(t *testing.T) {
 	}
 	if msg := caught(m, Change{Partitions: []Partition{p.withMembers(rs(0), nil)}}); msg != "" {
 		t.Fatalf("a valid assignment was refused: %s", msg)
+	}
+	// A partition with a secondary must not get an outsider as primary.
+	withSec := p.withMembers(netip.AddrPort{}, []netip.AddrPort{rs(0)})
+	m.s.tables[id].parts[0] = withSec
+	delete(m.lastPrimary, pid)
+	if msg := caught(m, Change{Partitions: []Partition{withSec.withMembers(rs(1), []netip.AddrPort{rs(0)})}}); msg == "" {
+		t.Fatal("an empty replica made primary while a secondary holds the data was not caught")
+	}
+	if msg := caught(m, Change{Partitions: []Partition{withSec.withMembers(rs(0), nil)}}); msg != "" {
+		t.Fatalf("upgrading the secondary was refused: %s", msg)
 	}
 }
