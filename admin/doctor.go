@@ -201,7 +201,7 @@ func checkPartitions(st ClusterState) []Finding {
 		}
 		if len(under) > 0 {
 			out = append(out, Finding{Warning, CheckUnderReplicated, t.Name,
-				fmt.Sprintf("%d of %d partitions have fewer members than max_replica_count %d (as few as %d) (%s); "+
+				fmt.Sprintf("%d of %d partitions have fewer members than max_replica_count %d, as few as %d (%s); "+
 					"replication is pending: pegasus-go serves each partition from its primary alone for now",
 					len(under), len(t.Partitions), maxReplicas, minMembers, indexList(under)),
 				fmt.Sprintf("none until replication lands; `app %s -d` shows the members", t.Name)})

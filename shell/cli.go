@@ -43,7 +43,8 @@ const cliUsage = `pegasus-shell — the Pegasus admin shell
 Exit status: 0 ok, 1 a command failed, 2 usage (unknown command, bad flags, no
 table selected), 3 cluster unreachable, 130 interrupted. -e and -f stop at the
 first failure (unless --keep-going); standard input runs every line and exits
-with the status of the first failure.
+with the status of the first failure. doctor grades the cluster instead: 0
+healthy, 1 warnings, 2 critical (pegasus-shell -e doctor for cron/monitoring).
 
 Flags:
 `
