@@ -359,6 +359,17 @@ func (n *simNode) configSync() {
 	if err != nil {
 		return
 	}
+	// The committed decrees of the stored replicas ride along, as in
+	// replica_info; cure promotes the secondary with the most.
+	for _, pid := range n.pids() {
+		switch rep := n.reps[pid]; {
+		case rep == nil:
+		case rep.sm != nil:
+			w.meta.s.RecordCommitted(n.addr, pid, rep.sm.Committed())
+		default:
+			w.meta.s.RecordCommitted(n.addr, pid, rep.store.applied())
+		}
+	}
 	n.needSync, n.nextSync = false, w.now+simSync
 	listed := map[base.Gpid]bool{}
 	for _, u := range serving {

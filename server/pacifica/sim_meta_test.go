@@ -1,7 +1,6 @@
 package pacifica
 
 import (
-	"cmp"
 	"context"
 	"net/netip"
 	"slices"
@@ -17,29 +16,15 @@ import (
 // is persisted to a metastore before it is applied, configuration updates
 // are answered after that, liveness and cure run on timers, and a restart
 // reloads the state from the store.
-//
-// meta.State's cure does not yet add secondaries (CT_ADD_SECONDARY), which
-// replication needs, so addSecondaries models upstream's
-// on_missing_secondary emergency path (design notes §3.12): a partition
-// with a primary and fewer than max_replica_count members gets
-// CT_ADD_SECONDARY, sent to its primary, naming the newest alive dropped
-// member, or else the alive non-member with the fewest replicas.
+// meta.State's own cure keeps the replica groups: it assigns and promotes
+// primaries, removes dead secondaries and adds learners (CT_ADD_SECONDARY).
 type simMeta struct {
-	w     *world
-	s     *meta.State
-	store metastore.Store
-	app   meta.App
-	// adding remembers the learner proposed per partition, at which
-	// ballot, and when it was last sent.
-	adding    map[base.Gpid]addProposal
+	w         *world
+	s         *meta.State
+	store     metastore.Store
+	app       meta.App
 	nextCheck int64
 	nextCure  int64
-}
-
-type addProposal struct {
-	node   netip.AddrPort
-	ballot int64
-	sentAt int64
 }
 
 func simMetaConfig() meta.Config {
@@ -51,7 +36,7 @@ func simMetaConfig() meta.Config {
 }
 
 func newSimMeta(w *world) *simMeta {
-	m := &simMeta{w: w, s: meta.NewState(simMetaConfig()), store: metastore.NewMemory(), adding: map[base.Gpid]addProposal{}}
+	m := &simMeta{w: w, s: meta.NewState(simMetaConfig()), store: metastore.NewMemory()}
 	// Every replica server beacons once before the table exists, as a
 	// cluster comes up.
 	for _, n := range w.nodes {
@@ -152,7 +137,6 @@ func (m *simMeta) cure() {
 	for _, p := range m.s.Cure(m.w.clock()) {
 		m.propose(p.Target, p.Update.Type, p.Update.Node, fromMeta(p.Update.Config))
 	}
-	m.addSecondaries()
 }
 
 func (m *simMeta) propose(target netip.AddrPort, typ admin.ConfigType, node netip.AddrPort, cfg Config) {
@@ -164,69 +148,13 @@ func (m *simMeta) propose(target netip.AddrPort, typ admin.ConfigType, node neti
 	m.w.send(envelope{kind: envProposal, from: -1, to: i, proposal: &Proposal{Type: typ, Node: node, Config: cfg}})
 }
 
-// addSecondaries is the missing-secondary cure described on simMeta.
-func (m *simMeta) addSecondaries() {
-	if m.s.EffectiveLevel() < admin.MetaFunctionLevel_fl_steady {
-		return
-	}
-	for _, pid := range m.pids() {
-		cfg, p := m.config(pid)
-		if !p.HasPrimary() || !m.s.Alive(p.Primary) || int32(len(p.Secondaries)+1) >= p.MaxReplicaCount {
-			delete(m.adding, pid)
-			continue
-		}
-		a, ok := m.adding[pid]
-		if ok && a.ballot == p.Ballot && m.s.Alive(a.node) && m.w.now-a.sentAt < simCure {
-			continue
-		}
-		if !ok || a.ballot != p.Ballot || !m.s.Alive(a.node) {
-			n, found := m.learnerCandidate(p)
-			if !found {
-				delete(m.adding, pid)
-				continue
-			}
-			a = addProposal{node: n, ballot: p.Ballot}
-		}
-		a.sentAt = m.w.now
-		m.adding[pid] = a
-		m.propose(p.Primary, admin.ConfigType_CT_ADD_SECONDARY, a.node, cfg)
-	}
-}
-
-func (m *simMeta) learnerCandidate(p meta.Partition) (netip.AddrPort, bool) {
-	for i := len(p.LastDrops) - 1; i >= 0; i-- {
-		if d := p.LastDrops[i]; m.s.Alive(d) && !p.IsMember(d) {
-			return d, true
-		}
-	}
-	count := map[netip.AddrPort]int{}
-	for _, pid := range m.pids() {
-		q, _ := m.s.Partition(pid)
-		for _, x := range q.Members() {
-			count[x]++
-		}
-	}
-	var cands []netip.AddrPort
-	for _, ns := range m.s.Nodes() {
-		if ns.Alive && !p.IsMember(ns.Addr) {
-			cands = append(cands, ns.Addr)
-		}
-	}
-	if len(cands) == 0 {
-		return netip.AddrPort{}, false
-	}
-	return slices.MinFunc(cands, func(a, b netip.AddrPort) int {
-		return cmp.Or(cmp.Compare(count[a], count[b]), a.Compare(b))
-	}), true
-}
-
 // restart reloads the meta from its store, as a new leader does.
 func (m *simMeta) restart() {
 	s, err := meta.Load(context.Background(), m.store, "/", simMetaConfig(), m.w.clock())
 	if err != nil {
 		m.w.failf("meta restart: %v", err)
 	}
-	m.s, m.adding = s, map[base.Gpid]addProposal{}
+	m.s = s
 	m.w.logf("meta restarted")
 	m.w.stats["meta restart"]++
 	m.cure()
