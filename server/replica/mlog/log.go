@@ -50,11 +50,12 @@ type Log struct {
 	mu       sync.Mutex // guards the fields below
 	segments []segment  // in order; the last is the active one
 	active   *os.File
-	pending  []byte // records waiting for the flusher
-	batch    *batch // the batch pending records belong to
-	flushing bool   // a goroutine is writing batches
-	last     int64  // highest decree appended
-	failed   error  // a write or sync failure: the log refuses further appends
+	pending  []byte     // records waiting for the flusher
+	batch    *batch     // the batch pending records belong to
+	flushing bool       // a goroutine is writing batches
+	idle     *sync.Cond // signalled (on mu) when flushing ends
+	last     int64      // highest decree appended
+	failed   error      // a write or sync failure: the log refuses further appends
 	closed   bool
 
 	stopSync chan struct{}
@@ -84,6 +85,7 @@ func Open(dir string, opts Options) (*Log, error) {
 		return nil, fmt.Errorf("mlog: %w", err)
 	}
 	l := &Log{dir: dir, opts: opts}
+	l.idle = sync.NewCond(&l.mu)
 	if err := l.load(); err != nil {
 		return nil, err
 	}
@@ -242,6 +244,7 @@ func (l *Log) flush() {
 		close(b.done)
 		if l.pending == nil {
 			l.flushing = false
+			l.idle.Broadcast()
 			l.mu.Unlock()
 			return
 		}
@@ -249,6 +252,7 @@ func (l *Log) flush() {
 			l.batch.err = l.failed
 			close(l.batch.done)
 			l.pending, l.batch, l.flushing = nil, nil, false
+			l.idle.Broadcast()
 			l.mu.Unlock()
 			return
 		}
@@ -366,17 +370,11 @@ func (l *Log) Close() error {
 		<-l.syncDone
 	}
 	// Wait for the flusher to finish the batches already queued.
-	for {
-		l.mu.Lock()
-		busy := l.flushing
-		l.mu.Unlock()
-		if !busy {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	for l.flushing {
+		l.idle.Wait()
+	}
 	if l.active == nil {
 		return nil
 	}
