@@ -245,6 +245,7 @@ func TestDeadReplicaServer(t *testing.T) {
 
 	// The partition comes back elsewhere while an operation is retrying.
 	done := make(chan error, 1)
+	queried := c.meta.queries.Load()
 	go func() {
 		v, err := tb.Get(ctx, onDead, bs("s"))
 		if err == nil && string(v) != "v" {
@@ -252,7 +253,8 @@ func TestDeadReplicaServer(t *testing.T) {
 		}
 		done <- err
 	}()
-	time.Sleep(100 * time.Millisecond)
+	// Move only once the operation has failed and asked the meta again.
+	waitFor(t, "the Get to refresh its route", func() bool { return c.meta.queries.Load() > queried })
 	c.move(t, 1, 0)
 	if err := <-done; err != nil {
 		t.Fatalf("Get while the partition moved off a dead server: %v", err)
@@ -278,8 +280,9 @@ func TestPartitionWithoutPrimary(t *testing.T) {
 	}
 	// The partition gets a primary again while a write waits.
 	done := make(chan error, 1)
+	queried := c.meta.queries.Load()
 	go func() { done <- tb.Set(ctx, hk, bs("s"), bs("v")) }()
-	time.Sleep(100 * time.Millisecond)
+	waitFor(t, "the Set to refresh its route", func() bool { return c.meta.queries.Load() > queried })
 	c.move(t, 1, 0)
 	if err := <-done; err != nil {
 		t.Fatalf("Set once the primary is back: %v", err)

@@ -143,9 +143,17 @@ func TestScannerCloseClearsContext(t *testing.T) {
 	// A finished scan holds no context, so closing it sends nothing.
 	s, _ = tb.GetScanner(ctx, bs("h"), nil, nil, nil)
 	drain(t, s)
-	time.Sleep(50 * time.Millisecond) // give a wrongly sent CLEAR time to arrive
-	if n := c.nodes[0].clears.Load(); n != 1 {
-		t.Fatalf("%d CLEAR_SCANNERs, want 1", n)
+	s.Close()
+	// Barrier: a scanner closed mid-way sends one CLEAR on the same
+	// connection, after any CLEAR the finished one might wrongly have sent.
+	mid, _ := tb.GetScanner(ctx, bs("h"), nil, nil, nil)
+	if done, _, _, _, err := mid.Next(ctx); done || err != nil {
+		t.Fatalf("Next = %v, %v", done, err)
+	}
+	mid.Close()
+	waitFor(t, "the barrier's CLEAR_SCANNER", func() bool { return c.nodes[0].clears.Load() >= 2 })
+	if n := c.nodes[0].clears.Load(); n != 2 {
+		t.Fatalf("%d CLEAR_SCANNERs, want 2: the finished scan sent one", n)
 	}
 }
 
