@@ -3,11 +3,9 @@ package meta
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
+	"github.com/pegasus-go/pegasus/thrift/golden"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -32,11 +30,7 @@ import (
 
 func readVector(t *testing.T, name string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("../../thrift/testdata/wire", name+".hex"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := hex.DecodeString(strings.ReplaceAll(string(raw), "\n", ""))
+	b, err := golden.Read(name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,8 @@ package replica
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
+	"github.com/pegasus-go/pegasus/thrift/golden"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,11 +28,7 @@ const goldenServer = "127.0.0.1:34802"
 
 func readVector(t *testing.T, name string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("../../thrift/testdata/wire", name+".hex"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := hex.DecodeString(strings.ReplaceAll(string(raw), "\n", ""))
+	b, err := golden.Read(name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/hex"
-	"fmt"
+	"github.com/pegasus-go/pegasus/thrift/golden"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -44,15 +42,7 @@ func readVector(t *testing.T, path string) []byte {
 // decodeVectorFile returns the bytes of a hex vector file (64 hex digits per
 // line).
 func decodeVectorFile(path string) ([]byte, error) {
-	text, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	b, err := hex.DecodeString(strings.ReplaceAll(string(text), "\n", ""))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return b, nil
+	return golden.Read(strings.TrimSuffix(filepath.Base(path), ".hex"))
 }
 
 // newProtocol returns a strict binary protocol over a memory buffer holding b.

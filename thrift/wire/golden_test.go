@@ -3,17 +3,12 @@ package wire
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
-	"os"
-	"path/filepath"
+	"github.com/pegasus-go/pegasus/thrift/golden"
 	"strings"
 	"testing"
 
 	"github.com/apache/thrift/lib/go/thrift"
 )
-
-// goldenDir holds the recorded vectors (copied from the spec's wire/ folder).
-const goldenDir = "../testdata/wire"
 
 type vector struct {
 	name  string // file base name without .hex
@@ -22,21 +17,17 @@ type vector struct {
 
 func loadVectors(t testing.TB, suffix string) []vector {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(goldenDir, "*"+suffix))
+	names, err := golden.Names(strings.TrimSuffix(suffix, ".hex"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []vector
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
+	for _, n := range names {
+		b, err := golden.Read(n)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := hex.DecodeString(strings.ReplaceAll(string(raw), "\n", ""))
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		out = append(out, vector{strings.TrimSuffix(filepath.Base(f), ".hex"), b})
+		out = append(out, vector{n, b})
 	}
 	return out
 }
