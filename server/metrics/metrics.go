@@ -49,15 +49,21 @@ type DataOps struct {
 	requests *prometheus.CounterVec   // app_id, partition_index, op, result
 	latency  *prometheus.HistogramVec // app_id, op
 	started  time.Time
-
-	mu     sync.Mutex // guards totals
-	totals map[string]*opTotal
+	// own holds just the two metrics above, so Summary can read them back.
+	own *prometheus.Registry
+	// handles caches the labelled children: a request then costs one map
+	// lookup instead of formatting and hashing label values twice.
+	handles sync.Map // opKey -> *opHandles
 }
 
-// opTotal is one operation's totals since start, for server-stat.
-type opTotal struct {
-	count, errors uint64
-	nanos         int64
+type opKey struct {
+	app, partition int32
+	op, result     string
+}
+
+type opHandles struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
 }
 
 // NewDataOps registers the data-operation metrics on r.
@@ -73,9 +79,10 @@ func NewDataOps(r *Registry) *DataOps {
 			Buckets: prometheus.ExponentialBuckets(50e-6, 2, 16), // 50µs .. 1.6s
 		}, []string{"app_id", "op"}),
 		started: time.Now(),
-		totals:  make(map[string]*opTotal),
+		own:     prometheus.NewRegistry(),
 	}
 	r.reg.MustRegister(d.requests, d.latency)
+	d.own.MustRegister(d.requests, d.latency)
 	return d
 }
 
@@ -84,34 +91,64 @@ func (d *DataOps) Observe(appID, partition int32, op, result string, took time.D
 	if d == nil {
 		return
 	}
-	app := strconv.Itoa(int(appID))
-	d.requests.WithLabelValues(app, strconv.Itoa(int(partition)), op, result).Inc()
-	d.latency.WithLabelValues(app, op).Observe(took.Seconds())
-	d.mu.Lock()
-	t := d.totals[op]
-	if t == nil {
-		t = &opTotal{}
-		d.totals[op] = t
+	k := opKey{appID, partition, op, result}
+	v, ok := d.handles.Load(k)
+	if !ok {
+		app := strconv.Itoa(int(appID))
+		v, _ = d.handles.LoadOrStore(k, &opHandles{
+			count:   d.requests.WithLabelValues(app, strconv.Itoa(int(partition)), op, result),
+			latency: d.latency.WithLabelValues(app, op),
+		})
 	}
-	t.count++
-	if result != "ok" {
-		t.errors++
-	}
-	t.nanos += int64(took)
-	d.mu.Unlock()
+	h := v.(*opHandles)
+	h.count.Inc()
+	h.latency.Observe(took.Seconds())
 }
 
 // Summary is server-stat's text: per operation, requests, errors, average
-// rate and mean latency since the server started.
+// rate and mean latency since the server started, read back from the
+// metrics themselves.
 func (d *DataOps) Summary() string {
 	if d == nil {
 		return "no data operations are served here"
 	}
 	up := time.Since(d.started)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	ops := make([]string, 0, len(d.totals))
-	for op := range d.totals {
+	type total struct {
+		count, errors, latCount float64
+		latSum                  float64
+	}
+	totals := map[string]*total{}
+	get := func(op string) *total {
+		if totals[op] == nil {
+			totals[op] = &total{}
+		}
+		return totals[op]
+	}
+	families, err := d.own.Gather()
+	if err != nil {
+		return fmt.Sprintf("ERROR: read metrics: %v", err)
+	}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			t := get(labels["op"])
+			if c := m.GetCounter(); c != nil {
+				t.count += c.GetValue()
+				if labels["result"] != "ok" {
+					t.errors += c.GetValue()
+				}
+			}
+			if h := m.GetHistogram(); h != nil {
+				t.latCount += float64(h.GetSampleCount())
+				t.latSum += h.GetSampleSum()
+			}
+		}
+	}
+	ops := make([]string, 0, len(totals))
+	for op := range totals {
 		ops = append(ops, op)
 	}
 	sort.Strings(ops)
@@ -119,12 +156,12 @@ func (d *DataOps) Summary() string {
 	fmt.Fprintf(&b, "uptime %s\n", up.Round(time.Second))
 	fmt.Fprintf(&b, "%-18s %12s %8s %10s %12s\n", "op", "requests", "errors", "avg_qps", "mean_lat_us")
 	for _, op := range ops {
-		t := d.totals[op]
-		mean := int64(0)
-		if t.count > 0 {
-			mean = t.nanos / int64(t.count) / 1000
+		t := totals[op]
+		mean := 0.0
+		if t.latCount > 0 {
+			mean = t.latSum / t.latCount * 1e6
 		}
-		fmt.Fprintf(&b, "%-18s %12d %8d %10.1f %12d\n", op, t.count, t.errors, float64(t.count)/up.Seconds(), mean)
+		fmt.Fprintf(&b, "%-18s %12.0f %8.0f %10.1f %12.0f\n", op, t.count, t.errors, t.count/up.Seconds(), mean)
 	}
 	return b.String()
 }
