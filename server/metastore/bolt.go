@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // treeBucket holds every node. A node's key is its parent path, a NUL
@@ -109,7 +110,7 @@ func (b *Bolt) view(ctx context.Context, path string, fn func(buckets) error) er
 		return err
 	}
 	err := b.db.View(func(tx *bolt.Tx) error { return fn(open(tx)) })
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return ErrClosed
 	}
 	return err
@@ -203,7 +204,7 @@ func (b *Bolt) Commit(ctx context.Context, ops []Op) error {
 		}
 		return nil
 	})
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return ErrClosed
 	}
 	if errors.Is(err, ErrConflict) {
