@@ -10,23 +10,10 @@ import (
 )
 
 // CreateTable creates a table and returns its app id. With ifNotExist, an
-// existing table of that name is not an error.
+// existing table of that name is not an error. (CreateTableWith takes every
+// option.)
 func (c *Client) CreateTable(ctx context.Context, name string, partitions, replicas int32, envs map[string]string, ifNotExist bool) (int32, error) {
-	if envs == nil {
-		envs = map[string]string{}
-	}
-	args := &admin.MetaCreateAppArgs{Req: &admin.ConfigurationCreateAppRequest{AppName: name, Options: &admin.CreateAppOptions{
-		PartitionCount: partitions, ReplicaCount: replicas, SuccessIfExist: ifNotExist,
-		AppType: "pegasus", IsStateful: true, Envs: envs,
-	}}}
-	res := admin.NewMetaCreateAppResult()
-	if err := c.call(ctx, catalog.RPC_CM_CREATE_APP, args, res, func() errGetter { return res.Success }); err != nil {
-		return 0, err
-	}
-	if err := check("create table "+name, res.Success, ""); err != nil {
-		return 0, err
-	}
-	return res.Success.Appid, nil
+	return c.CreateTableWith(ctx, name, CreateOptions{Partitions: partitions, Replicas: replicas, Envs: envs, FailIfExist: !ifNotExist})
 }
 
 // DropTable soft-deletes a table; it stays recallable for reserve (0: the
