@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/BurntSushi/toml v1.6.0
+	github.com/anishathalye/porcupine v1.3.1
 	github.com/apache/thrift v0.17.0
 	github.com/c-bata/go-prompt v0.2.6
 	github.com/go-zookeeper/zk v1.0.4
