@@ -29,8 +29,9 @@ func TestCatalogueShape(t *testing.T) {
 	}
 	// protocol.md §2.2-§2.6, plus our typed internal meta <-> replica RPCs
 	// (ping, config sync, update partition configuration; config proposal,
-	// file copy list and fetch).
-	want := map[Target]int{Replica: 15, Meta: 37 + 3, ReplicaAdmin: 5 + 3, Any: 2}
+	// file copy list and fetch) and the replica-to-replica ones (seven
+	// PacificA messages and learn checkpoint).
+	want := map[Target]int{Replica: 15, Meta: 37 + 3, ReplicaAdmin: 5 + 3 + 8, Any: 2}
 	for target, n := range want {
 		if served[target] != n {
 			t.Errorf("%v serves %d RPCs, want %d", target, served[target], n)
@@ -61,6 +62,10 @@ func TestLookup(t *testing.T) {
 		{RPC_RRDB_RRDB_DUPLICATE, true, true, Replica, Write, false},
 		{RPC_CM_CONFIG_SYNC, true, false, Meta, Admin, false},
 		{RPC_CONFIG_PROPOSAL, true, false, ReplicaAdmin, Admin, true},
+		{RPC_PREPARE, true, false, ReplicaAdmin, Admin, true},
+		{RPC_PREPARE_ACK, true, false, ReplicaAdmin, Admin, true},
+		{RPC_LEARN_COMPLETION_NOTIFY, true, false, ReplicaAdmin, Admin, true},
+		{RPC_LEARN_CHECKPOINT, true, false, ReplicaAdmin, Admin, false},
 		{RPC_CM_DUPLICATION_SYNC, true, true, Meta, Admin, false},
 		{"RPC_NO_SUCH_THING", false, false, 0, 0, false},
 		{"RPC_RRDB_RRDB_PUT_ACK", false, false, 0, 0, false},

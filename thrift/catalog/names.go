@@ -72,6 +72,19 @@ const (
 	RPC_CLI_CLI_CALL = "RPC_CLI_CLI_CALL"
 	RPC_NEGOTIATION  = "RPC_NEGOTIATION"
 
+	// Replica-to-replica PacificA messages (thrift/idl/replication.thrift,
+	// service peer), target ReplicaAdmin: all one-way but
+	// RPC_LEARN_CHECKPOINT. The _ACK names are requests of their own here,
+	// not replies.
+	RPC_PREPARE                 = "RPC_PREPARE"
+	RPC_PREPARE_ACK             = "RPC_PREPARE_ACK"
+	RPC_GROUP_CHECK             = "RPC_GROUP_CHECK"
+	RPC_GROUP_CHECK_ACK         = "RPC_GROUP_CHECK_ACK"
+	RPC_LEARN                   = "RPC_LEARN"
+	RPC_LEARN_ACK               = "RPC_LEARN_ACK"
+	RPC_LEARN_COMPLETION_NOTIFY = "RPC_LEARN_COMPLETION_NOTIFY"
+	RPC_LEARN_CHECKPOINT        = "RPC_LEARN_CHECKPOINT"
+
 	// Reserved server-internal names (§2.2, §2.3): known, never served.
 	RPC_RRDB_RRDB_DUPLICATE               = "RPC_RRDB_RRDB_DUPLICATE"
 	RPC_RRDB_RRDB_BULK_LOAD               = "RPC_RRDB_RRDB_BULK_LOAD"

@@ -117,3 +117,93 @@ service filecopy {
     filecopy_list_response list_files(1: filecopy_list_request req);
     filecopy_fetch_response fetch_chunk(1: filecopy_fetch_request req);
 }
+
+// Replica-to-replica protocol: the PacificA messages of server/pacifica
+// (pacifica.Message), one one-way RPC per message type, between the
+// replica servers holding one partition. Each request carries one
+// peer_message; answers travel as requests of their own (RPC_PREPARE_ACK,
+// RPC_GROUP_CHECK_ACK, RPC_LEARN_ACK), so a slow peer never holds a reply
+// slot. Fields a message type does not use are optional and left out.
+
+// One replicated log entry (pacifica.Mutation): what a primary prepares and
+// a learner is sent from the primary's prepare list.
+struct mutation_data {
+    1: i64 ballot;                     // the ballot it was prepared under
+    2: i64 decree;
+    3: i64 last_committed;             // the preparing primary's commit point
+    4: i64 timestamp_us;
+    5: list<binary> updates;           // serialized writes; none: an empty write
+}
+
+// The members of a partition (pacifica.Config): partition_configuration
+// without the meta's bookkeeping. An absent primary is the zero
+// rpc_address.
+struct replica_config {
+    1: dsn.gpid pid;
+    2: i64 ballot;
+    3: i32 max_replica_count;
+    4: dsn.rpc_address primary;
+    5: list<dsn.rpc_address> secondaries;
+}
+
+// A learner's progress (pacifica.LearnPhase).
+enum learn_phase {
+    LP_NONE = 0,
+    LP_WITHOUT_PREPARE = 1,
+    LP_COPYING = 2,
+    LP_WITH_PREPARE = 3,
+    LP_SUCCEEDED = 4,
+}
+
+// One replica-to-replica message. Its type is the RPC name it travels
+// under. An optional field is absent when its value is the zero value.
+struct peer_message {
+    1: dsn.gpid pid;
+    2: dsn.rpc_address from_node;
+    3: dsn.rpc_address to_node;
+    4: i64 ballot;                                // the sender's ballot
+    5: optional dsn.error_code err;
+    6: optional replica_config config;            // prepare, group check
+    7: optional metadata.partition_status receiver_status;
+    8: optional i64 signature;                    // a learning session (uint64 bits)
+    9: optional mutation_data mutation;           // prepare
+    10: optional i64 decree;                      // prepare ack
+    11: optional i64 ack_ballot;                  // prepare ack, group check ack
+    12: optional i64 committed;                   // a commit point
+    13: optional learn_phase learner;             // group check ack
+    14: optional list<mutation_data> entries;     // learn ack
+    15: optional i64 prepare_start;               // learn ack
+    16: optional i64 copy_from;                   // learn ack
+    17: optional i64 copy_to;                     // learn ack
+    18: optional bool from_scratch;               // learn ack
+    // The partition's table, sent with a group check that invites a
+    // learner so that a server without the replica can create it.
+    19: optional layer2.app_info app;
+}
+
+// RPC_LEARN_CHECKPOINT: a learner's server asks the primary's server to
+// checkpoint the partition's storage at a decree of at least min_decree
+// and share it; the learner fetches it with RPC_FILECOPY_LIST/FETCH under
+// session. signature names the learning session the primary granted.
+struct learn_checkpoint_request {
+    1: dsn.gpid pid;
+    2: i64 signature;
+    3: i64 min_decree;
+}
+
+struct learn_checkpoint_response {
+    1: dsn.error_code err;
+    2: string session;                 // the filecopy session holding the checkpoint
+    3: i64 decree;                     // the checkpoint's decree
+}
+
+service peer {
+    oneway void prepare(1: peer_message msg);                  // RPC_PREPARE
+    oneway void prepare_ack(1: peer_message msg);              // RPC_PREPARE_ACK
+    oneway void group_check(1: peer_message msg);              // RPC_GROUP_CHECK
+    oneway void group_check_ack(1: peer_message msg);          // RPC_GROUP_CHECK_ACK
+    oneway void learn(1: peer_message msg);                    // RPC_LEARN
+    oneway void learn_ack(1: peer_message msg);                // RPC_LEARN_ACK
+    oneway void learn_completion_notify(1: peer_message msg);  // RPC_LEARN_COMPLETION_NOTIFY
+    learn_checkpoint_response learn_checkpoint(1: learn_checkpoint_request req);
+}

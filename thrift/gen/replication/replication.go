@@ -5,6 +5,7 @@ package replication
 import (
 	"bytes"
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	thrift "github.com/apache/thrift/lib/go/thrift"
@@ -25,6 +26,79 @@ var _ = bytes.Equal
 var _ = base.GoUnusedProtection__
 var _ = layer2.GoUnusedProtection__
 var _ = admin.GoUnusedProtection__
+
+type LearnPhase int64
+
+const (
+	LearnPhase_LP_NONE            LearnPhase = 0
+	LearnPhase_LP_WITHOUT_PREPARE LearnPhase = 1
+	LearnPhase_LP_COPYING         LearnPhase = 2
+	LearnPhase_LP_WITH_PREPARE    LearnPhase = 3
+	LearnPhase_LP_SUCCEEDED       LearnPhase = 4
+)
+
+func (p LearnPhase) String() string {
+	switch p {
+	case LearnPhase_LP_NONE:
+		return "LP_NONE"
+	case LearnPhase_LP_WITHOUT_PREPARE:
+		return "LP_WITHOUT_PREPARE"
+	case LearnPhase_LP_COPYING:
+		return "LP_COPYING"
+	case LearnPhase_LP_WITH_PREPARE:
+		return "LP_WITH_PREPARE"
+	case LearnPhase_LP_SUCCEEDED:
+		return "LP_SUCCEEDED"
+	}
+	return "<UNSET>"
+}
+
+func LearnPhaseFromString(s string) (LearnPhase, error) {
+	switch s {
+	case "LP_NONE":
+		return LearnPhase_LP_NONE, nil
+	case "LP_WITHOUT_PREPARE":
+		return LearnPhase_LP_WITHOUT_PREPARE, nil
+	case "LP_COPYING":
+		return LearnPhase_LP_COPYING, nil
+	case "LP_WITH_PREPARE":
+		return LearnPhase_LP_WITH_PREPARE, nil
+	case "LP_SUCCEEDED":
+		return LearnPhase_LP_SUCCEEDED, nil
+	}
+	return LearnPhase(0), fmt.Errorf("not a valid LearnPhase string")
+}
+
+func LearnPhasePtr(v LearnPhase) *LearnPhase { return &v }
+
+func (p LearnPhase) MarshalText() ([]byte, error) {
+	return []byte(p.String()), nil
+}
+
+func (p *LearnPhase) UnmarshalText(text []byte) error {
+	q, err := LearnPhaseFromString(string(text))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
+}
+
+func (p *LearnPhase) Scan(value interface{}) error {
+	v, ok := value.(int64)
+	if !ok {
+		return errors.New("Scan value is not int64")
+	}
+	*p = LearnPhase(v)
+	return nil
+}
+
+func (p *LearnPhase) Value() (driver.Value, error) {
+	if p == nil {
+		return nil, nil
+	}
+	return int64(*p), nil
+}
 
 // Attributes:
 //   - Time
@@ -3184,6 +3258,2228 @@ func (p *FilecopyFetchResponse) String() string {
 	return fmt.Sprintf("FilecopyFetchResponse(%+v)", *p)
 }
 
+// Attributes:
+//   - Ballot
+//   - Decree
+//   - LastCommitted
+//   - TimestampUs
+//   - Updates
+type MutationData struct {
+	Ballot        int64    `thrift:"ballot,1" db:"ballot" json:"ballot"`
+	Decree        int64    `thrift:"decree,2" db:"decree" json:"decree"`
+	LastCommitted int64    `thrift:"last_committed,3" db:"last_committed" json:"last_committed"`
+	TimestampUs   int64    `thrift:"timestamp_us,4" db:"timestamp_us" json:"timestamp_us"`
+	Updates       [][]byte `thrift:"updates,5" db:"updates" json:"updates"`
+}
+
+func NewMutationData() *MutationData {
+	return &MutationData{}
+}
+
+func (p *MutationData) GetBallot() int64 {
+	return p.Ballot
+}
+
+func (p *MutationData) GetDecree() int64 {
+	return p.Decree
+}
+
+func (p *MutationData) GetLastCommitted() int64 {
+	return p.LastCommitted
+}
+
+func (p *MutationData) GetTimestampUs() int64 {
+	return p.TimestampUs
+}
+
+func (p *MutationData) GetUpdates() [][]byte {
+	return p.Updates
+}
+func (p *MutationData) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *MutationData) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.Ballot = v
+	}
+	return nil
+}
+
+func (p *MutationData) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.Decree = v
+	}
+	return nil
+}
+
+func (p *MutationData) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.LastCommitted = v
+	}
+	return nil
+}
+
+func (p *MutationData) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.TimestampUs = v
+	}
+	return nil
+}
+
+func (p *MutationData) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([][]byte, 0, size)
+	p.Updates = tSlice
+	for i := 0; i < size; i++ {
+		var _elem8 []byte
+		if v, err := iprot.ReadBinary(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_elem8 = v
+		}
+		p.Updates = append(p.Updates, _elem8)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
+}
+
+func (p *MutationData) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "mutation_data"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *MutationData) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "ballot", thrift.I64, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:ballot: ", p), err)
+	}
+	if err := oprot.WriteI64(ctx, int64(p.Ballot)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.ballot (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:ballot: ", p), err)
+	}
+	return err
+}
+
+func (p *MutationData) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "decree", thrift.I64, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:decree: ", p), err)
+	}
+	if err := oprot.WriteI64(ctx, int64(p.Decree)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.decree (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:decree: ", p), err)
+	}
+	return err
+}
+
+func (p *MutationData) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "last_committed", thrift.I64, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:last_committed: ", p), err)
+	}
+	if err := oprot.WriteI64(ctx, int64(p.LastCommitted)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.last_committed (3) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:last_committed: ", p), err)
+	}
+	return err
+}
+
+func (p *MutationData) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "timestamp_us", thrift.I64, 4); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:timestamp_us: ", p), err)
+	}
+	if err := oprot.WriteI64(ctx, int64(p.TimestampUs)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.timestamp_us (4) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 4:timestamp_us: ", p), err)
+	}
+	return err
+}
+
+func (p *MutationData) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "updates", thrift.LIST, 5); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:updates: ", p), err)
+	}
+	if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.Updates)); err != nil {
+		return thrift.PrependError("error writing list begin: ", err)
+	}
+	for _, v := range p.Updates {
+		if err := oprot.WriteBinary(ctx, v); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+		}
+	}
+	if err := oprot.WriteListEnd(ctx); err != nil {
+		return thrift.PrependError("error writing list end: ", err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 5:updates: ", p), err)
+	}
+	return err
+}
+
+func (p *MutationData) Equals(other *MutationData) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.Ballot != other.Ballot {
+		return false
+	}
+	if p.Decree != other.Decree {
+		return false
+	}
+	if p.LastCommitted != other.LastCommitted {
+		return false
+	}
+	if p.TimestampUs != other.TimestampUs {
+		return false
+	}
+	if len(p.Updates) != len(other.Updates) {
+		return false
+	}
+	for i, _tgt := range p.Updates {
+		_src9 := other.Updates[i]
+		if bytes.Compare(_tgt, _src9) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *MutationData) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("MutationData(%+v)", *p)
+}
+
+// Attributes:
+//   - Pid
+//   - Ballot
+//   - MaxReplicaCount
+//   - Primary
+//   - Secondaries
+type ReplicaConfig struct {
+	Pid             *base.Gpid         `thrift:"pid,1" db:"pid" json:"pid"`
+	Ballot          int64              `thrift:"ballot,2" db:"ballot" json:"ballot"`
+	MaxReplicaCount int32              `thrift:"max_replica_count,3" db:"max_replica_count" json:"max_replica_count"`
+	Primary         *base.RPCAddress   `thrift:"primary,4" db:"primary" json:"primary"`
+	Secondaries     []*base.RPCAddress `thrift:"secondaries,5" db:"secondaries" json:"secondaries"`
+}
+
+func NewReplicaConfig() *ReplicaConfig {
+	return &ReplicaConfig{}
+}
+
+var ReplicaConfig_Pid_DEFAULT *base.Gpid
+
+func (p *ReplicaConfig) GetPid() *base.Gpid {
+	if !p.IsSetPid() {
+		return ReplicaConfig_Pid_DEFAULT
+	}
+	return p.Pid
+}
+
+func (p *ReplicaConfig) GetBallot() int64 {
+	return p.Ballot
+}
+
+func (p *ReplicaConfig) GetMaxReplicaCount() int32 {
+	return p.MaxReplicaCount
+}
+
+var ReplicaConfig_Primary_DEFAULT *base.RPCAddress
+
+func (p *ReplicaConfig) GetPrimary() *base.RPCAddress {
+	if !p.IsSetPrimary() {
+		return ReplicaConfig_Primary_DEFAULT
+	}
+	return p.Primary
+}
+
+func (p *ReplicaConfig) GetSecondaries() []*base.RPCAddress {
+	return p.Secondaries
+}
+func (p *ReplicaConfig) IsSetPid() bool {
+	return p.Pid != nil
+}
+
+func (p *ReplicaConfig) IsSetPrimary() bool {
+	return p.Primary != nil
+}
+
+func (p *ReplicaConfig) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *ReplicaConfig) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Pid = &base.Gpid{}
+	if err := p.Pid.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Pid), err)
+	}
+	return nil
+}
+
+func (p *ReplicaConfig) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.Ballot = v
+	}
+	return nil
+}
+
+func (p *ReplicaConfig) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.MaxReplicaCount = v
+	}
+	return nil
+}
+
+func (p *ReplicaConfig) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Primary = &base.RPCAddress{}
+	if err := p.Primary.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Primary), err)
+	}
+	return nil
+}
+
+func (p *ReplicaConfig) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*base.RPCAddress, 0, size)
+	p.Secondaries = tSlice
+	for i := 0; i < size; i++ {
+		_elem10 := &base.RPCAddress{}
+		if err := _elem10.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem10), err)
+		}
+		p.Secondaries = append(p.Secondaries, _elem10)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
+}
+
+func (p *ReplicaConfig) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "replica_config"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *ReplicaConfig) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "pid", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:pid: ", p), err)
+	}
+	if err := p.Pid.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Pid), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:pid: ", p), err)
+	}
+	return err
+}
+
+func (p *ReplicaConfig) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "ballot", thrift.I64, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:ballot: ", p), err)
+	}
+	if err := oprot.WriteI64(ctx, int64(p.Ballot)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.ballot (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:ballot: ", p), err)
+	}
+	return err
+}
+
+func (p *ReplicaConfig) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "max_replica_count", thrift.I32, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:max_replica_count: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.MaxReplicaCount)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.max_replica_count (3) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:max_replica_count: ", p), err)
+	}
+	return err
+}
+
+func (p *ReplicaConfig) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "primary", thrift.STRUCT, 4); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:primary: ", p), err)
+	}
+	if err := p.Primary.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Primary), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 4:primary: ", p), err)
+	}
+	return err
+}
+
+func (p *ReplicaConfig) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "secondaries", thrift.LIST, 5); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:secondaries: ", p), err)
+	}
+	if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Secondaries)); err != nil {
+		return thrift.PrependError("error writing list begin: ", err)
+	}
+	for _, v := range p.Secondaries {
+		if err := v.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+		}
+	}
+	if err := oprot.WriteListEnd(ctx); err != nil {
+		return thrift.PrependError("error writing list end: ", err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 5:secondaries: ", p), err)
+	}
+	return err
+}
+
+func (p *ReplicaConfig) Equals(other *ReplicaConfig) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Pid.Equals(other.Pid) {
+		return false
+	}
+	if p.Ballot != other.Ballot {
+		return false
+	}
+	if p.MaxReplicaCount != other.MaxReplicaCount {
+		return false
+	}
+	if !p.Primary.Equals(other.Primary) {
+		return false
+	}
+	if len(p.Secondaries) != len(other.Secondaries) {
+		return false
+	}
+	for i, _tgt := range p.Secondaries {
+		_src11 := other.Secondaries[i]
+		if !_tgt.Equals(_src11) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *ReplicaConfig) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ReplicaConfig(%+v)", *p)
+}
+
+// Attributes:
+//   - Pid
+//   - FromNode
+//   - ToNode
+//   - Ballot
+//   - Err
+//   - Config
+//   - ReceiverStatus
+//   - Signature
+//   - Mutation
+//   - Decree
+//   - AckBallot
+//   - Committed
+//   - Learner
+//   - Entries
+//   - PrepareStart
+//   - CopyFrom
+//   - CopyTo
+//   - FromScratch
+//   - App
+type PeerMessage struct {
+	Pid            *base.Gpid             `thrift:"pid,1" db:"pid" json:"pid"`
+	FromNode       *base.RPCAddress       `thrift:"from_node,2" db:"from_node" json:"from_node"`
+	ToNode         *base.RPCAddress       `thrift:"to_node,3" db:"to_node" json:"to_node"`
+	Ballot         int64                  `thrift:"ballot,4" db:"ballot" json:"ballot"`
+	Err            *base.ErrorCode        `thrift:"err,5" db:"err" json:"err,omitempty"`
+	Config         *ReplicaConfig         `thrift:"config,6" db:"config" json:"config,omitempty"`
+	ReceiverStatus *admin.PartitionStatus `thrift:"receiver_status,7" db:"receiver_status" json:"receiver_status,omitempty"`
+	Signature      *int64                 `thrift:"signature,8" db:"signature" json:"signature,omitempty"`
+	Mutation       *MutationData          `thrift:"mutation,9" db:"mutation" json:"mutation,omitempty"`
+	Decree         *int64                 `thrift:"decree,10" db:"decree" json:"decree,omitempty"`
+	AckBallot      *int64                 `thrift:"ack_ballot,11" db:"ack_ballot" json:"ack_ballot,omitempty"`
+	Committed      *int64                 `thrift:"committed,12" db:"committed" json:"committed,omitempty"`
+	Learner        *LearnPhase            `thrift:"learner,13" db:"learner" json:"learner,omitempty"`
+	Entries        []*MutationData        `thrift:"entries,14" db:"entries" json:"entries,omitempty"`
+	PrepareStart   *int64                 `thrift:"prepare_start,15" db:"prepare_start" json:"prepare_start,omitempty"`
+	CopyFrom       *int64                 `thrift:"copy_from,16" db:"copy_from" json:"copy_from,omitempty"`
+	CopyTo         *int64                 `thrift:"copy_to,17" db:"copy_to" json:"copy_to,omitempty"`
+	FromScratch    *bool                  `thrift:"from_scratch,18" db:"from_scratch" json:"from_scratch,omitempty"`
+	App            *layer2.AppInfo        `thrift:"app,19" db:"app" json:"app,omitempty"`
+}
+
+func NewPeerMessage() *PeerMessage {
+	return &PeerMessage{}
+}
+
+var PeerMessage_Pid_DEFAULT *base.Gpid
+
+func (p *PeerMessage) GetPid() *base.Gpid {
+	if !p.IsSetPid() {
+		return PeerMessage_Pid_DEFAULT
+	}
+	return p.Pid
+}
+
+var PeerMessage_FromNode_DEFAULT *base.RPCAddress
+
+func (p *PeerMessage) GetFromNode() *base.RPCAddress {
+	if !p.IsSetFromNode() {
+		return PeerMessage_FromNode_DEFAULT
+	}
+	return p.FromNode
+}
+
+var PeerMessage_ToNode_DEFAULT *base.RPCAddress
+
+func (p *PeerMessage) GetToNode() *base.RPCAddress {
+	if !p.IsSetToNode() {
+		return PeerMessage_ToNode_DEFAULT
+	}
+	return p.ToNode
+}
+
+func (p *PeerMessage) GetBallot() int64 {
+	return p.Ballot
+}
+
+var PeerMessage_Err_DEFAULT *base.ErrorCode
+
+func (p *PeerMessage) GetErr() *base.ErrorCode {
+	if !p.IsSetErr() {
+		return PeerMessage_Err_DEFAULT
+	}
+	return p.Err
+}
+
+var PeerMessage_Config_DEFAULT *ReplicaConfig
+
+func (p *PeerMessage) GetConfig() *ReplicaConfig {
+	if !p.IsSetConfig() {
+		return PeerMessage_Config_DEFAULT
+	}
+	return p.Config
+}
+
+var PeerMessage_ReceiverStatus_DEFAULT admin.PartitionStatus
+
+func (p *PeerMessage) GetReceiverStatus() admin.PartitionStatus {
+	if !p.IsSetReceiverStatus() {
+		return PeerMessage_ReceiverStatus_DEFAULT
+	}
+	return *p.ReceiverStatus
+}
+
+var PeerMessage_Signature_DEFAULT int64
+
+func (p *PeerMessage) GetSignature() int64 {
+	if !p.IsSetSignature() {
+		return PeerMessage_Signature_DEFAULT
+	}
+	return *p.Signature
+}
+
+var PeerMessage_Mutation_DEFAULT *MutationData
+
+func (p *PeerMessage) GetMutation() *MutationData {
+	if !p.IsSetMutation() {
+		return PeerMessage_Mutation_DEFAULT
+	}
+	return p.Mutation
+}
+
+var PeerMessage_Decree_DEFAULT int64
+
+func (p *PeerMessage) GetDecree() int64 {
+	if !p.IsSetDecree() {
+		return PeerMessage_Decree_DEFAULT
+	}
+	return *p.Decree
+}
+
+var PeerMessage_AckBallot_DEFAULT int64
+
+func (p *PeerMessage) GetAckBallot() int64 {
+	if !p.IsSetAckBallot() {
+		return PeerMessage_AckBallot_DEFAULT
+	}
+	return *p.AckBallot
+}
+
+var PeerMessage_Committed_DEFAULT int64
+
+func (p *PeerMessage) GetCommitted() int64 {
+	if !p.IsSetCommitted() {
+		return PeerMessage_Committed_DEFAULT
+	}
+	return *p.Committed
+}
+
+var PeerMessage_Learner_DEFAULT LearnPhase
+
+func (p *PeerMessage) GetLearner() LearnPhase {
+	if !p.IsSetLearner() {
+		return PeerMessage_Learner_DEFAULT
+	}
+	return *p.Learner
+}
+
+var PeerMessage_Entries_DEFAULT []*MutationData
+
+func (p *PeerMessage) GetEntries() []*MutationData {
+	return p.Entries
+}
+
+var PeerMessage_PrepareStart_DEFAULT int64
+
+func (p *PeerMessage) GetPrepareStart() int64 {
+	if !p.IsSetPrepareStart() {
+		return PeerMessage_PrepareStart_DEFAULT
+	}
+	return *p.PrepareStart
+}
+
+var PeerMessage_CopyFrom_DEFAULT int64
+
+func (p *PeerMessage) GetCopyFrom() int64 {
+	if !p.IsSetCopyFrom() {
+		return PeerMessage_CopyFrom_DEFAULT
+	}
+	return *p.CopyFrom
+}
+
+var PeerMessage_CopyTo_DEFAULT int64
+
+func (p *PeerMessage) GetCopyTo() int64 {
+	if !p.IsSetCopyTo() {
+		return PeerMessage_CopyTo_DEFAULT
+	}
+	return *p.CopyTo
+}
+
+var PeerMessage_FromScratch_DEFAULT bool
+
+func (p *PeerMessage) GetFromScratch() bool {
+	if !p.IsSetFromScratch() {
+		return PeerMessage_FromScratch_DEFAULT
+	}
+	return *p.FromScratch
+}
+
+var PeerMessage_App_DEFAULT *layer2.AppInfo
+
+func (p *PeerMessage) GetApp() *layer2.AppInfo {
+	if !p.IsSetApp() {
+		return PeerMessage_App_DEFAULT
+	}
+	return p.App
+}
+func (p *PeerMessage) IsSetPid() bool {
+	return p.Pid != nil
+}
+
+func (p *PeerMessage) IsSetFromNode() bool {
+	return p.FromNode != nil
+}
+
+func (p *PeerMessage) IsSetToNode() bool {
+	return p.ToNode != nil
+}
+
+func (p *PeerMessage) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *PeerMessage) IsSetConfig() bool {
+	return p.Config != nil
+}
+
+func (p *PeerMessage) IsSetReceiverStatus() bool {
+	return p.ReceiverStatus != nil
+}
+
+func (p *PeerMessage) IsSetSignature() bool {
+	return p.Signature != nil
+}
+
+func (p *PeerMessage) IsSetMutation() bool {
+	return p.Mutation != nil
+}
+
+func (p *PeerMessage) IsSetDecree() bool {
+	return p.Decree != nil
+}
+
+func (p *PeerMessage) IsSetAckBallot() bool {
+	return p.AckBallot != nil
+}
+
+func (p *PeerMessage) IsSetCommitted() bool {
+	return p.Committed != nil
+}
+
+func (p *PeerMessage) IsSetLearner() bool {
+	return p.Learner != nil
+}
+
+func (p *PeerMessage) IsSetEntries() bool {
+	return p.Entries != nil
+}
+
+func (p *PeerMessage) IsSetPrepareStart() bool {
+	return p.PrepareStart != nil
+}
+
+func (p *PeerMessage) IsSetCopyFrom() bool {
+	return p.CopyFrom != nil
+}
+
+func (p *PeerMessage) IsSetCopyTo() bool {
+	return p.CopyTo != nil
+}
+
+func (p *PeerMessage) IsSetFromScratch() bool {
+	return p.FromScratch != nil
+}
+
+func (p *PeerMessage) IsSetApp() bool {
+	return p.App != nil
+}
+
+func (p *PeerMessage) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 6:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField6(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 7:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField7(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 8:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField8(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 9:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField9(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 10:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField10(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 11:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField11(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 12:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField12(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 13:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField13(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 14:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField14(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 15:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField15(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 16:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField16(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 17:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField17(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 18:
+			if fieldTypeId == thrift.BOOL {
+				if err := p.ReadField18(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 19:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField19(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Pid = &base.Gpid{}
+	if err := p.Pid.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Pid), err)
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	p.FromNode = &base.RPCAddress{}
+	if err := p.FromNode.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.FromNode), err)
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	p.ToNode = &base.RPCAddress{}
+	if err := p.ToNode.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.ToNode), err)
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.Ballot = v
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Err = &base.ErrorCode{}
+	if err := p.Err.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Err), err)
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Config = &ReplicaConfig{}
+	if err := p.Config.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Config), err)
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField7(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 7: ", err)
+	} else {
+		temp := admin.PartitionStatus(v)
+		p.ReceiverStatus = &temp
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField8(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 8: ", err)
+	} else {
+		p.Signature = &v
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField9(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Mutation = &MutationData{}
+	if err := p.Mutation.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Mutation), err)
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField10(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 10: ", err)
+	} else {
+		p.Decree = &v
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField11(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 11: ", err)
+	} else {
+		p.AckBallot = &v
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField12(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 12: ", err)
+	} else {
+		p.Committed = &v
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField13(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 13: ", err)
+	} else {
+		temp := LearnPhase(v)
+		p.Learner = &temp
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField14(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*MutationData, 0, size)
+	p.Entries = tSlice
+	for i := 0; i < size; i++ {
+		_elem12 := &MutationData{}
+		if err := _elem12.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem12), err)
+		}
+		p.Entries = append(p.Entries, _elem12)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField15(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 15: ", err)
+	} else {
+		p.PrepareStart = &v
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField16(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 16: ", err)
+	} else {
+		p.CopyFrom = &v
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField17(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 17: ", err)
+	} else {
+		p.CopyTo = &v
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField18(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBool(ctx); err != nil {
+		return thrift.PrependError("error reading field 18: ", err)
+	} else {
+		p.FromScratch = &v
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField19(ctx context.Context, iprot thrift.TProtocol) error {
+	p.App = &layer2.AppInfo{
+		Status: 0,
+
+		InitPartitionCount: -1,
+	}
+	if err := p.App.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.App), err)
+	}
+	return nil
+}
+
+func (p *PeerMessage) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "peer_message"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField6(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField7(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField8(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField9(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField10(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField11(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField12(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField13(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField14(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField15(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField16(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField17(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField18(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField19(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *PeerMessage) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "pid", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:pid: ", p), err)
+	}
+	if err := p.Pid.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Pid), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:pid: ", p), err)
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "from_node", thrift.STRUCT, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:from_node: ", p), err)
+	}
+	if err := p.FromNode.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.FromNode), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:from_node: ", p), err)
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "to_node", thrift.STRUCT, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:to_node: ", p), err)
+	}
+	if err := p.ToNode.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.ToNode), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:to_node: ", p), err)
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "ballot", thrift.I64, 4); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:ballot: ", p), err)
+	}
+	if err := oprot.WriteI64(ctx, int64(p.Ballot)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.ballot (4) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 4:ballot: ", p), err)
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetErr() {
+		if err := oprot.WriteFieldBegin(ctx, "err", thrift.STRUCT, 5); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:err: ", p), err)
+		}
+		if err := p.Err.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Err), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 5:err: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField6(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetConfig() {
+		if err := oprot.WriteFieldBegin(ctx, "config", thrift.STRUCT, 6); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:config: ", p), err)
+		}
+		if err := p.Config.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Config), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 6:config: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField7(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetReceiverStatus() {
+		if err := oprot.WriteFieldBegin(ctx, "receiver_status", thrift.I32, 7); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 7:receiver_status: ", p), err)
+		}
+		if err := oprot.WriteI32(ctx, int32(*p.ReceiverStatus)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.receiver_status (7) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 7:receiver_status: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField8(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetSignature() {
+		if err := oprot.WriteFieldBegin(ctx, "signature", thrift.I64, 8); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 8:signature: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.Signature)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.signature (8) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 8:signature: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField9(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetMutation() {
+		if err := oprot.WriteFieldBegin(ctx, "mutation", thrift.STRUCT, 9); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 9:mutation: ", p), err)
+		}
+		if err := p.Mutation.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Mutation), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 9:mutation: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField10(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetDecree() {
+		if err := oprot.WriteFieldBegin(ctx, "decree", thrift.I64, 10); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 10:decree: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.Decree)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.decree (10) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 10:decree: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField11(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetAckBallot() {
+		if err := oprot.WriteFieldBegin(ctx, "ack_ballot", thrift.I64, 11); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 11:ack_ballot: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.AckBallot)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.ack_ballot (11) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 11:ack_ballot: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField12(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetCommitted() {
+		if err := oprot.WriteFieldBegin(ctx, "committed", thrift.I64, 12); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 12:committed: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.Committed)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.committed (12) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 12:committed: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField13(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetLearner() {
+		if err := oprot.WriteFieldBegin(ctx, "learner", thrift.I32, 13); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 13:learner: ", p), err)
+		}
+		if err := oprot.WriteI32(ctx, int32(*p.Learner)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.learner (13) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 13:learner: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField14(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetEntries() {
+		if err := oprot.WriteFieldBegin(ctx, "entries", thrift.LIST, 14); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 14:entries: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Entries)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.Entries {
+			if err := v.Write(ctx, oprot); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 14:entries: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField15(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetPrepareStart() {
+		if err := oprot.WriteFieldBegin(ctx, "prepare_start", thrift.I64, 15); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 15:prepare_start: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.PrepareStart)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.prepare_start (15) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 15:prepare_start: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField16(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetCopyFrom() {
+		if err := oprot.WriteFieldBegin(ctx, "copy_from", thrift.I64, 16); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 16:copy_from: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.CopyFrom)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.copy_from (16) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 16:copy_from: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField17(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetCopyTo() {
+		if err := oprot.WriteFieldBegin(ctx, "copy_to", thrift.I64, 17); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 17:copy_to: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.CopyTo)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.copy_to (17) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 17:copy_to: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField18(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetFromScratch() {
+		if err := oprot.WriteFieldBegin(ctx, "from_scratch", thrift.BOOL, 18); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 18:from_scratch: ", p), err)
+		}
+		if err := oprot.WriteBool(ctx, bool(*p.FromScratch)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.from_scratch (18) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 18:from_scratch: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField19(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetApp() {
+		if err := oprot.WriteFieldBegin(ctx, "app", thrift.STRUCT, 19); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 19:app: ", p), err)
+		}
+		if err := p.App.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.App), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 19:app: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *PeerMessage) Equals(other *PeerMessage) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Pid.Equals(other.Pid) {
+		return false
+	}
+	if !p.FromNode.Equals(other.FromNode) {
+		return false
+	}
+	if !p.ToNode.Equals(other.ToNode) {
+		return false
+	}
+	if p.Ballot != other.Ballot {
+		return false
+	}
+	if !p.Err.Equals(other.Err) {
+		return false
+	}
+	if !p.Config.Equals(other.Config) {
+		return false
+	}
+	if p.ReceiverStatus != other.ReceiverStatus {
+		if p.ReceiverStatus == nil || other.ReceiverStatus == nil {
+			return false
+		}
+		if (*p.ReceiverStatus) != (*other.ReceiverStatus) {
+			return false
+		}
+	}
+	if p.Signature != other.Signature {
+		if p.Signature == nil || other.Signature == nil {
+			return false
+		}
+		if (*p.Signature) != (*other.Signature) {
+			return false
+		}
+	}
+	if !p.Mutation.Equals(other.Mutation) {
+		return false
+	}
+	if p.Decree != other.Decree {
+		if p.Decree == nil || other.Decree == nil {
+			return false
+		}
+		if (*p.Decree) != (*other.Decree) {
+			return false
+		}
+	}
+	if p.AckBallot != other.AckBallot {
+		if p.AckBallot == nil || other.AckBallot == nil {
+			return false
+		}
+		if (*p.AckBallot) != (*other.AckBallot) {
+			return false
+		}
+	}
+	if p.Committed != other.Committed {
+		if p.Committed == nil || other.Committed == nil {
+			return false
+		}
+		if (*p.Committed) != (*other.Committed) {
+			return false
+		}
+	}
+	if p.Learner != other.Learner {
+		if p.Learner == nil || other.Learner == nil {
+			return false
+		}
+		if (*p.Learner) != (*other.Learner) {
+			return false
+		}
+	}
+	if len(p.Entries) != len(other.Entries) {
+		return false
+	}
+	for i, _tgt := range p.Entries {
+		_src13 := other.Entries[i]
+		if !_tgt.Equals(_src13) {
+			return false
+		}
+	}
+	if p.PrepareStart != other.PrepareStart {
+		if p.PrepareStart == nil || other.PrepareStart == nil {
+			return false
+		}
+		if (*p.PrepareStart) != (*other.PrepareStart) {
+			return false
+		}
+	}
+	if p.CopyFrom != other.CopyFrom {
+		if p.CopyFrom == nil || other.CopyFrom == nil {
+			return false
+		}
+		if (*p.CopyFrom) != (*other.CopyFrom) {
+			return false
+		}
+	}
+	if p.CopyTo != other.CopyTo {
+		if p.CopyTo == nil || other.CopyTo == nil {
+			return false
+		}
+		if (*p.CopyTo) != (*other.CopyTo) {
+			return false
+		}
+	}
+	if p.FromScratch != other.FromScratch {
+		if p.FromScratch == nil || other.FromScratch == nil {
+			return false
+		}
+		if (*p.FromScratch) != (*other.FromScratch) {
+			return false
+		}
+	}
+	if !p.App.Equals(other.App) {
+		return false
+	}
+	return true
+}
+
+func (p *PeerMessage) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PeerMessage(%+v)", *p)
+}
+
+// Attributes:
+//   - Pid
+//   - Signature
+//   - MinDecree
+type LearnCheckpointRequest struct {
+	Pid       *base.Gpid `thrift:"pid,1" db:"pid" json:"pid"`
+	Signature int64      `thrift:"signature,2" db:"signature" json:"signature"`
+	MinDecree int64      `thrift:"min_decree,3" db:"min_decree" json:"min_decree"`
+}
+
+func NewLearnCheckpointRequest() *LearnCheckpointRequest {
+	return &LearnCheckpointRequest{}
+}
+
+var LearnCheckpointRequest_Pid_DEFAULT *base.Gpid
+
+func (p *LearnCheckpointRequest) GetPid() *base.Gpid {
+	if !p.IsSetPid() {
+		return LearnCheckpointRequest_Pid_DEFAULT
+	}
+	return p.Pid
+}
+
+func (p *LearnCheckpointRequest) GetSignature() int64 {
+	return p.Signature
+}
+
+func (p *LearnCheckpointRequest) GetMinDecree() int64 {
+	return p.MinDecree
+}
+func (p *LearnCheckpointRequest) IsSetPid() bool {
+	return p.Pid != nil
+}
+
+func (p *LearnCheckpointRequest) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *LearnCheckpointRequest) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Pid = &base.Gpid{}
+	if err := p.Pid.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Pid), err)
+	}
+	return nil
+}
+
+func (p *LearnCheckpointRequest) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.Signature = v
+	}
+	return nil
+}
+
+func (p *LearnCheckpointRequest) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.MinDecree = v
+	}
+	return nil
+}
+
+func (p *LearnCheckpointRequest) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "learn_checkpoint_request"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *LearnCheckpointRequest) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "pid", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:pid: ", p), err)
+	}
+	if err := p.Pid.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Pid), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:pid: ", p), err)
+	}
+	return err
+}
+
+func (p *LearnCheckpointRequest) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "signature", thrift.I64, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:signature: ", p), err)
+	}
+	if err := oprot.WriteI64(ctx, int64(p.Signature)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.signature (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:signature: ", p), err)
+	}
+	return err
+}
+
+func (p *LearnCheckpointRequest) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "min_decree", thrift.I64, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:min_decree: ", p), err)
+	}
+	if err := oprot.WriteI64(ctx, int64(p.MinDecree)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.min_decree (3) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:min_decree: ", p), err)
+	}
+	return err
+}
+
+func (p *LearnCheckpointRequest) Equals(other *LearnCheckpointRequest) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Pid.Equals(other.Pid) {
+		return false
+	}
+	if p.Signature != other.Signature {
+		return false
+	}
+	if p.MinDecree != other.MinDecree {
+		return false
+	}
+	return true
+}
+
+func (p *LearnCheckpointRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LearnCheckpointRequest(%+v)", *p)
+}
+
+// Attributes:
+//   - Err
+//   - Session
+//   - Decree
+type LearnCheckpointResponse struct {
+	Err     *base.ErrorCode `thrift:"err,1" db:"err" json:"err"`
+	Session string          `thrift:"session,2" db:"session" json:"session"`
+	Decree  int64           `thrift:"decree,3" db:"decree" json:"decree"`
+}
+
+func NewLearnCheckpointResponse() *LearnCheckpointResponse {
+	return &LearnCheckpointResponse{}
+}
+
+var LearnCheckpointResponse_Err_DEFAULT *base.ErrorCode
+
+func (p *LearnCheckpointResponse) GetErr() *base.ErrorCode {
+	if !p.IsSetErr() {
+		return LearnCheckpointResponse_Err_DEFAULT
+	}
+	return p.Err
+}
+
+func (p *LearnCheckpointResponse) GetSession() string {
+	return p.Session
+}
+
+func (p *LearnCheckpointResponse) GetDecree() int64 {
+	return p.Decree
+}
+func (p *LearnCheckpointResponse) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *LearnCheckpointResponse) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *LearnCheckpointResponse) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Err = &base.ErrorCode{}
+	if err := p.Err.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Err), err)
+	}
+	return nil
+}
+
+func (p *LearnCheckpointResponse) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.Session = v
+	}
+	return nil
+}
+
+func (p *LearnCheckpointResponse) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.Decree = v
+	}
+	return nil
+}
+
+func (p *LearnCheckpointResponse) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "learn_checkpoint_response"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *LearnCheckpointResponse) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "err", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:err: ", p), err)
+	}
+	if err := p.Err.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Err), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:err: ", p), err)
+	}
+	return err
+}
+
+func (p *LearnCheckpointResponse) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "session", thrift.STRING, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:session: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Session)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.session (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:session: ", p), err)
+	}
+	return err
+}
+
+func (p *LearnCheckpointResponse) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "decree", thrift.I64, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:decree: ", p), err)
+	}
+	if err := oprot.WriteI64(ctx, int64(p.Decree)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.decree (3) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:decree: ", p), err)
+	}
+	return err
+}
+
+func (p *LearnCheckpointResponse) Equals(other *LearnCheckpointResponse) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Err.Equals(other.Err) {
+		return false
+	}
+	if p.Session != other.Session {
+		return false
+	}
+	if p.Decree != other.Decree {
+		return false
+	}
+	return true
+}
+
+func (p *LearnCheckpointResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LearnCheckpointResponse(%+v)", *p)
+}
+
 type Replication interface {
 	// Parameters:
 	//  - Beacon
@@ -3237,17 +5533,17 @@ func (p *ReplicationClient) SetLastResponseMeta_(meta thrift.ResponseMeta) {
 // Parameters:
 //   - Beacon
 func (p *ReplicationClient) Ping(ctx context.Context, beacon *BeaconMsg) (_r *BeaconAck, _err error) {
-	var _args8 ReplicationPingArgs
-	_args8.Beacon = beacon
-	var _result10 ReplicationPingResult
-	var _meta9 thrift.ResponseMeta
-	_meta9, _err = p.Client_().Call(ctx, "ping", &_args8, &_result10)
-	p.SetLastResponseMeta_(_meta9)
+	var _args14 ReplicationPingArgs
+	_args14.Beacon = beacon
+	var _result16 ReplicationPingResult
+	var _meta15 thrift.ResponseMeta
+	_meta15, _err = p.Client_().Call(ctx, "ping", &_args14, &_result16)
+	p.SetLastResponseMeta_(_meta15)
 	if _err != nil {
 		return
 	}
-	if _ret11 := _result10.GetSuccess(); _ret11 != nil {
-		return _ret11, nil
+	if _ret17 := _result16.GetSuccess(); _ret17 != nil {
+		return _ret17, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "ping failed: unknown result")
 }
@@ -3255,17 +5551,17 @@ func (p *ReplicationClient) Ping(ctx context.Context, beacon *BeaconMsg) (_r *Be
 // Parameters:
 //   - Req
 func (p *ReplicationClient) ConfigSync(ctx context.Context, req *ConfigurationQueryByNodeRequest) (_r *ConfigurationQueryByNodeResponse, _err error) {
-	var _args12 ReplicationConfigSyncArgs
-	_args12.Req = req
-	var _result14 ReplicationConfigSyncResult
-	var _meta13 thrift.ResponseMeta
-	_meta13, _err = p.Client_().Call(ctx, "config_sync", &_args12, &_result14)
-	p.SetLastResponseMeta_(_meta13)
+	var _args18 ReplicationConfigSyncArgs
+	_args18.Req = req
+	var _result20 ReplicationConfigSyncResult
+	var _meta19 thrift.ResponseMeta
+	_meta19, _err = p.Client_().Call(ctx, "config_sync", &_args18, &_result20)
+	p.SetLastResponseMeta_(_meta19)
 	if _err != nil {
 		return
 	}
-	if _ret15 := _result14.GetSuccess(); _ret15 != nil {
-		return _ret15, nil
+	if _ret21 := _result20.GetSuccess(); _ret21 != nil {
+		return _ret21, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "config_sync failed: unknown result")
 }
@@ -3273,17 +5569,17 @@ func (p *ReplicationClient) ConfigSync(ctx context.Context, req *ConfigurationQu
 // Parameters:
 //   - Req
 func (p *ReplicationClient) UpdatePartitionConfiguration(ctx context.Context, req *ConfigurationUpdateRequest) (_r *ConfigurationUpdateResponse, _err error) {
-	var _args16 ReplicationUpdatePartitionConfigurationArgs
-	_args16.Req = req
-	var _result18 ReplicationUpdatePartitionConfigurationResult
-	var _meta17 thrift.ResponseMeta
-	_meta17, _err = p.Client_().Call(ctx, "update_partition_configuration", &_args16, &_result18)
-	p.SetLastResponseMeta_(_meta17)
+	var _args22 ReplicationUpdatePartitionConfigurationArgs
+	_args22.Req = req
+	var _result24 ReplicationUpdatePartitionConfigurationResult
+	var _meta23 thrift.ResponseMeta
+	_meta23, _err = p.Client_().Call(ctx, "update_partition_configuration", &_args22, &_result24)
+	p.SetLastResponseMeta_(_meta23)
 	if _err != nil {
 		return
 	}
-	if _ret19 := _result18.GetSuccess(); _ret19 != nil {
-		return _ret19, nil
+	if _ret25 := _result24.GetSuccess(); _ret25 != nil {
+		return _ret25, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "update_partition_configuration failed: unknown result")
 }
@@ -3291,10 +5587,10 @@ func (p *ReplicationClient) UpdatePartitionConfiguration(ctx context.Context, re
 // Parameters:
 //   - Proposal
 func (p *ReplicationClient) ConfigProposal(ctx context.Context, proposal *ConfigurationUpdateRequest) (_err error) {
-	var _args20 ReplicationConfigProposalArgs
-	_args20.Proposal = proposal
+	var _args26 ReplicationConfigProposalArgs
+	_args26.Proposal = proposal
 	p.SetLastResponseMeta_(thrift.ResponseMeta{})
-	if _, err := p.Client_().Call(ctx, "config_proposal", &_args20, nil); err != nil {
+	if _, err := p.Client_().Call(ctx, "config_proposal", &_args26, nil); err != nil {
 		return err
 	}
 	return nil
@@ -3320,12 +5616,12 @@ func (p *ReplicationProcessor) ProcessorMap() map[string]thrift.TProcessorFuncti
 
 func NewReplicationProcessor(handler Replication) *ReplicationProcessor {
 
-	self21 := &ReplicationProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
-	self21.processorMap["ping"] = &replicationProcessorPing{handler: handler}
-	self21.processorMap["config_sync"] = &replicationProcessorConfigSync{handler: handler}
-	self21.processorMap["update_partition_configuration"] = &replicationProcessorUpdatePartitionConfiguration{handler: handler}
-	self21.processorMap["config_proposal"] = &replicationProcessorConfigProposal{handler: handler}
-	return self21
+	self27 := &ReplicationProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self27.processorMap["ping"] = &replicationProcessorPing{handler: handler}
+	self27.processorMap["config_sync"] = &replicationProcessorConfigSync{handler: handler}
+	self27.processorMap["update_partition_configuration"] = &replicationProcessorUpdatePartitionConfiguration{handler: handler}
+	self27.processorMap["config_proposal"] = &replicationProcessorConfigProposal{handler: handler}
+	return self27
 }
 
 func (p *ReplicationProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
@@ -3338,12 +5634,12 @@ func (p *ReplicationProcessor) Process(ctx context.Context, iprot, oprot thrift.
 	}
 	iprot.Skip(ctx, thrift.STRUCT)
 	iprot.ReadMessageEnd(ctx)
-	x22 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	x28 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
 	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
-	x22.Write(ctx, oprot)
+	x28.Write(ctx, oprot)
 	oprot.WriteMessageEnd(ctx)
 	oprot.Flush(ctx)
-	return false, x22
+	return false, x28
 
 }
 
@@ -3352,7 +5648,7 @@ type replicationProcessorPing struct {
 }
 
 func (p *replicationProcessorPing) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err23 error
+	var _write_err29 error
 	args := ReplicationPingArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -3398,21 +5694,21 @@ func (p *replicationProcessorPing) Process(ctx context.Context, seqId int32, ipr
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc24 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing ping: "+err2.Error())
+		_exc30 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing ping: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "ping", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err23 = thrift.WrapTException(err2)
+			_write_err29 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc24.Write(ctx, oprot); _write_err23 == nil && err2 != nil {
-			_write_err23 = thrift.WrapTException(err2)
+		if err2 := _exc30.Write(ctx, oprot); _write_err29 == nil && err2 != nil {
+			_write_err29 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err23 == nil && err2 != nil {
-			_write_err23 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err29 == nil && err2 != nil {
+			_write_err29 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err23 == nil && err2 != nil {
-			_write_err23 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err29 == nil && err2 != nil {
+			_write_err29 = thrift.WrapTException(err2)
 		}
-		if _write_err23 != nil {
-			return false, thrift.WrapTException(_write_err23)
+		if _write_err29 != nil {
+			return false, thrift.WrapTException(_write_err29)
 		}
 		return true, err
 	} else {
@@ -3420,19 +5716,19 @@ func (p *replicationProcessorPing) Process(ctx context.Context, seqId int32, ipr
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "ping", thrift.REPLY, seqId); err2 != nil {
-		_write_err23 = thrift.WrapTException(err2)
+		_write_err29 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err23 == nil && err2 != nil {
-		_write_err23 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err29 == nil && err2 != nil {
+		_write_err29 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err23 == nil && err2 != nil {
-		_write_err23 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err29 == nil && err2 != nil {
+		_write_err29 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err23 == nil && err2 != nil {
-		_write_err23 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err29 == nil && err2 != nil {
+		_write_err29 = thrift.WrapTException(err2)
 	}
-	if _write_err23 != nil {
-		return false, thrift.WrapTException(_write_err23)
+	if _write_err29 != nil {
+		return false, thrift.WrapTException(_write_err29)
 	}
 	return true, err
 }
@@ -3442,7 +5738,7 @@ type replicationProcessorConfigSync struct {
 }
 
 func (p *replicationProcessorConfigSync) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err25 error
+	var _write_err31 error
 	args := ReplicationConfigSyncArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -3488,21 +5784,21 @@ func (p *replicationProcessorConfigSync) Process(ctx context.Context, seqId int3
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc26 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing config_sync: "+err2.Error())
+		_exc32 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing config_sync: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "config_sync", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err25 = thrift.WrapTException(err2)
+			_write_err31 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc26.Write(ctx, oprot); _write_err25 == nil && err2 != nil {
-			_write_err25 = thrift.WrapTException(err2)
+		if err2 := _exc32.Write(ctx, oprot); _write_err31 == nil && err2 != nil {
+			_write_err31 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err25 == nil && err2 != nil {
-			_write_err25 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err31 == nil && err2 != nil {
+			_write_err31 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err25 == nil && err2 != nil {
-			_write_err25 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err31 == nil && err2 != nil {
+			_write_err31 = thrift.WrapTException(err2)
 		}
-		if _write_err25 != nil {
-			return false, thrift.WrapTException(_write_err25)
+		if _write_err31 != nil {
+			return false, thrift.WrapTException(_write_err31)
 		}
 		return true, err
 	} else {
@@ -3510,19 +5806,19 @@ func (p *replicationProcessorConfigSync) Process(ctx context.Context, seqId int3
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "config_sync", thrift.REPLY, seqId); err2 != nil {
-		_write_err25 = thrift.WrapTException(err2)
+		_write_err31 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err25 == nil && err2 != nil {
-		_write_err25 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err31 == nil && err2 != nil {
+		_write_err31 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err25 == nil && err2 != nil {
-		_write_err25 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err31 == nil && err2 != nil {
+		_write_err31 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err25 == nil && err2 != nil {
-		_write_err25 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err31 == nil && err2 != nil {
+		_write_err31 = thrift.WrapTException(err2)
 	}
-	if _write_err25 != nil {
-		return false, thrift.WrapTException(_write_err25)
+	if _write_err31 != nil {
+		return false, thrift.WrapTException(_write_err31)
 	}
 	return true, err
 }
@@ -3532,7 +5828,7 @@ type replicationProcessorUpdatePartitionConfiguration struct {
 }
 
 func (p *replicationProcessorUpdatePartitionConfiguration) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err27 error
+	var _write_err33 error
 	args := ReplicationUpdatePartitionConfigurationArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -3578,21 +5874,21 @@ func (p *replicationProcessorUpdatePartitionConfiguration) Process(ctx context.C
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc28 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing update_partition_configuration: "+err2.Error())
+		_exc34 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing update_partition_configuration: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "update_partition_configuration", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err27 = thrift.WrapTException(err2)
+			_write_err33 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc28.Write(ctx, oprot); _write_err27 == nil && err2 != nil {
-			_write_err27 = thrift.WrapTException(err2)
+		if err2 := _exc34.Write(ctx, oprot); _write_err33 == nil && err2 != nil {
+			_write_err33 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err27 == nil && err2 != nil {
-			_write_err27 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err33 == nil && err2 != nil {
+			_write_err33 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err27 == nil && err2 != nil {
-			_write_err27 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err33 == nil && err2 != nil {
+			_write_err33 = thrift.WrapTException(err2)
 		}
-		if _write_err27 != nil {
-			return false, thrift.WrapTException(_write_err27)
+		if _write_err33 != nil {
+			return false, thrift.WrapTException(_write_err33)
 		}
 		return true, err
 	} else {
@@ -3600,19 +5896,19 @@ func (p *replicationProcessorUpdatePartitionConfiguration) Process(ctx context.C
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "update_partition_configuration", thrift.REPLY, seqId); err2 != nil {
-		_write_err27 = thrift.WrapTException(err2)
+		_write_err33 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err27 == nil && err2 != nil {
-		_write_err27 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err33 == nil && err2 != nil {
+		_write_err33 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err27 == nil && err2 != nil {
-		_write_err27 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err33 == nil && err2 != nil {
+		_write_err33 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err27 == nil && err2 != nil {
-		_write_err27 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err33 == nil && err2 != nil {
+		_write_err33 = thrift.WrapTException(err2)
 	}
-	if _write_err27 != nil {
-		return false, thrift.WrapTException(_write_err27)
+	if _write_err33 != nil {
+		return false, thrift.WrapTException(_write_err33)
 	}
 	return true, err
 }
@@ -4444,17 +6740,17 @@ func (p *FilecopyClient) SetLastResponseMeta_(meta thrift.ResponseMeta) {
 // Parameters:
 //   - Req
 func (p *FilecopyClient) ListFiles(ctx context.Context, req *FilecopyListRequest) (_r *FilecopyListResponse, _err error) {
-	var _args53 FilecopyListFilesArgs
-	_args53.Req = req
-	var _result55 FilecopyListFilesResult
-	var _meta54 thrift.ResponseMeta
-	_meta54, _err = p.Client_().Call(ctx, "list_files", &_args53, &_result55)
-	p.SetLastResponseMeta_(_meta54)
+	var _args59 FilecopyListFilesArgs
+	_args59.Req = req
+	var _result61 FilecopyListFilesResult
+	var _meta60 thrift.ResponseMeta
+	_meta60, _err = p.Client_().Call(ctx, "list_files", &_args59, &_result61)
+	p.SetLastResponseMeta_(_meta60)
 	if _err != nil {
 		return
 	}
-	if _ret56 := _result55.GetSuccess(); _ret56 != nil {
-		return _ret56, nil
+	if _ret62 := _result61.GetSuccess(); _ret62 != nil {
+		return _ret62, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "list_files failed: unknown result")
 }
@@ -4462,17 +6758,17 @@ func (p *FilecopyClient) ListFiles(ctx context.Context, req *FilecopyListRequest
 // Parameters:
 //   - Req
 func (p *FilecopyClient) FetchChunk(ctx context.Context, req *FilecopyFetchRequest) (_r *FilecopyFetchResponse, _err error) {
-	var _args57 FilecopyFetchChunkArgs
-	_args57.Req = req
-	var _result59 FilecopyFetchChunkResult
-	var _meta58 thrift.ResponseMeta
-	_meta58, _err = p.Client_().Call(ctx, "fetch_chunk", &_args57, &_result59)
-	p.SetLastResponseMeta_(_meta58)
+	var _args63 FilecopyFetchChunkArgs
+	_args63.Req = req
+	var _result65 FilecopyFetchChunkResult
+	var _meta64 thrift.ResponseMeta
+	_meta64, _err = p.Client_().Call(ctx, "fetch_chunk", &_args63, &_result65)
+	p.SetLastResponseMeta_(_meta64)
 	if _err != nil {
 		return
 	}
-	if _ret60 := _result59.GetSuccess(); _ret60 != nil {
-		return _ret60, nil
+	if _ret66 := _result65.GetSuccess(); _ret66 != nil {
+		return _ret66, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "fetch_chunk failed: unknown result")
 }
@@ -4497,10 +6793,10 @@ func (p *FilecopyProcessor) ProcessorMap() map[string]thrift.TProcessorFunction 
 
 func NewFilecopyProcessor(handler Filecopy) *FilecopyProcessor {
 
-	self61 := &FilecopyProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
-	self61.processorMap["list_files"] = &filecopyProcessorListFiles{handler: handler}
-	self61.processorMap["fetch_chunk"] = &filecopyProcessorFetchChunk{handler: handler}
-	return self61
+	self67 := &FilecopyProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self67.processorMap["list_files"] = &filecopyProcessorListFiles{handler: handler}
+	self67.processorMap["fetch_chunk"] = &filecopyProcessorFetchChunk{handler: handler}
+	return self67
 }
 
 func (p *FilecopyProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
@@ -4513,12 +6809,12 @@ func (p *FilecopyProcessor) Process(ctx context.Context, iprot, oprot thrift.TPr
 	}
 	iprot.Skip(ctx, thrift.STRUCT)
 	iprot.ReadMessageEnd(ctx)
-	x62 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	x68 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
 	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
-	x62.Write(ctx, oprot)
+	x68.Write(ctx, oprot)
 	oprot.WriteMessageEnd(ctx)
 	oprot.Flush(ctx)
-	return false, x62
+	return false, x68
 
 }
 
@@ -4527,7 +6823,7 @@ type filecopyProcessorListFiles struct {
 }
 
 func (p *filecopyProcessorListFiles) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err63 error
+	var _write_err69 error
 	args := FilecopyListFilesArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -4573,21 +6869,21 @@ func (p *filecopyProcessorListFiles) Process(ctx context.Context, seqId int32, i
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc64 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing list_files: "+err2.Error())
+		_exc70 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing list_files: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "list_files", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err63 = thrift.WrapTException(err2)
+			_write_err69 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc64.Write(ctx, oprot); _write_err63 == nil && err2 != nil {
-			_write_err63 = thrift.WrapTException(err2)
+		if err2 := _exc70.Write(ctx, oprot); _write_err69 == nil && err2 != nil {
+			_write_err69 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err63 == nil && err2 != nil {
-			_write_err63 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err69 == nil && err2 != nil {
+			_write_err69 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err63 == nil && err2 != nil {
-			_write_err63 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err69 == nil && err2 != nil {
+			_write_err69 = thrift.WrapTException(err2)
 		}
-		if _write_err63 != nil {
-			return false, thrift.WrapTException(_write_err63)
+		if _write_err69 != nil {
+			return false, thrift.WrapTException(_write_err69)
 		}
 		return true, err
 	} else {
@@ -4595,19 +6891,19 @@ func (p *filecopyProcessorListFiles) Process(ctx context.Context, seqId int32, i
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "list_files", thrift.REPLY, seqId); err2 != nil {
-		_write_err63 = thrift.WrapTException(err2)
+		_write_err69 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err63 == nil && err2 != nil {
-		_write_err63 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err69 == nil && err2 != nil {
+		_write_err69 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err63 == nil && err2 != nil {
-		_write_err63 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err69 == nil && err2 != nil {
+		_write_err69 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err63 == nil && err2 != nil {
-		_write_err63 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err69 == nil && err2 != nil {
+		_write_err69 = thrift.WrapTException(err2)
 	}
-	if _write_err63 != nil {
-		return false, thrift.WrapTException(_write_err63)
+	if _write_err69 != nil {
+		return false, thrift.WrapTException(_write_err69)
 	}
 	return true, err
 }
@@ -4617,7 +6913,7 @@ type filecopyProcessorFetchChunk struct {
 }
 
 func (p *filecopyProcessorFetchChunk) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err65 error
+	var _write_err71 error
 	args := FilecopyFetchChunkArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -4663,21 +6959,21 @@ func (p *filecopyProcessorFetchChunk) Process(ctx context.Context, seqId int32, 
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc66 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing fetch_chunk: "+err2.Error())
+		_exc72 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing fetch_chunk: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "fetch_chunk", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err65 = thrift.WrapTException(err2)
+			_write_err71 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc66.Write(ctx, oprot); _write_err65 == nil && err2 != nil {
-			_write_err65 = thrift.WrapTException(err2)
+		if err2 := _exc72.Write(ctx, oprot); _write_err71 == nil && err2 != nil {
+			_write_err71 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err65 == nil && err2 != nil {
-			_write_err65 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err71 == nil && err2 != nil {
+			_write_err71 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err65 == nil && err2 != nil {
-			_write_err65 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err71 == nil && err2 != nil {
+			_write_err71 = thrift.WrapTException(err2)
 		}
-		if _write_err65 != nil {
-			return false, thrift.WrapTException(_write_err65)
+		if _write_err71 != nil {
+			return false, thrift.WrapTException(_write_err71)
 		}
 		return true, err
 	} else {
@@ -4685,19 +6981,19 @@ func (p *filecopyProcessorFetchChunk) Process(ctx context.Context, seqId int32, 
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "fetch_chunk", thrift.REPLY, seqId); err2 != nil {
-		_write_err65 = thrift.WrapTException(err2)
+		_write_err71 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err65 == nil && err2 != nil {
-		_write_err65 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err71 == nil && err2 != nil {
+		_write_err71 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err65 == nil && err2 != nil {
-		_write_err65 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err71 == nil && err2 != nil {
+		_write_err71 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err65 == nil && err2 != nil {
-		_write_err65 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err71 == nil && err2 != nil {
+		_write_err71 = thrift.WrapTException(err2)
 	}
-	if _write_err65 != nil {
-		return false, thrift.WrapTException(_write_err65)
+	if _write_err71 != nil {
+		return false, thrift.WrapTException(_write_err71)
 	}
 	return true, err
 }
@@ -5134,4 +7430,1437 @@ func (p *FilecopyFetchChunkResult) String() string {
 		return "<nil>"
 	}
 	return fmt.Sprintf("FilecopyFetchChunkResult(%+v)", *p)
+}
+
+type Peer interface {
+	// Parameters:
+	//  - Msg
+	Prepare(ctx context.Context, msg *PeerMessage) (_err error)
+	// Parameters:
+	//  - Msg
+	PrepareAck(ctx context.Context, msg *PeerMessage) (_err error)
+	// Parameters:
+	//  - Msg
+	GroupCheck(ctx context.Context, msg *PeerMessage) (_err error)
+	// Parameters:
+	//  - Msg
+	GroupCheckAck(ctx context.Context, msg *PeerMessage) (_err error)
+	// Parameters:
+	//  - Msg
+	Learn(ctx context.Context, msg *PeerMessage) (_err error)
+	// Parameters:
+	//  - Msg
+	LearnAck(ctx context.Context, msg *PeerMessage) (_err error)
+	// Parameters:
+	//  - Msg
+	LearnCompletionNotify(ctx context.Context, msg *PeerMessage) (_err error)
+	// Parameters:
+	//  - Req
+	LearnCheckpoint(ctx context.Context, req *LearnCheckpointRequest) (_r *LearnCheckpointResponse, _err error)
+}
+
+type PeerClient struct {
+	c    thrift.TClient
+	meta thrift.ResponseMeta
+}
+
+func NewPeerClientFactory(t thrift.TTransport, f thrift.TProtocolFactory) *PeerClient {
+	return &PeerClient{
+		c: thrift.NewTStandardClient(f.GetProtocol(t), f.GetProtocol(t)),
+	}
+}
+
+func NewPeerClientProtocol(t thrift.TTransport, iprot thrift.TProtocol, oprot thrift.TProtocol) *PeerClient {
+	return &PeerClient{
+		c: thrift.NewTStandardClient(iprot, oprot),
+	}
+}
+
+func NewPeerClient(c thrift.TClient) *PeerClient {
+	return &PeerClient{
+		c: c,
+	}
+}
+
+func (p *PeerClient) Client_() thrift.TClient {
+	return p.c
+}
+
+func (p *PeerClient) LastResponseMeta_() thrift.ResponseMeta {
+	return p.meta
+}
+
+func (p *PeerClient) SetLastResponseMeta_(meta thrift.ResponseMeta) {
+	p.meta = meta
+}
+
+// Parameters:
+//   - Msg
+func (p *PeerClient) Prepare(ctx context.Context, msg *PeerMessage) (_err error) {
+	var _args85 PeerPrepareArgs
+	_args85.Msg = msg
+	p.SetLastResponseMeta_(thrift.ResponseMeta{})
+	if _, err := p.Client_().Call(ctx, "prepare", &_args85, nil); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Parameters:
+//   - Msg
+func (p *PeerClient) PrepareAck(ctx context.Context, msg *PeerMessage) (_err error) {
+	var _args86 PeerPrepareAckArgs
+	_args86.Msg = msg
+	p.SetLastResponseMeta_(thrift.ResponseMeta{})
+	if _, err := p.Client_().Call(ctx, "prepare_ack", &_args86, nil); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Parameters:
+//   - Msg
+func (p *PeerClient) GroupCheck(ctx context.Context, msg *PeerMessage) (_err error) {
+	var _args87 PeerGroupCheckArgs
+	_args87.Msg = msg
+	p.SetLastResponseMeta_(thrift.ResponseMeta{})
+	if _, err := p.Client_().Call(ctx, "group_check", &_args87, nil); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Parameters:
+//   - Msg
+func (p *PeerClient) GroupCheckAck(ctx context.Context, msg *PeerMessage) (_err error) {
+	var _args88 PeerGroupCheckAckArgs
+	_args88.Msg = msg
+	p.SetLastResponseMeta_(thrift.ResponseMeta{})
+	if _, err := p.Client_().Call(ctx, "group_check_ack", &_args88, nil); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Parameters:
+//   - Msg
+func (p *PeerClient) Learn(ctx context.Context, msg *PeerMessage) (_err error) {
+	var _args89 PeerLearnArgs
+	_args89.Msg = msg
+	p.SetLastResponseMeta_(thrift.ResponseMeta{})
+	if _, err := p.Client_().Call(ctx, "learn", &_args89, nil); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Parameters:
+//   - Msg
+func (p *PeerClient) LearnAck(ctx context.Context, msg *PeerMessage) (_err error) {
+	var _args90 PeerLearnAckArgs
+	_args90.Msg = msg
+	p.SetLastResponseMeta_(thrift.ResponseMeta{})
+	if _, err := p.Client_().Call(ctx, "learn_ack", &_args90, nil); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Parameters:
+//   - Msg
+func (p *PeerClient) LearnCompletionNotify(ctx context.Context, msg *PeerMessage) (_err error) {
+	var _args91 PeerLearnCompletionNotifyArgs
+	_args91.Msg = msg
+	p.SetLastResponseMeta_(thrift.ResponseMeta{})
+	if _, err := p.Client_().Call(ctx, "learn_completion_notify", &_args91, nil); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Parameters:
+//   - Req
+func (p *PeerClient) LearnCheckpoint(ctx context.Context, req *LearnCheckpointRequest) (_r *LearnCheckpointResponse, _err error) {
+	var _args92 PeerLearnCheckpointArgs
+	_args92.Req = req
+	var _result94 PeerLearnCheckpointResult
+	var _meta93 thrift.ResponseMeta
+	_meta93, _err = p.Client_().Call(ctx, "learn_checkpoint", &_args92, &_result94)
+	p.SetLastResponseMeta_(_meta93)
+	if _err != nil {
+		return
+	}
+	if _ret95 := _result94.GetSuccess(); _ret95 != nil {
+		return _ret95, nil
+	}
+	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "learn_checkpoint failed: unknown result")
+}
+
+type PeerProcessor struct {
+	processorMap map[string]thrift.TProcessorFunction
+	handler      Peer
+}
+
+func (p *PeerProcessor) AddToProcessorMap(key string, processor thrift.TProcessorFunction) {
+	p.processorMap[key] = processor
+}
+
+func (p *PeerProcessor) GetProcessorFunction(key string) (processor thrift.TProcessorFunction, ok bool) {
+	processor, ok = p.processorMap[key]
+	return processor, ok
+}
+
+func (p *PeerProcessor) ProcessorMap() map[string]thrift.TProcessorFunction {
+	return p.processorMap
+}
+
+func NewPeerProcessor(handler Peer) *PeerProcessor {
+
+	self96 := &PeerProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self96.processorMap["prepare"] = &peerProcessorPrepare{handler: handler}
+	self96.processorMap["prepare_ack"] = &peerProcessorPrepareAck{handler: handler}
+	self96.processorMap["group_check"] = &peerProcessorGroupCheck{handler: handler}
+	self96.processorMap["group_check_ack"] = &peerProcessorGroupCheckAck{handler: handler}
+	self96.processorMap["learn"] = &peerProcessorLearn{handler: handler}
+	self96.processorMap["learn_ack"] = &peerProcessorLearnAck{handler: handler}
+	self96.processorMap["learn_completion_notify"] = &peerProcessorLearnCompletionNotify{handler: handler}
+	self96.processorMap["learn_checkpoint"] = &peerProcessorLearnCheckpoint{handler: handler}
+	return self96
+}
+
+func (p *PeerProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	name, _, seqId, err2 := iprot.ReadMessageBegin(ctx)
+	if err2 != nil {
+		return false, thrift.WrapTException(err2)
+	}
+	if processor, ok := p.GetProcessorFunction(name); ok {
+		return processor.Process(ctx, seqId, iprot, oprot)
+	}
+	iprot.Skip(ctx, thrift.STRUCT)
+	iprot.ReadMessageEnd(ctx)
+	x97 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
+	x97.Write(ctx, oprot)
+	oprot.WriteMessageEnd(ctx)
+	oprot.Flush(ctx)
+	return false, x97
+
+}
+
+type peerProcessorPrepare struct {
+	handler Peer
+}
+
+func (p *peerProcessorPrepare) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	args := PeerPrepareArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	_ = tickerCancel
+
+	if err2 := p.handler.Prepare(ctx, args.Msg); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+	}
+	tickerCancel()
+	return true, err
+}
+
+type peerProcessorPrepareAck struct {
+	handler Peer
+}
+
+func (p *peerProcessorPrepareAck) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	args := PeerPrepareAckArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	_ = tickerCancel
+
+	if err2 := p.handler.PrepareAck(ctx, args.Msg); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+	}
+	tickerCancel()
+	return true, err
+}
+
+type peerProcessorGroupCheck struct {
+	handler Peer
+}
+
+func (p *peerProcessorGroupCheck) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	args := PeerGroupCheckArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	_ = tickerCancel
+
+	if err2 := p.handler.GroupCheck(ctx, args.Msg); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+	}
+	tickerCancel()
+	return true, err
+}
+
+type peerProcessorGroupCheckAck struct {
+	handler Peer
+}
+
+func (p *peerProcessorGroupCheckAck) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	args := PeerGroupCheckAckArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	_ = tickerCancel
+
+	if err2 := p.handler.GroupCheckAck(ctx, args.Msg); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+	}
+	tickerCancel()
+	return true, err
+}
+
+type peerProcessorLearn struct {
+	handler Peer
+}
+
+func (p *peerProcessorLearn) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	args := PeerLearnArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	_ = tickerCancel
+
+	if err2 := p.handler.Learn(ctx, args.Msg); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+	}
+	tickerCancel()
+	return true, err
+}
+
+type peerProcessorLearnAck struct {
+	handler Peer
+}
+
+func (p *peerProcessorLearnAck) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	args := PeerLearnAckArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	_ = tickerCancel
+
+	if err2 := p.handler.LearnAck(ctx, args.Msg); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+	}
+	tickerCancel()
+	return true, err
+}
+
+type peerProcessorLearnCompletionNotify struct {
+	handler Peer
+}
+
+func (p *peerProcessorLearnCompletionNotify) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	args := PeerLearnCompletionNotifyArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	_ = tickerCancel
+
+	if err2 := p.handler.LearnCompletionNotify(ctx, args.Msg); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+	}
+	tickerCancel()
+	return true, err
+}
+
+type peerProcessorLearnCheckpoint struct {
+	handler Peer
+}
+
+func (p *peerProcessorLearnCheckpoint) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	var _write_err98 error
+	args := PeerLearnCheckpointArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
+		oprot.WriteMessageBegin(ctx, "learn_checkpoint", thrift.EXCEPTION, seqId)
+		x.Write(ctx, oprot)
+		oprot.WriteMessageEnd(ctx)
+		oprot.Flush(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	// Start a goroutine to do server side connectivity check.
+	if thrift.ServerConnectivityCheckInterval > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		var tickerCtx context.Context
+		tickerCtx, tickerCancel = context.WithCancel(context.Background())
+		defer tickerCancel()
+		go func(ctx context.Context, cancel context.CancelFunc) {
+			ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
+			defer ticker.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+					if !iprot.Transport().IsOpen() {
+						cancel()
+						return
+					}
+				}
+			}
+		}(tickerCtx, cancel)
+	}
+
+	result := PeerLearnCheckpointResult{}
+	if retval, err2 := p.handler.LearnCheckpoint(ctx, args.Req); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+		if errors.Is(err2, thrift.ErrAbandonRequest) {
+			return false, thrift.WrapTException(err2)
+		}
+		_exc99 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing learn_checkpoint: "+err2.Error())
+		if err2 := oprot.WriteMessageBegin(ctx, "learn_checkpoint", thrift.EXCEPTION, seqId); err2 != nil {
+			_write_err98 = thrift.WrapTException(err2)
+		}
+		if err2 := _exc99.Write(ctx, oprot); _write_err98 == nil && err2 != nil {
+			_write_err98 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err98 == nil && err2 != nil {
+			_write_err98 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.Flush(ctx); _write_err98 == nil && err2 != nil {
+			_write_err98 = thrift.WrapTException(err2)
+		}
+		if _write_err98 != nil {
+			return false, thrift.WrapTException(_write_err98)
+		}
+		return true, err
+	} else {
+		result.Success = retval
+	}
+	tickerCancel()
+	if err2 := oprot.WriteMessageBegin(ctx, "learn_checkpoint", thrift.REPLY, seqId); err2 != nil {
+		_write_err98 = thrift.WrapTException(err2)
+	}
+	if err2 := result.Write(ctx, oprot); _write_err98 == nil && err2 != nil {
+		_write_err98 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err98 == nil && err2 != nil {
+		_write_err98 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.Flush(ctx); _write_err98 == nil && err2 != nil {
+		_write_err98 = thrift.WrapTException(err2)
+	}
+	if _write_err98 != nil {
+		return false, thrift.WrapTException(_write_err98)
+	}
+	return true, err
+}
+
+// HELPER FUNCTIONS AND STRUCTURES
+
+// Attributes:
+//   - Msg
+type PeerPrepareArgs struct {
+	Msg *PeerMessage `thrift:"msg,1" db:"msg" json:"msg"`
+}
+
+func NewPeerPrepareArgs() *PeerPrepareArgs {
+	return &PeerPrepareArgs{}
+}
+
+var PeerPrepareArgs_Msg_DEFAULT *PeerMessage
+
+func (p *PeerPrepareArgs) GetMsg() *PeerMessage {
+	if !p.IsSetMsg() {
+		return PeerPrepareArgs_Msg_DEFAULT
+	}
+	return p.Msg
+}
+func (p *PeerPrepareArgs) IsSetMsg() bool {
+	return p.Msg != nil
+}
+
+func (p *PeerPrepareArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *PeerPrepareArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Msg = &PeerMessage{}
+	if err := p.Msg.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Msg), err)
+	}
+	return nil
+}
+
+func (p *PeerPrepareArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "prepare_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *PeerPrepareArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "msg", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:msg: ", p), err)
+	}
+	if err := p.Msg.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Msg), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:msg: ", p), err)
+	}
+	return err
+}
+
+func (p *PeerPrepareArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PeerPrepareArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Msg
+type PeerPrepareAckArgs struct {
+	Msg *PeerMessage `thrift:"msg,1" db:"msg" json:"msg"`
+}
+
+func NewPeerPrepareAckArgs() *PeerPrepareAckArgs {
+	return &PeerPrepareAckArgs{}
+}
+
+var PeerPrepareAckArgs_Msg_DEFAULT *PeerMessage
+
+func (p *PeerPrepareAckArgs) GetMsg() *PeerMessage {
+	if !p.IsSetMsg() {
+		return PeerPrepareAckArgs_Msg_DEFAULT
+	}
+	return p.Msg
+}
+func (p *PeerPrepareAckArgs) IsSetMsg() bool {
+	return p.Msg != nil
+}
+
+func (p *PeerPrepareAckArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *PeerPrepareAckArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Msg = &PeerMessage{}
+	if err := p.Msg.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Msg), err)
+	}
+	return nil
+}
+
+func (p *PeerPrepareAckArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "prepare_ack_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *PeerPrepareAckArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "msg", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:msg: ", p), err)
+	}
+	if err := p.Msg.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Msg), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:msg: ", p), err)
+	}
+	return err
+}
+
+func (p *PeerPrepareAckArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PeerPrepareAckArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Msg
+type PeerGroupCheckArgs struct {
+	Msg *PeerMessage `thrift:"msg,1" db:"msg" json:"msg"`
+}
+
+func NewPeerGroupCheckArgs() *PeerGroupCheckArgs {
+	return &PeerGroupCheckArgs{}
+}
+
+var PeerGroupCheckArgs_Msg_DEFAULT *PeerMessage
+
+func (p *PeerGroupCheckArgs) GetMsg() *PeerMessage {
+	if !p.IsSetMsg() {
+		return PeerGroupCheckArgs_Msg_DEFAULT
+	}
+	return p.Msg
+}
+func (p *PeerGroupCheckArgs) IsSetMsg() bool {
+	return p.Msg != nil
+}
+
+func (p *PeerGroupCheckArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *PeerGroupCheckArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Msg = &PeerMessage{}
+	if err := p.Msg.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Msg), err)
+	}
+	return nil
+}
+
+func (p *PeerGroupCheckArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "group_check_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *PeerGroupCheckArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "msg", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:msg: ", p), err)
+	}
+	if err := p.Msg.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Msg), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:msg: ", p), err)
+	}
+	return err
+}
+
+func (p *PeerGroupCheckArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PeerGroupCheckArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Msg
+type PeerGroupCheckAckArgs struct {
+	Msg *PeerMessage `thrift:"msg,1" db:"msg" json:"msg"`
+}
+
+func NewPeerGroupCheckAckArgs() *PeerGroupCheckAckArgs {
+	return &PeerGroupCheckAckArgs{}
+}
+
+var PeerGroupCheckAckArgs_Msg_DEFAULT *PeerMessage
+
+func (p *PeerGroupCheckAckArgs) GetMsg() *PeerMessage {
+	if !p.IsSetMsg() {
+		return PeerGroupCheckAckArgs_Msg_DEFAULT
+	}
+	return p.Msg
+}
+func (p *PeerGroupCheckAckArgs) IsSetMsg() bool {
+	return p.Msg != nil
+}
+
+func (p *PeerGroupCheckAckArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *PeerGroupCheckAckArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Msg = &PeerMessage{}
+	if err := p.Msg.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Msg), err)
+	}
+	return nil
+}
+
+func (p *PeerGroupCheckAckArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "group_check_ack_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *PeerGroupCheckAckArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "msg", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:msg: ", p), err)
+	}
+	if err := p.Msg.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Msg), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:msg: ", p), err)
+	}
+	return err
+}
+
+func (p *PeerGroupCheckAckArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PeerGroupCheckAckArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Msg
+type PeerLearnArgs struct {
+	Msg *PeerMessage `thrift:"msg,1" db:"msg" json:"msg"`
+}
+
+func NewPeerLearnArgs() *PeerLearnArgs {
+	return &PeerLearnArgs{}
+}
+
+var PeerLearnArgs_Msg_DEFAULT *PeerMessage
+
+func (p *PeerLearnArgs) GetMsg() *PeerMessage {
+	if !p.IsSetMsg() {
+		return PeerLearnArgs_Msg_DEFAULT
+	}
+	return p.Msg
+}
+func (p *PeerLearnArgs) IsSetMsg() bool {
+	return p.Msg != nil
+}
+
+func (p *PeerLearnArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *PeerLearnArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Msg = &PeerMessage{}
+	if err := p.Msg.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Msg), err)
+	}
+	return nil
+}
+
+func (p *PeerLearnArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "learn_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *PeerLearnArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "msg", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:msg: ", p), err)
+	}
+	if err := p.Msg.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Msg), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:msg: ", p), err)
+	}
+	return err
+}
+
+func (p *PeerLearnArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PeerLearnArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Msg
+type PeerLearnAckArgs struct {
+	Msg *PeerMessage `thrift:"msg,1" db:"msg" json:"msg"`
+}
+
+func NewPeerLearnAckArgs() *PeerLearnAckArgs {
+	return &PeerLearnAckArgs{}
+}
+
+var PeerLearnAckArgs_Msg_DEFAULT *PeerMessage
+
+func (p *PeerLearnAckArgs) GetMsg() *PeerMessage {
+	if !p.IsSetMsg() {
+		return PeerLearnAckArgs_Msg_DEFAULT
+	}
+	return p.Msg
+}
+func (p *PeerLearnAckArgs) IsSetMsg() bool {
+	return p.Msg != nil
+}
+
+func (p *PeerLearnAckArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *PeerLearnAckArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Msg = &PeerMessage{}
+	if err := p.Msg.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Msg), err)
+	}
+	return nil
+}
+
+func (p *PeerLearnAckArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "learn_ack_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *PeerLearnAckArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "msg", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:msg: ", p), err)
+	}
+	if err := p.Msg.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Msg), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:msg: ", p), err)
+	}
+	return err
+}
+
+func (p *PeerLearnAckArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PeerLearnAckArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Msg
+type PeerLearnCompletionNotifyArgs struct {
+	Msg *PeerMessage `thrift:"msg,1" db:"msg" json:"msg"`
+}
+
+func NewPeerLearnCompletionNotifyArgs() *PeerLearnCompletionNotifyArgs {
+	return &PeerLearnCompletionNotifyArgs{}
+}
+
+var PeerLearnCompletionNotifyArgs_Msg_DEFAULT *PeerMessage
+
+func (p *PeerLearnCompletionNotifyArgs) GetMsg() *PeerMessage {
+	if !p.IsSetMsg() {
+		return PeerLearnCompletionNotifyArgs_Msg_DEFAULT
+	}
+	return p.Msg
+}
+func (p *PeerLearnCompletionNotifyArgs) IsSetMsg() bool {
+	return p.Msg != nil
+}
+
+func (p *PeerLearnCompletionNotifyArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *PeerLearnCompletionNotifyArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Msg = &PeerMessage{}
+	if err := p.Msg.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Msg), err)
+	}
+	return nil
+}
+
+func (p *PeerLearnCompletionNotifyArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "learn_completion_notify_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *PeerLearnCompletionNotifyArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "msg", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:msg: ", p), err)
+	}
+	if err := p.Msg.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Msg), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:msg: ", p), err)
+	}
+	return err
+}
+
+func (p *PeerLearnCompletionNotifyArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PeerLearnCompletionNotifyArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Req
+type PeerLearnCheckpointArgs struct {
+	Req *LearnCheckpointRequest `thrift:"req,1" db:"req" json:"req"`
+}
+
+func NewPeerLearnCheckpointArgs() *PeerLearnCheckpointArgs {
+	return &PeerLearnCheckpointArgs{}
+}
+
+var PeerLearnCheckpointArgs_Req_DEFAULT *LearnCheckpointRequest
+
+func (p *PeerLearnCheckpointArgs) GetReq() *LearnCheckpointRequest {
+	if !p.IsSetReq() {
+		return PeerLearnCheckpointArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *PeerLearnCheckpointArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *PeerLearnCheckpointArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *PeerLearnCheckpointArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Req = &LearnCheckpointRequest{}
+	if err := p.Req.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Req), err)
+	}
+	return nil
+}
+
+func (p *PeerLearnCheckpointArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "learn_checkpoint_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *PeerLearnCheckpointArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "req", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:req: ", p), err)
+	}
+	if err := p.Req.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Req), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:req: ", p), err)
+	}
+	return err
+}
+
+func (p *PeerLearnCheckpointArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PeerLearnCheckpointArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Success
+type PeerLearnCheckpointResult struct {
+	Success *LearnCheckpointResponse `thrift:"success,0" db:"success" json:"success,omitempty"`
+}
+
+func NewPeerLearnCheckpointResult() *PeerLearnCheckpointResult {
+	return &PeerLearnCheckpointResult{}
+}
+
+var PeerLearnCheckpointResult_Success_DEFAULT *LearnCheckpointResponse
+
+func (p *PeerLearnCheckpointResult) GetSuccess() *LearnCheckpointResponse {
+	if !p.IsSetSuccess() {
+		return PeerLearnCheckpointResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *PeerLearnCheckpointResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *PeerLearnCheckpointResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField0(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *PeerLearnCheckpointResult) ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Success = &LearnCheckpointResponse{}
+	if err := p.Success.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Success), err)
+	}
+	return nil
+}
+
+func (p *PeerLearnCheckpointResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "learn_checkpoint_result"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField0(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *PeerLearnCheckpointResult) writeField0(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetSuccess() {
+		if err := oprot.WriteFieldBegin(ctx, "success", thrift.STRUCT, 0); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 0:success: ", p), err)
+		}
+		if err := p.Success.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Success), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 0:success: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *PeerLearnCheckpointResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("PeerLearnCheckpointResult(%+v)", *p)
 }
