@@ -77,9 +77,9 @@ func DecodeMutation(ballot, decree int64, data []byte) (pacifica.Mutation, error
 	if count > uint64(len(data)-p) {
 		return fail(fmt.Errorf("%d updates in %d bytes", count, len(data)-p))
 	}
-	// First pass: check every length, so that the copy below is one
+	// Check every length first, so that the updates' bytes take one
 	// allocation of the exact size.
-	total, q := 0, p
+	q, total := p, 0
 	for range count {
 		var l uint64
 		if l, q, err = uvarint(data, q); err != nil {

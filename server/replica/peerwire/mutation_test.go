@@ -102,3 +102,12 @@ func TestDecodeMutationAllocations(t *testing.T) {
 		t.Errorf("EncodeMutation into a large enough buffer allocates %v times", n)
 	}
 }
+
+// TestDecodeMutationRedundantVarint: a varint written with redundant
+// continuation bytes still reads as its value (encoding/binary accepts it).
+func TestDecodeMutationRedundantVarint(t *testing.T) {
+	m, err := DecodeMutation(1, 2, []byte{1, 0x84, 0x00, 0, 0})
+	if err != nil || m.LastCommitted != 2 || m.Updates != nil {
+		t.Errorf("got %+v, %v", m, err)
+	}
+}
