@@ -21,7 +21,9 @@ const replicatedWithin = 60 * time.Second
 // the most partitions of temp while a write load runs, and checks that
 // every partition takes writes again within the lease plus the grace
 // period (plus a margin), that no acknowledged write is lost, and that the
-// server, restarted, learns what it missed and rejoins every partition.
+// server, restarted, learns what it missed and rejoins every partition;
+// then a second primary dies, so that partitions fail over onto the
+// rejoined server, and every acknowledged write still reads back.
 func TestPrimaryKillFailover(t *testing.T) {
 	b := startBox(t, hostPrimaryKill)
 	ac := admin.New(b.MetaServers())
@@ -60,7 +62,28 @@ func TestPrimaryKillFailover(t *testing.T) {
 	if err := b.Launch(ctx, name); err != nil {
 		t.Fatalf("restart %s: %v", name, err)
 	}
-	waitFullyReplicated(t, ac, onebox.TableName, replicatedWithin)
+	parts = waitFullyReplicated(t, ac, onebox.TableName, replicatedWithin)
+	verify(t, tb, acked)
+
+	// A second failover with the restarted server a member again: the
+	// server now leading the most partitions dies, its partitions move to
+	// the other two — the restarted one among them, which must then serve
+	// what it learned.
+	survivors := slices.DeleteFunc(slices.Clone(b.Replicas), func(r string) bool { return r == victim })
+	second := mostPrimaries(parts, survivors)
+	load = startWriteLoad(t, tb, "load2", 3)
+	load.waitProgress(t, 100, 30*time.Second)
+	killed = time.Now()
+	if err := b.Kill(processOf(t, b, second), syscall.SIGKILL, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	took, probes = waitWritable(t, tb, killed, tm.failoverBound())
+	load.waitProgress(t, 100, 30*time.Second)
+	merge(acked, load.finish(t))
+	merge(acked, probes)
+	rejoinedLeads, _ := roles(partitions(t, ac, onebox.TableName), victim)
+	t.Logf("after kill -9 of %s, every partition took writes again in %v; the restarted %s now leads partitions %v",
+		processOf(t, b, second), took, name, rejoinedLeads)
 	verify(t, tb, acked)
 }
 

@@ -104,7 +104,7 @@ func merge(dst, src map[string]want) {
 const (
 	loadMaxOps        = 20000
 	loadMaxTime       = 150 * time.Second
-	loadKeysPerWorker = 300 // each worker overwrites its keys in turn
+	loadKeysPerWorker = 100 // each worker overwrites its keys in turn
 	loadOpTimeout     = 2 * time.Second
 	// loadPause keeps the load gentle: the cluster shares two cores.
 	loadPause = 2 * time.Millisecond
