@@ -38,6 +38,29 @@ type peerCheck struct {
 // prepares it as soon as the in-flight bound allows; it is answered by the
 // Committed entry that carries its token, or by a Reply.
 func (r *Replica) Propose(w Write) {
+	if r.enqueue(w) {
+		r.proposeQueued()
+	}
+}
+
+// ProposeAll hands several client writes to the replica at once, as
+// Propose does one by one, except that the batchable ones among them may
+// share mutations even while fewer than StalenessForCommit mutations are
+// in flight: a host that collects the writes arriving while it waits on
+// its disk passes them here, so one mutation (one prepare per member, one
+// log record, one storage batch) carries them all.
+func (r *Replica) ProposeAll(ws []Write) {
+	queued := false
+	for _, w := range ws {
+		queued = r.enqueue(w) || queued
+	}
+	if queued {
+		r.proposeQueued()
+	}
+}
+
+// enqueue queues a write on a primary that can take it, or refuses it.
+func (r *Replica) enqueue(w Write) bool {
 	switch {
 	case r.status != StatusPrimary:
 		r.reply(w.Token, base.ERR_INVALID_STATE)
@@ -47,8 +70,9 @@ func (r *Replica) Propose(w Write) {
 		r.reply(w.Token, base.ERR_CAPACITY_EXCEEDED)
 	default:
 		r.primary.queue = append(r.primary.queue, w)
-		r.proposeQueued()
+		return true
 	}
+	return false
 }
 
 // members counts the primary and its secondaries.

@@ -251,3 +251,31 @@ func TestNewPrimaryReconcilesBeforeReads(t *testing.T) {
 		t.Fatalf("s2 holds up to %d, want the re-prepared decree 2", s.LastPrepared())
 	}
 }
+
+// TestProposeAllBatchesWritesIntoOneMutation: writes handed over together
+// share a mutation (batchable ones), answered each by its own token; a
+// non-batchable write gets a mutation of its own.
+func TestProposeAllBatchesWritesIntoOneMutation(t *testing.T) {
+	p, s1, s2 := node(1), node(2), node(3)
+	g := newGroup(t, Options{}, p, s1, s2)
+	g.reps[p].ProposeAll([]Write{
+		{Token: 1, Payload: []byte("a"), Batchable: true},
+		{Token: 2, Payload: []byte("b"), Batchable: true},
+		{Token: 3, Payload: []byte("c"), Batchable: true},
+		{Token: 4, Payload: []byte("cas")},
+	})
+	before := g.reps[p].LastPrepared()
+	g.step(p)
+	g.flush()
+	for tok := Token(1); tok <= 4; tok++ {
+		if _, ok := g.done[tok]; !ok {
+			t.Fatalf("write %d not committed", tok)
+		}
+	}
+	if got := g.reps[p].Committed() - before; got != 2 {
+		t.Fatalf("4 writes (3 batchable, 1 not) took %d decrees, want 2", got)
+	}
+	if g.done[1] != g.done[3] || g.done[4] == g.done[1] {
+		t.Fatalf("decrees by token: %v; the batchable writes must share one, the other its own", g.done)
+	}
+}
