@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pegasus-go/pegasus/thrift/base"
 )
 
 // Policy says when an append is durable.
@@ -37,12 +39,20 @@ var ErrClosed = errors.New("mlog: closed")
 
 // segment is one log file.
 type segment struct {
-	first int64 // decree of its first entry (the name); -1 when unknown
-	path  string
-	size  int64
+	seq  int64 // the n of its name
+	path string
+	size int64
+	// maxDecree is the highest decree of each partition in the segment.
+	maxDecree map[base.Gpid]int64
 }
 
-// Log is one replica's mutation log. Append is safe for concurrent use.
+func (s *segment) note(g base.Gpid, d int64) {
+	if cur, ok := s.maxDecree[g]; !ok || d > cur {
+		s.maxDecree[g] = d
+	}
+}
+
+// Log is a replica server's mutation log. Append is safe for concurrent use.
 type Log struct {
 	dir  string
 	opts Options
@@ -54,22 +64,24 @@ type Log struct {
 	batch    *batch     // the batch pending records belong to
 	flushing bool       // a goroutine is writing batches
 	idle     *sync.Cond // signalled (on mu) when flushing ends
-	last     int64      // highest decree appended
 	failed   error      // a write or sync failure: the log refuses further appends
 	closed   bool
 
 	stopSync chan struct{}
 	syncDone chan struct{}
+
+	spare   *spare         // the next segment, preallocated ahead (under mu)
+	spareWG sync.WaitGroup // the goroutine preparing it
 }
 
 // batch is a group of appends that become durable together.
 type batch struct {
-	first int64 // decree of its first entry
-	done  chan struct{}
-	err   error
+	decrees map[base.Gpid]int64 // highest decree per partition in the batch
+	done    chan struct{}
+	err     error
 }
 
-func segmentName(first int64) string { return fmt.Sprintf("log.%d", first) }
+func segmentName(seq int64) string { return fmt.Sprintf("log.%d", seq) }
 
 // Open opens (or creates) the log in dir. A torn record at the end of the
 // last segment — an append cut short by a crash, never acknowledged — is cut
@@ -86,6 +98,7 @@ func Open(dir string, opts Options) (*Log, error) {
 	}
 	l := &Log{dir: dir, opts: opts}
 	l.idle = sync.NewCond(&l.mu)
+	os.Remove(filepath.Join(dir, spareName)) // half-prepared before a crash
 	if err := l.load(); err != nil {
 		return nil, err
 	}
@@ -102,17 +115,20 @@ func (l *Log) load() error {
 		return fmt.Errorf("mlog: %w", err)
 	}
 	for _, p := range names {
-		first, err := strconv.ParseInt(strings.TrimPrefix(filepath.Base(p), "log."), 10, 64)
+		seq, err := strconv.ParseInt(strings.TrimPrefix(filepath.Base(p), "log."), 10, 64)
 		if err != nil {
 			continue // not ours
 		}
-		l.segments = append(l.segments, segment{first: first, path: p})
+		l.segments = append(l.segments, segment{seq: seq, path: p, maxDecree: map[base.Gpid]int64{}})
 	}
-	sort.Slice(l.segments, func(i, j int) bool { return l.segments[i].first < l.segments[j].first })
+	sort.Slice(l.segments, func(i, j int) bool { return l.segments[i].seq < l.segments[j].seq })
 	for i := range l.segments {
 		s := &l.segments[i]
 		lastSeg := i == len(l.segments)-1
-		valid, last, err := scanSegment(s.path, nil)
+		valid, err := scanSegment(s.path, func(e Entry) error {
+			s.note(e.Gpid, e.Decree)
+			return nil
+		})
 		if err != nil && (!errors.Is(err, errTorn) || !lastSeg) {
 			return fmt.Errorf("mlog: segment %s: %w", s.path, err)
 		}
@@ -122,53 +138,35 @@ func (l *Log) load() error {
 			}
 		}
 		s.size = valid
-		if last > l.last {
-			l.last = last
-		}
 	}
-	if len(l.segments) > 0 {
-		s := l.segments[len(l.segments)-1]
-		f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return fmt.Errorf("mlog: %w", err)
-		}
-		l.active = f
-	}
+	// Appends go to a new segment: the last one was cut to its valid length
+	// and is no longer preallocated.
 	return nil
 }
 
-// scanSegment reads every record of a segment, calling fn for each (fn may
-// be nil). It returns the length of the valid prefix and the highest decree
-// in it; err wraps errTorn when a bad record ended the scan.
-func scanSegment(path string, fn func(Entry) error) (valid int64, last int64, err error) {
+// scanSegment reads every record of a segment, calling fn for each. It
+// returns the length of the valid prefix; err wraps errTorn when a bad
+// record ended the scan.
+func scanSegment(path string, fn func(Entry) error) (valid int64, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	off := 0
 	for off < len(b) {
 		e, n, err := decodeRecord(b[off:])
 		if err != nil {
-			return int64(off), last, fmt.Errorf("offset %d: %w", off, err)
-		}
-		if e.Decree > last {
-			last = e.Decree
-		}
-		if fn != nil {
-			if err := fn(e); err != nil {
-				return int64(off), last, err
+			if allZero(b[off:]) {
+				return int64(off), nil // the unused, preallocated end
 			}
+			return int64(off), fmt.Errorf("offset %d: %w", off, err)
+		}
+		if err := fn(e); err != nil {
+			return int64(off), err
 		}
 		off += n
 	}
-	return int64(off), last, nil
-}
-
-// LastDecree is the highest decree appended (or found at Open).
-func (l *Log) LastDecree() int64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.last
+	return int64(off), nil
 }
 
 // Append adds entries and returns once they are durable under the log's
@@ -194,13 +192,13 @@ func (l *Log) Append(ctx context.Context, entries ...Entry) error {
 		return err
 	}
 	if l.batch == nil {
-		l.batch = &batch{first: entries[0].Decree, done: make(chan struct{})}
+		l.batch = &batch{decrees: map[base.Gpid]int64{}, done: make(chan struct{})}
 	}
 	b := l.batch
 	for _, e := range entries {
 		l.pending = appendRecord(l.pending, e)
-		if e.Decree > l.last {
-			l.last = e.Decree
+		if d, ok := b.decrees[e.Gpid]; !ok || e.Decree > d {
+			b.decrees[e.Gpid] = e.Decree
 		}
 	}
 	if !l.flushing {
@@ -223,14 +221,22 @@ func (l *Log) flush() {
 	for {
 		data, b := l.pending, l.batch
 		l.pending, l.batch = nil, nil
-		err := l.rollIfNeeded(b.first, int64(len(data)))
+		err := l.rollIfNeeded(int64(len(data)))
+		var off int64
+		if err == nil {
+			off = l.segments[len(l.segments)-1].size
+			seg := &l.segments[len(l.segments)-1]
+			for g, d := range b.decrees {
+				seg.note(g, d)
+			}
+		}
 		l.mu.Unlock()
 
 		if err == nil {
-			_, err = l.active.Write(data)
+			_, err = l.active.WriteAt(data, off)
 		}
 		if err == nil && l.opts.Policy == SyncEveryBatch {
-			err = l.active.Sync()
+			err = datasync(l.active)
 		}
 
 		l.mu.Lock()
@@ -261,7 +267,7 @@ func (l *Log) flush() {
 
 // rollIfNeeded starts a new segment when there is none or the active one
 // would grow past SegmentBytes. Called by the flusher with l.mu held.
-func (l *Log) rollIfNeeded(first, n int64) error {
+func (l *Log) rollIfNeeded(n int64) error {
 	if l.active != nil && l.segments[len(l.segments)-1].size+n <= l.opts.SegmentBytes {
 		return nil
 	}
@@ -269,7 +275,7 @@ func (l *Log) rollIfNeeded(first, n int64) error {
 		return nil // an empty segment takes whatever comes
 	}
 	if l.active != nil {
-		if err := l.active.Sync(); err != nil {
+		if err := datasync(l.active); err != nil {
 			return err
 		}
 		if err := l.active.Close(); err != nil {
@@ -277,17 +283,17 @@ func (l *Log) rollIfNeeded(first, n int64) error {
 		}
 		l.active = nil
 	}
-	path := filepath.Join(l.dir, segmentName(first))
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_EXCL, 0o644)
+	seq := int64(1)
+	if len(l.segments) > 0 {
+		seq = l.segments[len(l.segments)-1].seq + 1
+	}
+	path := filepath.Join(l.dir, segmentName(seq))
+	f, err := l.takeSpare(path)
 	if err != nil {
 		return err
 	}
-	if d, err := os.Open(l.dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 	l.active = f
-	l.segments = append(l.segments, segment{first: first, path: path})
+	l.segments = append(l.segments, segment{seq: seq, path: path, maxDecree: map[base.Gpid]int64{}})
 	return nil
 }
 
@@ -304,50 +310,44 @@ func (l *Log) syncLoop() {
 			f := l.active
 			l.mu.Unlock()
 			if f != nil {
-				_ = f.Sync() // a failure shows up again on the next write
+				_ = datasync(f) // a failure shows up again on the next write
 			}
 		}
 	}
 }
 
-// Replay calls fn for every entry whose decree is at least from, in log
-// order (a decree may appear more than once: a later entry from a higher
-// ballot replaces an earlier one). fn's Entry.Data is only valid during
-// the call.
-func (l *Log) Replay(from int64, fn func(Entry) error) error {
+// Replay calls fn for every entry, in log order (a partition's decree may
+// appear more than once: a later entry from a higher ballot replaces an
+// earlier one). fn's Entry.Data is only valid during the call.
+func (l *Log) Replay(fn func(Entry) error) error {
 	l.mu.Lock()
 	segs := append([]segment(nil), l.segments...)
 	l.mu.Unlock()
 	for i, s := range segs {
-		// Skip segments that end before from: the next one starts at or
-		// below from. (Decrees may repeat, so compare with <.)
-		if i+1 < len(segs) && segs[i+1].first <= from {
-			continue
-		}
-		_, _, err := scanSegment(s.path, func(e Entry) error {
-			if e.Decree < from {
-				return nil
-			}
-			return fn(e)
-		})
-		if err != nil && !errors.Is(err, errTorn) {
-			return fmt.Errorf("mlog: replay %s: %w", s.path, err)
-		}
-		if err != nil && i != len(segs)-1 {
+		_, err := scanSegment(s.path, fn)
+		if err != nil && (!errors.Is(err, errTorn) || i != len(segs)-1) {
 			return fmt.Errorf("mlog: replay %s: %w", s.path, err)
 		}
 	}
 	return nil
 }
 
-// GC removes segments whose entries all have decrees below keepFrom (the
-// active segment is always kept). It returns how many it removed.
-func (l *Log) GC(keepFrom int64) (int, error) {
+// GC removes the oldest segments while each partition's entries in them
+// are at or below durable(gpid) — what that partition's storage holds
+// durably (a partition no longer hosted may answer math.MaxInt64). The
+// active segment is always kept. It returns how many segments it removed.
+func (l *Log) GC(durable func(base.Gpid) int64) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	removed := 0
-	for len(l.segments) > 1 && l.segments[1].first <= keepFrom {
-		if err := os.Remove(l.segments[0].path); err != nil && !errors.Is(err, os.ErrNotExist) {
+	for len(l.segments) > 1 {
+		s := l.segments[0]
+		for g, d := range s.maxDecree {
+			if d > durable(g) {
+				return removed, nil
+			}
+		}
+		if err := os.Remove(s.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return removed, fmt.Errorf("mlog: gc: %w", err)
 		}
 		l.segments = l.segments[1:]
@@ -375,10 +375,15 @@ func (l *Log) Close() error {
 	for l.flushing {
 		l.idle.Wait()
 	}
+	l.spareWG.Wait()
+	if l.spare != nil {
+		os.Remove(l.spare.path)
+		l.spare = nil
+	}
 	if l.active == nil {
 		return nil
 	}
-	err := l.active.Sync()
+	err := datasync(l.active)
 	if cerr := l.active.Close(); err == nil {
 		err = cerr
 	}

@@ -9,17 +9,28 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/pegasus-go/pegasus/thrift/base"
 )
 
+var testGpid = base.Gpid{Appid: 2, PartitionIndex: 5}
+
 func entry(ballot, decree int64) Entry {
-	return Entry{Ballot: ballot, Decree: decree, Data: []byte(fmt.Sprintf("m-%d-%d", ballot, decree))}
+	return entryOf(testGpid, ballot, decree)
 }
 
+func entryOf(g base.Gpid, ballot, decree int64) Entry {
+	return Entry{Gpid: g, Ballot: ballot, Decree: decree, Data: []byte(fmt.Sprintf("m-%d.%d-%d-%d", g.Appid, g.PartitionIndex, ballot, decree))}
+}
+
+// replayAll returns the logged entries with decrees ≥ from.
 func replayAll(t *testing.T, l *Log, from int64) []Entry {
 	t.Helper()
 	var out []Entry
-	if err := l.Replay(from, func(e Entry) error {
-		out = append(out, Entry{Ballot: e.Ballot, Decree: e.Decree, Data: append([]byte(nil), e.Data...)})
+	if err := l.Replay(func(e Entry) error {
+		if e.Decree >= from {
+			out = append(out, Entry{Gpid: e.Gpid, Ballot: e.Ballot, Decree: e.Decree, Data: append([]byte(nil), e.Data...)})
+		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -55,9 +66,6 @@ func TestAppendReplayReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if l.LastDecree() != 31 {
-		t.Fatalf("last decree %d", l.LastDecree())
-	}
 	got := replayAll(t, l, 1)
 	if len(got) != 32 || got[29].Ballot != 1 || got[30].Ballot != 2 || got[30].Decree != 30 || got[31].Decree != 31 {
 		t.Fatalf("replay: %d entries, tail %+v", len(got), got[len(got)-3:])
@@ -139,8 +147,8 @@ func TestTornTailIsCutAndCorruptionElsewhereFails(t *testing.T) {
 	if err != nil {
 		t.Fatalf("open with a torn tail: %v", err)
 	}
-	if got := replayAll(t, l, 0); len(got) != 10 || l.LastDecree() != 10 {
-		t.Fatalf("after cutting the torn tail: %d entries, last %d", len(got), l.LastDecree())
+	if got := replayAll(t, l, 0); len(got) != 10 || got[9].Decree != 10 {
+		t.Fatalf("after cutting the torn tail: %d entries", len(got))
 	}
 	if err := l.Append(ctx, entry(1, 11)); err != nil {
 		t.Fatal(err)
@@ -165,7 +173,7 @@ func TestGCKeepsWhatIsNeeded(t *testing.T) {
 		l.Append(ctx, entry(1, d))
 	}
 	before, _ := filepath.Glob(filepath.Join(dir, "log.*"))
-	n, err := l.GC(20)
+	n, err := l.GC(func(base.Gpid) int64 { return 19 })
 	if err != nil || n == 0 {
 		t.Fatalf("gc removed %d segments, %v", n, err)
 	}
@@ -181,9 +189,48 @@ func TestGCKeepsWhatIsNeeded(t *testing.T) {
 	if len(after) != len(before)-n {
 		t.Fatalf("%d segments left of %d after removing %d", len(after), len(before), n)
 	}
-	if n, _ := l.GC(1000); len(l.segments) != 1 {
+	if n, _ := l.GC(func(base.Gpid) int64 { return 1000 }); len(l.segments) != 1 {
 		t.Fatalf("gc past the end kept %d segments (removed %d); the active one must stay alone", len(l.segments), n)
 	}
+}
+
+// TestSharedLogGCWaitsForEveryPartition: a segment holding entries of two
+// partitions goes only once both have made them durable.
+func TestSharedLogGCWaitsForEveryPartition(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	a, b := base.Gpid{Appid: 1, PartitionIndex: 0}, base.Gpid{Appid: 1, PartitionIndex: 1}
+	l, _ := Open(dir, Options{SegmentBytes: 150})
+	defer l.Close()
+	for d := int64(1); d <= 20; d++ {
+		if err := l.Append(ctx, entryOf(a, 1, d), entryOf(b, 1, d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	durable := map[base.Gpid]int64{a: 20, b: 0}
+	if n, _ := l.GC(func(g base.Gpid) int64 { return durable[g] }); n != 0 {
+		t.Fatalf("gc removed %d segments that partition b still needs", n)
+	}
+	var got [2]int
+	for _, e := range replayAll(t, l, 0) {
+		got[e.Gpid.PartitionIndex]++
+		if !bytes.Equal(e.Data, entryOf(e.Gpid, e.Ballot, e.Decree).Data) {
+			t.Fatalf("entry %+v", e)
+		}
+	}
+	if got != [2]int{20, 20} {
+		t.Fatalf("replayed %v entries per partition, want 20 each", got)
+	}
+	durable[b] = 10
+	if n, _ := l.GC(func(g base.Gpid) int64 { return durable[g] }); n == 0 {
+		t.Fatal("gc removed nothing though both partitions made their first entries durable")
+	}
+	for _, e := range replayAll(t, l, 0) {
+		if e.Gpid == b && e.Decree == 11 {
+			return
+		}
+	}
+	t.Fatal("gc removed partition b's decree 11, which is not durable")
 }
 
 func TestPeriodicPolicyAndClosedLog(t *testing.T) {

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+
+	"github.com/pegasus-go/pegasus/thrift/base"
 )
 
-// Entry is one logged mutation. Data is opaque to the log.
+// Entry is one logged mutation of one replica. Data is opaque to the log.
 type Entry struct {
+	Gpid   base.Gpid
 	Ballot int64
 	Decree int64
 	Data   []byte
@@ -16,7 +19,7 @@ type Entry struct {
 
 const (
 	recordHeader = 8  // u32 length + u32 crc
-	payloadFixed = 16 // i64 ballot + i64 decree
+	payloadFixed = 24 // i32 app id + i32 partition index + i64 ballot + i64 decree
 	// MaxEntrySize bounds one entry's data; larger appends are refused.
 	MaxEntrySize = 64 << 20
 )
@@ -31,6 +34,8 @@ func appendRecord(dst []byte, e Entry) []byte {
 	n := payloadFixed + len(e.Data)
 	start := len(dst)
 	dst = append(dst, make([]byte, recordHeader)...)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(e.Gpid.Appid))
+	dst = binary.BigEndian.AppendUint32(dst, uint32(e.Gpid.PartitionIndex))
 	dst = binary.BigEndian.AppendUint64(dst, uint64(e.Ballot))
 	dst = binary.BigEndian.AppendUint64(dst, uint64(e.Decree))
 	dst = append(dst, e.Data...)
@@ -55,8 +60,9 @@ func decodeRecord(b []byte) (Entry, int, error) {
 		return Entry{}, 0, fmt.Errorf("%w: checksum mismatch", errTorn)
 	}
 	e := Entry{
-		Ballot: int64(binary.BigEndian.Uint64(payload)),
-		Decree: int64(binary.BigEndian.Uint64(payload[8:])),
+		Gpid:   base.Gpid{Appid: int32(binary.BigEndian.Uint32(payload)), PartitionIndex: int32(binary.BigEndian.Uint32(payload[4:]))},
+		Ballot: int64(binary.BigEndian.Uint64(payload[8:])),
+		Decree: int64(binary.BigEndian.Uint64(payload[16:])),
 		Data:   payload[payloadFixed:],
 	}
 	return e, recordHeader + n, nil

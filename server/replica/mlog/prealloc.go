@@ -1,0 +1,116 @@
+package mlog
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// Segments are preallocated: a new segment file is written full of zeros
+// and synced before it takes appends, so that an append changes neither
+// the file's size nor its block map and fdatasync has only data to flush —
+// no journal commit, which on a shared filesystem would serialise every
+// replica server's log syncs. A zero record length marks the unused end.
+// The next segment is prepared in the background while the active one
+// fills.
+
+const spareName = "spare.tmp"
+
+var zeros = make([]byte, 1<<20)
+
+// spare is a preallocated file being prepared, or ready, for the next roll.
+type spare struct {
+	path string
+	done chan struct{}
+	err  error
+}
+
+// prepareSpare starts preallocating the next segment.
+func (l *Log) prepareSpare() *spare {
+	sp := &spare{path: filepath.Join(l.dir, spareName), done: make(chan struct{})}
+	l.spareWG.Add(1)
+	go func() {
+		defer l.spareWG.Done()
+		defer close(sp.done)
+		sp.err = preallocate(sp.path, l.opts.SegmentBytes)
+	}()
+	return sp
+}
+
+// takeSpare installs the prepared file as the segment at path and starts
+// preparing the next one. Called by the flusher with l.mu held.
+func (l *Log) takeSpare(path string) (*os.File, error) {
+	if l.spare == nil {
+		l.spare = l.prepareSpare()
+	}
+	sp := l.spare
+	<-sp.done
+	l.spare = nil
+	if sp.err != nil {
+		return nil, fmt.Errorf("preallocate segment: %w", sp.err)
+	}
+	if err := os.Rename(sp.path, path); err != nil {
+		return nil, err
+	}
+	syncDir(l.dir)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	if !l.closed {
+		l.spare = l.prepareSpare()
+	}
+	return f, nil
+}
+
+// preallocate writes a file of size zero bytes and syncs it.
+func preallocate(path string, size int64) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	for left := size; left > 0; {
+		n := min(left, int64(len(zeros)))
+		if _, err := f.Write(zeros[:n]); err != nil {
+			f.Close()
+			return err
+		}
+		left -= n
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// datasync flushes a file's data (and only the metadata needed to read it
+// back).
+func datasync(f *os.File) error {
+	for {
+		err := syscall.Fdatasync(int(f.Fd()))
+		if err != syscall.EINTR {
+			if err != nil {
+				return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: err}
+			}
+			return nil
+		}
+	}
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
