@@ -148,7 +148,9 @@ func (b *Box) waitNodes(ctx context.Context, ac *admin.Client) error {
 	})
 }
 
-// waitServed waits until every partition has a primary that answers a read.
+// waitServed waits until every partition has its full replica group (as
+// many as the table asks for and the box has servers) and a primary that
+// answers a read.
 func (b *Box) waitServed(ctx context.Context, ac *admin.Client, table string) error {
 	return b.poll(ctx, "every partition of "+table+" to be served", func(ctx context.Context) error {
 		cfg, err := ac.QueryConfig(ctx, table)
@@ -158,6 +160,10 @@ func (b *Box) waitServed(ctx context.Context, ac *admin.Client, table string) er
 		for _, pc := range cfg.Partitions {
 			if pc.Primary == nil || pc.Primary.IsZero() {
 				return fmt.Errorf("partition %d has no primary yet", pc.Pid.PartitionIndex)
+			}
+			want := min(int(pc.MaxReplicaCount), len(b.replicaAddresses()))
+			if have := 1 + len(pc.Secondaries); have < want {
+				return fmt.Errorf("partition %d has %d of %d replicas", pc.Pid.PartitionIndex, have, want)
 			}
 			if err := probe(ctx, pc.Primary.String(), cfg.AppID, pc.Pid.PartitionIndex); err != nil {
 				return fmt.Errorf("partition %d: %w", pc.Pid.PartitionIndex, err)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/pegasus-go/pegasus/rocksdb"
 	"github.com/pegasus-go/pegasus/server/config"
-	"github.com/pegasus-go/pegasus/server/filecopy"
 	"github.com/pegasus-go/pegasus/server/metrics"
 	"github.com/pegasus-go/pegasus/server/remotecmd"
 	"github.com/pegasus-go/pegasus/server/replica"
@@ -64,10 +63,8 @@ func runReplica(ctx context.Context, path string) error {
 			}
 			return nil
 		}, reg.Handler())
-	fc := filecopy.NewService()
 	rs := rpc.NewServer(rpc.ServerOptions{Logger: log, HTTP: mux})
 	node.Register(rs)
-	fc.Register(rs)
 	cmds := remotecmd.NewRegistry("replica")
 	cmds.AddLogLevel(level, config.ParseLevel)
 	cmds.Add(remotecmd.Command{Name: "server-stat", Usage: "server-stat", Help: "requests, errors, rate and mean latency per data operation",

@@ -5,29 +5,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/pegasus-go/pegasus/server/replica/peerwire"
 	"github.com/pegasus-go/pegasus/thrift/base"
 	"github.com/pegasus-go/pegasus/thrift/catalog"
 	"github.com/pegasus-go/pegasus/thrift/gen/admin"
 	"github.com/pegasus-go/pegasus/thrift/gen/layer2"
 	"github.com/pegasus-go/pegasus/thrift/gen/replication"
 )
-
-// A replica opened on the meta's request is not closed by a config sync
-// that does not mention it yet, for this long: the sync may have been
-// answered before the meta persisted the assignment.
-const assignmentGrace = time.Minute
-
-func partitionStatus(s Status) admin.PartitionStatus {
-	switch s {
-	case StatusPrimary:
-		return admin.PartitionStatus_PS_PRIMARY
-	case StatusSecondary:
-		return admin.PartitionStatus_PS_SECONDARY
-	case StatusError:
-		return admin.PartitionStatus_PS_ERROR
-	}
-	return admin.PartitionStatus_PS_INACTIVE
-}
 
 func (n *Node) syncLoop() {
 	defer n.wg.Done()
@@ -82,7 +66,10 @@ func (n *Node) configSync() {
 	n.applySync(resp)
 }
 
-// applySync adopts the meta's view of this node's replicas.
+// applySync hands the meta's view to every replica's state machine: the
+// configuration of each partition that lists this node, and "not listed"
+// to every other hosted replica (a learner, or one the meta dropped; the
+// state machine says whether it may be closed).
 func (n *Node) applySync(resp *replication.ConfigurationQueryByNodeResponse) {
 	n.hostMu.Lock()
 	defer n.hostMu.Unlock()
@@ -99,13 +86,11 @@ func (n *Node) applySync(resp *replication.ConfigurationQueryByNodeResponse) {
 		if mentioned[r.Gpid] {
 			continue
 		}
-		r.cfgMu.Lock()
-		busy := r.reconfiguring || (!r.initializing && time.Since(r.openedAt) < assignmentGrace && r.Status() != StatusPrimary)
-		r.cfgMu.Unlock()
-		if busy {
-			continue
-		}
-		n.closeReplica(r, "the meta does not list this node for it")
+		r.post(func() {
+			if r.sm.NotListed() {
+				n.closing(r)
+			}
+		})
 	}
 	for _, gc := range resp.GcReplicas {
 		if gc == nil || gc.Pid == nil {
@@ -115,62 +100,44 @@ func (n *Node) applySync(resp *replication.ConfigurationQueryByNodeResponse) {
 	}
 }
 
-// adopt applies one partition configuration that names this node.
+// adopt hands one partition configuration that lists this node to its
+// replica, reopening it from disk if needed.
 func (n *Node) adopt(gpid base.Gpid, info *layer2.AppInfo, cfg *layer2.PartitionConfiguration) {
 	r := n.srv.Replica(gpid)
 	if r == nil {
-		n.mu.Lock()
-		st, onDisk := n.closed[gpid]
-		n.mu.Unlock()
-		if !onDisk {
-			if n.isSelf(cfg.Primary) {
+		var ok bool
+		var err error
+		if r, ok, err = n.reopenClosed(gpid); err != nil {
+			n.log.Error("replica node: reopen replica", "gpid", gpidString(gpid), "err", err)
+			return
+		}
+		if !ok {
+			if n.isSelf(cfg.Primary) || n.listsSelf(cfg) {
 				// The meta counts on data this node does not have: ask to be
 				// removed so the partition does not wait on it forever.
-				n.log.Error("replica node: the meta lists this node as primary of a replica it does not store",
+				n.log.Error("replica node: the meta lists this node for a replica it does not store",
 					"gpid", gpidString(gpid), "ballot", cfg.Ballot)
 				n.spawn(func() { n.requestRemoval(gpid, info, cfg) })
 			}
 			return
 		}
-		var err error
-		if r, err = n.open(gpid, st.dir, st.state); err != nil {
-			n.log.Error("replica node: reopen replica", "gpid", gpidString(gpid), "err", err)
-			return
-		}
-		r.cfgMu.Lock()
-		r.initializing = true
-		r.cfgMu.Unlock()
-		n.mu.Lock()
-		delete(n.closed, gpid)
-		n.mu.Unlock()
 	}
-	r.cfgMu.Lock()
-	if r.reconfiguring {
-		r.cfgMu.Unlock()
+	c, err := peerwire.ConfigFromPartition(cfg)
+	if err != nil {
+		n.log.Warn("replica node: unreadable configuration from the meta", "gpid", gpidString(gpid), "err", err)
 		return
 	}
-	local := r.state.Ballot
-	initializing := r.initializing
-	r.cfgMu.Unlock()
 	n.updateAppInfo(r, info)
-	if !n.isSelf(cfg.Primary) {
-		return // secondaries arrive with replication
+	r.post(func() { r.sm.ConfigFromMeta(c) })
+}
+
+func (n *Node) listsSelf(cfg *layer2.PartitionConfiguration) bool {
+	for _, s := range cfg.Secondaries {
+		if n.isSelf(s) {
+			return true
+		}
 	}
-	switch {
-	case initializing:
-		// Restarted while the meta lists us as primary: take the ballot up
-		// before serving, so nothing of the previous incarnation is mistaken
-		// for current — also when our recorded ballot is older than the
-		// meta's (an accepted update whose reply we never saw).
-		n.startReconfiguration(r, info, cfg, admin.ConfigType_CT_PRIMARY_FORCE_UPDATE_BALLOT)
-	case cfg.Ballot > local:
-		// The meta accepted a change naming us primary whose reply we missed.
-		n.becomePrimary(r, info, cfg)
-	case cfg.Ballot == local && r.Status() != StatusPrimary:
-		// Back from a lost lease at the same ballot: nothing changed meanwhile.
-		r.setStatus(StatusPrimary)
-		n.log.Info("replica node: serving again as primary", "gpid", gpidString(gpid), "ballot", local)
-	}
+	return false
 }
 
 // updateAppInfo applies table-level changes (envs, partition count, name).
@@ -188,8 +155,8 @@ func (n *Node) updateAppInfo(r *Replica, info *layer2.AppInfo) {
 	if !changed {
 		return
 	}
-	r.store.UpdateEnvs(st.Envs)
-	r.store.SetPartitionCount(st.PartitionCount)
+	r.Storage().UpdateEnvs(st.Envs)
+	r.Storage().SetPartitionCount(st.PartitionCount)
 	if r.dir != "" {
 		if err := writeState(r.dir, st); err != nil {
 			n.log.Error("replica node: persist app info", "gpid", gpidString(r.Gpid), "err", err)
@@ -225,6 +192,8 @@ func (n *Node) closeReplica(r *Replica, why string) {
 	r.cfgMu.Lock()
 	st := storedReplica{gpid: r.Gpid, dir: r.dir, state: r.state}
 	r.cfgMu.Unlock()
+	// Closing flushes storage: what it held before is durable after.
+	st.durable = r.Storage().LastAppliedDecree()
 	if err := n.srv.CloseReplica(r.Gpid); err != nil {
 		n.log.Error("replica node: close replica", "gpid", gpidString(r.Gpid), "err", err)
 	}

@@ -82,6 +82,9 @@ func (n *Node) beacon() (retry bool) {
 	n.mu.Unlock()
 	if !was {
 		n.log.Info("replica node: connected to the meta server", "meta", addr)
+		for _, r := range n.srv.Replicas() {
+			r.post(r.sm.LeaseRenewed)
+		}
 		n.triggerSync()
 	}
 	return false
@@ -115,8 +118,7 @@ func (n *Node) checkLease(now time.Time) {
 	}
 	n.log.Warn("replica node: lease from the meta expired; replicas stop serving")
 	for _, r := range n.srv.Replicas() {
-		if r.Status() == StatusPrimary || r.Status() == StatusSecondary {
-			r.setStatus(StatusInactive)
-		}
+		r.readable.Store(false) // at once, before the loop gets to it
+		r.post(r.sm.LeaseExpired)
 	}
 }

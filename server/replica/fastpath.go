@@ -2,7 +2,6 @@ package replica
 
 import (
 	"context"
-	"sync"
 
 	"github.com/pegasus-go/pegasus/server/storage"
 	"github.com/pegasus-go/pegasus/thrift/base"
@@ -11,48 +10,10 @@ import (
 	"github.com/pegasus-go/pegasus/thrift/wire"
 )
 
-// The busiest RPCs (put, get, remove, ttl) skip the generated decoders: the
-// request fields alias the frame buffer and the structs handed to storage
-// come from a pool, so decoding allocates nothing. This is safe because the
-// frame buffer outlives the handler, the handler outlives the write (Write
-// returns only after the mutation is applied), and storage keeps no
-// reference to request bytes after it returns.
-
-type putScratch struct {
-	args       wire.PutRequest
-	req        rrdb.UpdateRequest
-	key, value base.Blob
-	check      base.Blob
-	typ        rrdb.UpdateType
-	returned   bool
-	exist      bool
-}
-
-var putScratches = sync.Pool{New: func() any { return new(putScratch) }}
-
-// request points the pooled UpdateRequest at the decoded fields.
-func (p *putScratch) request() *rrdb.UpdateRequest {
-	a := &p.args
-	p.key.Data, p.value.Data = a.Key, a.Value
-	p.req = rrdb.UpdateRequest{Key: &p.key, Value: &p.value, ExpireTsSeconds: a.ExpireTs}
-	if a.HasType {
-		p.typ = rrdb.UpdateType(a.Type)
-		p.req.Type = &p.typ
-	}
-	if a.CheckValueReturned {
-		p.returned = true
-		p.req.CheckValueReturned = &p.returned
-	}
-	if a.CheckValueExist {
-		p.exist = true
-		p.req.CheckValueExist = &p.exist
-	}
-	if a.CheckValue != nil {
-		p.check.Data = a.CheckValue
-		p.req.CheckValue = &p.check
-	}
-	return &p.req
-}
+// The busiest RPCs (put, get, remove, ttl) skip the generated decoders:
+// the request fields alias the frame buffer, which outlives the handler. A
+// write's payload is a copy of its args (payload.go), so nothing of the
+// frame is kept once the handler returns.
 
 func (s *Server) handlePut(ctx context.Context, req *rpc.Request) rpc.Reply {
 	r, errno := s.route(req)
@@ -62,16 +23,14 @@ func (s *Server) handlePut(ctx context.Context, req *rpc.Request) rpc.Reply {
 	if s.opts.MaxWriteSize > 0 && len(req.Args) > s.opts.MaxWriteSize {
 		return rpc.Fail(base.ERR_INVALID_DATA)
 	}
-	sc := putScratches.Get().(*putScratch)
-	defer func() { *sc = putScratch{}; putScratches.Put(sc) }()
-	if err := sc.args.Decode(req.Args); err != nil {
+	var args wire.PutRequest
+	if err := args.Decode(req.Args); err != nil {
 		s.log.Debug("replica: bad put request", "remote", req.Remote, "err", err)
 		return rpc.Fail(base.ERR_INVALID_DATA)
 	}
-	return s.submit(ctx, r, req, storage.OpPut, sc.request())
+	key := base.Blob{Data: args.Key}
+	return s.submit(ctx, r, req, storage.Write{Op: storage.OpPut, Request: &rrdb.UpdateRequest{Key: &key}})
 }
-
-var blobScratches = sync.Pool{New: func() any { return new(base.Blob) }}
 
 func (s *Server) handleRemove(ctx context.Context, req *rpc.Request) rpc.Reply {
 	r, errno := s.route(req)
@@ -83,16 +42,13 @@ func (s *Server) handleRemove(ctx context.Context, req *rpc.Request) rpc.Reply {
 		s.log.Debug("replica: bad remove request", "remote", req.Remote, "err", err)
 		return rpc.Fail(base.ERR_INVALID_DATA)
 	}
-	b := blobScratches.Get().(*base.Blob)
-	defer func() { b.Data = nil; blobScratches.Put(b) }()
-	b.Data = key
-	return s.submit(ctx, r, req, storage.OpRemove, b)
+	return s.submit(ctx, r, req, storage.Write{Op: storage.OpRemove, Request: &base.Blob{Data: key}})
 }
 
 // blobRead serves the reads whose argument is one blob.
 func (s *Server) blobRead(serve func(ctx context.Context, p *storage.Partition, arg []byte) rpc.Reply) rpc.Handler {
 	return func(ctx context.Context, req *rpc.Request) rpc.Reply {
-		r, errno := s.route(req)
+		r, errno := s.routeRead(req)
 		if errno != base.ERR_OK {
 			return rpc.Fail(errno)
 		}
@@ -101,6 +57,6 @@ func (s *Server) blobRead(serve func(ctx context.Context, p *storage.Partition, 
 			s.log.Debug("replica: bad read request", "rpc", req.Name, "remote", req.Remote, "err", err)
 			return rpc.Fail(base.ERR_INVALID_DATA)
 		}
-		return serve(ctx, r.store, arg)
+		return serve(ctx, r.Storage(), arg)
 	}
 }

@@ -115,11 +115,11 @@ type readFunc func(ctx context.Context, p *storage.Partition, req *rpc.Request) 
 
 func (s *Server) read(f readFunc) rpc.Handler {
 	return func(ctx context.Context, req *rpc.Request) rpc.Reply {
-		r, errno := s.route(req)
+		r, errno := s.routeRead(req)
 		if errno != base.ERR_OK {
 			return rpc.Fail(errno)
 		}
-		res, err := f(ctx, r.store, req)
+		res, err := f(ctx, r.Storage(), req)
 		if err != nil {
 			s.log.Debug("replica: bad read request", "rpc", req.Name, "remote", req.Remote, "err", err)
 			return rpc.Fail(base.ERR_INVALID_DATA)
@@ -136,7 +136,7 @@ func (s *Server) clearScanner(ctx context.Context, req *rpc.Request) rpc.Reply {
 	}
 	args := rrdb.NewRrdbClearScannerArgs()
 	if err := req.DecodeArgs(args); err == nil {
-		r.store.ClearScanner(args.ContextID)
+		r.Storage().ClearScanner(args.ContextID)
 	}
 	return rpc.Reply{Silent: true}
 }
@@ -161,25 +161,29 @@ func (s *Server) write(op storage.Op, newArgs func() thrift.TStruct) rpc.Handler
 		if !ok {
 			return rpc.Fail(base.ERR_INVALID_DATA)
 		}
-		return s.submit(ctx, r, req, op, w.Request)
+		return s.submit(ctx, r, req, w)
 	}
 }
 
-// submit runs one decoded write through the replica's write path.
-func (s *Server) submit(ctx context.Context, r *Replica, req *rpc.Request, op storage.Op, request any) rpc.Reply {
-	w := storage.Write{Op: op, Request: request}
+// submit replicates one validated write (its args as the client sent
+// them) and answers with its result once the primary applied it.
+func (s *Server) submit(ctx context.Context, r *Replica, req *rpc.Request, w storage.Write) rpc.Reply {
 	if !hashMatches(req, w) {
 		return rpc.Fail(base.ERR_INVALID_PARAMETERS)
 	}
-	resp, err := r.Write(ctx, w)
+	resp, err := r.propose(ctx, payloadOf(w.Op, req.Args), batchable(w.Op))
 	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		var we *WriteError
+		switch {
+		case errors.As(err, &we):
+			return rpc.Fail(we.Errno)
+		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 			return rpc.Fail(base.ERR_TIMEOUT)
 		}
-		// The replica is closing or broken: let the client re-route.
+		// The replica is closing: let the client re-route.
 		return rpc.Fail(base.ERR_INVALID_STATE)
 	}
-	return rpc.OK(resultOf(op, resp))
+	return rpc.OK(resultOf(w.Op, resp))
 }
 
 // writeOf pulls the request out of the decoded args.

@@ -100,6 +100,9 @@ type storedReplica struct {
 	gpid  base.Gpid
 	dir   string
 	state replicaState
+	// durable is the decree its storage held when it was closed (0 when
+	// not known): the mutation log keeps its entries past it.
+	durable int64
 }
 
 // scanReplicas lists the replica directories under dataDir. A directory

@@ -4,17 +4,25 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/pegasus-go/pegasus/server/filecopy"
 	"github.com/pegasus-go/pegasus/server/metrics"
+	"github.com/pegasus-go/pegasus/server/pacifica"
+	"github.com/pegasus-go/pegasus/server/replica/mlog"
+	"github.com/pegasus-go/pegasus/server/replica/peerwire"
 	"github.com/pegasus-go/pegasus/server/storage"
 	"github.com/pegasus-go/pegasus/thrift/base"
 	"github.com/pegasus-go/pegasus/thrift/catalog"
+	"github.com/pegasus-go/pegasus/thrift/gen/admin"
+	"github.com/pegasus-go/pegasus/thrift/gen/layer2"
 	"github.com/pegasus-go/pegasus/thrift/gen/replication"
 	"github.com/pegasus-go/pegasus/thrift/rpc"
 )
@@ -45,6 +53,11 @@ type NodeOptions struct {
 	Storage storage.Options
 	// MaxWriteSize caps a write request's body (see Options).
 	MaxWriteSize int
+	// Replication tunes every replica's state machine (zero: defaults).
+	Replication pacifica.Options
+	// Log is every replica's mutation log policy (default: fsync every
+	// group-committed batch before acking).
+	Log mlog.Options
 	// Metrics, when set, counts and times every data request.
 	Metrics *metrics.DataOps
 	Logger  *slog.Logger
@@ -68,6 +81,9 @@ func (o *NodeOptions) defaults() {
 	}
 }
 
+// logGCInterval is how often the shared mutation log is collected.
+const logGCInterval = 10 * time.Second
+
 // Node is a replica server in a cluster: it hosts replicas (through
 // Server), beacons the meta server, syncs its replicas' configurations with
 // it, and executes the meta's proposals.
@@ -75,6 +91,10 @@ type Node struct {
 	opts      NodeOptions
 	srv       *Server
 	meta      *metaLink
+	peers     *peers
+	files     *filecopy.Service
+	mlog      *mlog.Log // shared by every hosted replica
+	addr      netip.AddrPort
 	self      *base.RPCAddress
 	selfHP    *base.HostPort
 	startTime time.Time
@@ -91,6 +111,7 @@ type Node struct {
 	hostMu sync.Mutex
 
 	syncNow chan struct{}
+	spawnMu sync.Mutex // orders spawn against Close
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -116,6 +137,8 @@ func NewNode(opts NodeOptions) (*Node, error) {
 		opts:      opts,
 		srv:       NewServer(Options{Address: opts.Address, MaxWriteSize: opts.MaxWriteSize, Metrics: opts.Metrics, Logger: opts.Logger}),
 		meta:      newMetaLink(opts.MetaServers),
+		files:     filecopy.NewService(),
+		addr:      netip.MustParseAddrPort(opts.Address),
 		self:      self,
 		selfHP:    hp,
 		startTime: time.Now(),
@@ -125,18 +148,26 @@ func NewNode(opts NodeOptions) (*Node, error) {
 		ctx:       ctx,
 		cancel:    cancel,
 	}
+	n.peers = newPeers(ctx, &n.wg, n.log)
+	if n.mlog, err = mlog.Open(filepath.Join(opts.DataDir, "slog"), opts.Log); err != nil {
+		cancel()
+		return nil, fmt.Errorf("replica node: %w", err)
+	}
 	found, bad := scanReplicas(opts.DataDir)
 	for _, err := range bad {
 		n.log.Error("replica node: unreadable replica directory left alone", "err", err)
 	}
+	logged, err := replayLog(n.mlog, func(base.Gpid) bool { return true })
+	if err != nil {
+		n.mlog.Close()
+		cancel()
+		return nil, fmt.Errorf("replica node: %w", err)
+	}
 	for _, st := range found {
-		r, err := n.open(st.gpid, st.dir, st.state)
-		if err != nil {
+		if _, err := n.open(st.gpid, st.dir, st.state, logged[st.gpid], false); err != nil {
 			n.log.Error("replica node: cannot open replica; left closed", "gpid", gpidString(st.gpid), "err", err)
 			n.closed[st.gpid] = st
-			continue
 		}
-		r.initializing = true
 	}
 	n.log.Info("replica node: loaded replicas", "open", len(n.srv.Replicas()), "closed", len(n.closed))
 	return n, nil
@@ -158,45 +189,146 @@ func parseSelf(addr string) (*base.RPCAddress, *base.HostPort, error) {
 
 func gpidString(g base.Gpid) string { return fmt.Sprintf("%d.%d", g.Appid, g.PartitionIndex) }
 
-// open hosts the replica stored in dir, inactive.
-func (n *Node) open(gpid base.Gpid, dir string, st replicaState) (*Replica, error) {
+// open hosts the replica stored in dir, with what the mutation log holds
+// of it; fresh marks one just created.
+func (n *Node) open(gpid base.Gpid, dir string, st replicaState, logged []pacifica.Mutation, fresh bool) (*Replica, error) {
 	so := n.opts.Storage
 	so.Dir = rdbDir(dir)
 	so.Envs = st.Envs
 	so.PartitionCount = st.PartitionCount
-	r, err := n.srv.OpenReplica(gpid, so, StatusInactive)
+	so.AppID, so.PartitionIndex, so.Server = gpid.Appid, gpid.PartitionIndex, n.opts.Address
+	r, err := openReplica(hostedReplica{
+		gpid: gpid, self: n.addr, dir: dir, rdbDir: so.Dir, state: st,
+		store: so, sm: n.opts.Replication, log: n.mlog, logged: logged, fresh: fresh, links: n, logger: n.log,
+	})
 	if err != nil {
+		return nil, fmt.Errorf("open replica %s: %w", gpidString(gpid), err)
+	}
+	if err := n.srv.host(r); err != nil {
+		r.Close()
 		return nil, err
 	}
-	r.dir = dir
-	r.openedAt = time.Now()
-	r.state = st
+	if !n.Connected() {
+		r.post(r.sm.LeaseExpired)
+	}
 	return r, nil
+}
+
+// reopenClosed opens a replica found on disk but not hosted; ok is false
+// when there is none.
+func (n *Node) reopenClosed(gpid base.Gpid) (r *Replica, ok bool, err error) {
+	n.mu.Lock()
+	st, onDisk := n.closed[gpid]
+	delete(n.closed, gpid)
+	n.mu.Unlock()
+	if !onDisk {
+		return nil, false, nil
+	}
+	logged, err := replayLog(n.mlog, func(g base.Gpid) bool { return g == gpid })
+	if err == nil {
+		r, err = n.open(gpid, st.dir, st.state, logged[gpid], false)
+	}
+	if err != nil {
+		n.mu.Lock()
+		n.closed[gpid] = st
+		n.mu.Unlock()
+		return nil, true, err
+	}
+	return r, true, nil
+}
+
+// create makes a new, empty replica of a table.
+func (n *Node) create(gpid base.Gpid, info *layer2.AppInfo) (*Replica, error) {
+	dir := replicaDir(n.opts.DataDir, gpid)
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	state := replicaState{
+		AppID: gpid.Appid, PartitionIndex: gpid.PartitionIndex, AppName: info.AppName, AppType: info.AppType,
+		PartitionCount: info.PartitionCount, MaxReplicaCount: info.MaxReplicaCount, Envs: copyEnvs(info.Envs),
+	}
+	if err := writeState(dir, state); err != nil {
+		return nil, err
+	}
+	return n.open(gpid, dir, state, nil, true)
 }
 
 // Server is the hosting and routing half of the node.
 func (n *Node) Server() *Server { return n.srv }
 
-// Register installs the data RPCs and the proposal handler on rs.
+// Register installs the data RPCs, the proposal handler, the peer
+// protocol and file copy on rs.
 func (n *Node) Register(rs *rpc.Server) {
 	n.srv.Register(rs)
 	rs.Handle(catalog.RPC_CONFIG_PROPOSAL, n.handleProposal)
+	for _, name := range peerwire.Names() {
+		rs.Handle(name, n.handlePeer)
+	}
+	rs.Handle(catalog.RPC_LEARN_CHECKPOINT, n.handleLearnCheckpoint)
+	n.files.Register(rs)
 }
 
 // Start begins beaconing and config sync.
 func (n *Node) Start() {
-	n.wg.Add(3)
+	n.wg.Add(4)
 	go n.beaconLoop()
 	go n.leaseLoop()
 	go n.syncLoop()
+	go n.logGCLoop()
+}
+
+// logGCLoop drops mutation log segments whose entries every replica holds
+// durably in storage. A replica closed on disk keeps what it has logged
+// past its storage; one no longer stored keeps nothing.
+func (n *Node) logGCLoop() {
+	defer n.wg.Done()
+	t := time.NewTicker(logGCInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+		durable := map[base.Gpid]int64{}
+		for _, r := range n.srv.Replicas() {
+			durable[r.Gpid] = r.durable.Load()
+		}
+		n.mu.Lock()
+		for g, st := range n.closed {
+			durable[g] = st.durable
+		}
+		n.mu.Unlock()
+		removed, err := n.mlog.GC(func(g base.Gpid) int64 {
+			if d, ok := durable[g]; ok {
+				return d
+			}
+			return math.MaxInt64
+		})
+		if err != nil {
+			n.log.Warn("replica node: mutation log gc", "err", err)
+		} else if removed > 0 {
+			n.log.Debug("replica node: mutation log gc", "segments", removed)
+		}
+	}
 }
 
 // Close stops talking to the meta and closes every replica.
 func (n *Node) Close() error {
+	n.spawnMu.Lock()
 	n.cancel()
+	n.spawnMu.Unlock()
+	err := n.srv.Close() // replica loops end first: they start background work
 	n.wg.Wait()
 	n.meta.close()
-	return n.srv.Close()
+	n.peers.close()
+	if lerr := n.mlog.Close(); lerr != nil && err == nil {
+		err = lerr
+	}
+	return err
 }
 
 // Connected reports whether the node holds a valid lease from the meta.
@@ -213,8 +345,14 @@ func (n *Node) triggerSync() {
 	}
 }
 
-// spawn runs f in a goroutine owned by the node.
+// spawn runs f in a goroutine owned by the node; after Close it does
+// nothing.
 func (n *Node) spawn(f func()) {
+	n.spawnMu.Lock()
+	defer n.spawnMu.Unlock()
+	if n.ctx.Err() != nil {
+		return
+	}
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
@@ -228,18 +366,20 @@ func (n *Node) isSelf(a *base.RPCAddress) bool {
 
 func (n *Node) replicaInfo(r *Replica) *replication.ReplicaInfo {
 	r.cfgMu.Lock()
-	ballot := r.state.Ballot
 	appType := r.state.AppType
 	r.cfgMu.Unlock()
-	decree := r.store.LastAppliedDecree()
-	flushed, err := r.store.LastFlushedDecree()
-	if err != nil {
-		flushed = 0
-	}
 	g := r.Gpid
 	return &replication.ReplicaInfo{
-		Pid: &g, Ballot: ballot, Status: partitionStatus(r.Status()),
-		LastCommittedDecree: decree, LastPreparedDecree: decree, LastDurableDecree: flushed,
+		Pid: &g, Ballot: r.Ballot(), Status: admin.PartitionStatus(r.Status()),
+		LastCommittedDecree: r.committed.Load(), LastPreparedDecree: r.prepared.Load(), LastDurableDecree: r.durable.Load(),
 		AppType: appType,
 	}
+}
+
+// hostPortOf names an endpoint as a host_port.
+func hostPortOf(a netip.AddrPort) *base.HostPort {
+	if !a.IsValid() {
+		return &base.HostPort{}
+	}
+	return base.NewHostPort(a.Addr().String(), a.Port())
 }

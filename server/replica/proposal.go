@@ -3,9 +3,11 @@ package replica
 import (
 	"context"
 	"errors"
-	"os"
+	"net/netip"
 	"time"
 
+	"github.com/pegasus-go/pegasus/server/pacifica"
+	"github.com/pegasus-go/pegasus/server/replica/peerwire"
 	"github.com/pegasus-go/pegasus/thrift/base"
 	"github.com/pegasus-go/pegasus/thrift/catalog"
 	"github.com/pegasus-go/pegasus/thrift/gen/admin"
@@ -13,12 +15,6 @@ import (
 	"github.com/pegasus-go/pegasus/thrift/gen/replication"
 	"github.com/pegasus-go/pegasus/thrift/rpc"
 	"github.com/pegasus-go/pegasus/thrift/wire"
-)
-
-// How long a configuration update keeps retrying transport failures.
-const (
-	updateRetryInterval = time.Second
-	updateGiveUpAfter   = time.Minute
 )
 
 // handleProposal receives RPC_CONFIG_PROPOSAL (one-way) from the meta.
@@ -40,25 +36,36 @@ func (n *Node) handleProposal(ctx context.Context, req *rpc.Request) rpc.Reply {
 
 func (n *Node) onProposal(p *replication.ConfigurationUpdateRequest) {
 	gpid := *p.Config.Pid
-	switch p.Type {
-	case admin.ConfigType_CT_ASSIGN_PRIMARY:
-		if !n.isSelf(p.Node) {
-			return
-		}
+	cfg, err := peerwire.ConfigFromPartition(p.Config)
+	if err != nil {
+		n.log.Warn("replica node: unreadable configuration proposal", "gpid", gpidString(gpid), "err", err)
+		return
+	}
+	node := addrOf(p.Node)
+	r := n.srv.Replica(gpid)
+	if p.Type == admin.ConfigType_CT_ASSIGN_PRIMARY && node == n.addr {
 		n.hostMu.Lock()
-		r, err := n.replicaForAssignment(gpid, p.Info, p.Config)
+		r, err = n.replicaForAssignment(gpid, p.Info, p.Config)
 		n.hostMu.Unlock()
 		if err != nil {
 			n.log.Error("replica node: cannot take primary", "gpid", gpidString(gpid), "ballot", p.Config.Ballot, "err", err)
 			return
 		}
-		if r.Ballot() > p.Config.Ballot {
-			return // stale proposal
-		}
-		n.startReconfiguration(r, p.Info, p.Config, admin.ConfigType_CT_ASSIGN_PRIMARY)
-	default:
-		n.log.Debug("replica node: proposal not handled yet", "gpid", gpidString(gpid), "type", p.Type)
 	}
+	if r == nil {
+		return
+	}
+	n.updateAppInfo(r, p.Info)
+	prop := pacifica.Proposal{Type: p.Type, Node: node, Config: cfg}
+	r.post(func() { r.sm.Proposal(prop) })
+}
+
+// addrOf converts a wire address; the zero AddrPort for none.
+func addrOf(a *base.RPCAddress) netip.AddrPort {
+	if a == nil || a.IsZero() || a.IsInvalid() {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(a.Addr(), a.Port())
 }
 
 var errNoData = errors.New("asked to serve a partition that had data elsewhere, but this node stores none")
@@ -72,156 +79,51 @@ func neverServed(cfg *layer2.PartitionConfiguration) bool {
 }
 
 // replicaForAssignment opens (or creates, for a partition that never had a
-// primary) the replica an assignment names.
+// member) the replica an assignment names.
 func (n *Node) replicaForAssignment(gpid base.Gpid, info *layer2.AppInfo, cfg *layer2.PartitionConfiguration) (*Replica, error) {
 	if r := n.srv.Replica(gpid); r != nil {
 		return r, nil
 	}
-	n.mu.Lock()
-	st, onDisk := n.closed[gpid]
-	if onDisk {
-		delete(n.closed, gpid)
-	}
-	n.mu.Unlock()
-	if onDisk {
-		r, err := n.open(gpid, st.dir, st.state)
-		if err != nil {
-			n.mu.Lock()
-			n.closed[gpid] = st
-			n.mu.Unlock()
-		}
+	if r, ok, err := n.reopenClosed(gpid); ok || err != nil {
 		return r, err
 	}
 	if !neverServed(cfg) {
 		return nil, errNoData
 	}
-	dir := replicaDir(n.opts.DataDir, gpid)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	state := replicaState{
-		AppID: gpid.Appid, PartitionIndex: gpid.PartitionIndex, AppName: info.AppName, AppType: info.AppType,
-		PartitionCount: info.PartitionCount, MaxReplicaCount: info.MaxReplicaCount, Envs: copyEnvs(info.Envs),
-	}
-	if err := writeState(dir, state); err != nil {
-		return nil, err
-	}
-	return n.open(gpid, dir, state)
+	return n.create(gpid, info)
 }
 
-// startReconfiguration asks the meta to make this node primary of r at the
-// next ballot, in the background; it does nothing if a change is already in
-// flight for r.
-func (n *Node) startReconfiguration(r *Replica, info *layer2.AppInfo, cfg *layer2.PartitionConfiguration, typ admin.ConfigType) {
-	r.cfgMu.Lock()
-	if r.reconfiguring {
-		r.cfgMu.Unlock()
-		return
-	}
-	r.reconfiguring = true
-	r.cfgMu.Unlock()
-	next := copyConfig(cfg)
-	next.Ballot = cfg.Ballot + 1
-	next.Primary, next.HpPrimary = n.self, n.selfHP
-	next.Secondaries, next.HpSecondaries = []*base.RPCAddress{}, []*base.HostPort{}
-	req := &replication.ConfigurationUpdateRequest{Info: info, Config: next, Type: typ, Node: n.self, HpNode: n.selfHP}
-	n.spawn(func() {
-		defer func() {
-			r.cfgMu.Lock()
-			r.reconfiguring = false
-			r.cfgMu.Unlock()
-		}()
-		stored, ok := n.updateOnMeta(req)
-		if ok && n.isSelf(stored.Primary) {
-			n.becomePrimary(r, info, stored)
-		}
-	})
-}
-
-// requestRemoval asks the meta to drop this node from a partition it cannot
-// serve.
+// requestRemoval asks the meta to drop this node from a partition it
+// cannot serve (listed as a member of a replica it does not store).
 func (n *Node) requestRemoval(gpid base.Gpid, info *layer2.AppInfo, cfg *layer2.PartitionConfiguration) {
 	next := copyConfig(cfg)
 	next.Ballot = cfg.Ballot + 1
 	if n.isSelf(next.Primary) {
 		next.Primary, next.HpPrimary = &base.RPCAddress{}, &base.HostPort{}
 	}
-	n.updateOnMeta(&replication.ConfigurationUpdateRequest{Info: info, Config: next,
-		Type: admin.ConfigType_CT_DOWNGRADE_TO_INACTIVE, Node: n.self, HpNode: n.selfHP})
-}
-
-// updateOnMeta sends a configuration update until the meta answers it,
-// retrying transport failures. It returns the configuration the meta stored
-// and whether the update (or a newer configuration) was accepted.
-func (n *Node) updateOnMeta(req *replication.ConfigurationUpdateRequest) (*layer2.PartitionConfiguration, bool) {
-	gpid := gpidString(*req.Config.Pid)
-	deadline := time.Now().Add(updateGiveUpAfter)
-	for time.Now().Before(deadline) {
-		addr := n.meta.current()
-		ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
-		res := replication.NewReplicationUpdatePartitionConfigurationResult()
-		err := n.meta.call(ctx, addr, catalog.RPC_CM_UPDATE_PARTITION_CONFIGURATION,
-			&replication.ReplicationUpdatePartitionConfigurationArgs{Req: req}, res)
-		cancel()
-		if n.ctx.Err() != nil {
-			return nil, false
-		}
-		if err == nil && res.Success != nil {
-			switch res.Success.Err.Code() {
-			case base.ERR_OK:
-				n.log.Info("replica node: configuration accepted", "gpid", gpid, "type", req.Type, "ballot", res.Success.Config.GetBallot())
-				return res.Success.Config, res.Success.Config != nil
-			case base.ERR_INVALID_VERSION:
-				// Someone else's change won; adopt it if it is newer.
-				stored := res.Success.Config
-				n.log.Info("replica node: configuration update lost to a newer one", "gpid", gpid, "stored_ballot", stored.GetBallot())
-				return stored, stored != nil && stored.Ballot >= req.Config.Ballot
-			case base.ERR_FORWARD_TO_OTHERS:
-				n.meta.next(addr)
-			default:
-				n.log.Warn("replica node: configuration update refused", "gpid", gpid, "err", res.Success.Err.Code())
-				return nil, false
-			}
-		} else {
-			n.log.Debug("replica node: configuration update failed; retrying", "gpid", gpid, "meta", addr, "err", err)
-		}
-		select {
-		case <-n.ctx.Done():
-			return nil, false
-		case <-time.After(updateRetryInterval):
+	var secs []*base.RPCAddress
+	var hps []*base.HostPort
+	for _, s := range next.Secondaries {
+		if !n.isSelf(s) {
+			secs = append(secs, s)
+			hps = append(hps, hostPortOf(addrOf(s)))
 		}
 	}
-	n.log.Warn("replica node: gave up on a configuration update", "gpid", gpid)
-	return nil, false
-}
-
-// becomePrimary records the configuration that names this node primary,
-// then starts serving.
-func (n *Node) becomePrimary(r *Replica, info *layer2.AppInfo, cfg *layer2.PartitionConfiguration) {
-	n.updateAppInfo(r, info)
-	r.cfgMu.Lock()
-	if cfg.Ballot < r.state.Ballot {
-		r.cfgMu.Unlock()
+	next.Secondaries, next.HpSecondaries = secs, hps
+	if next.Secondaries == nil {
+		next.Secondaries, next.HpSecondaries = []*base.RPCAddress{}, []*base.HostPort{}
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
+	defer cancel()
+	addr := n.meta.current()
+	res := replication.NewReplicationUpdatePartitionConfigurationResult()
+	err := n.meta.call(ctx, addr, catalog.RPC_CM_UPDATE_PARTITION_CONFIGURATION, &replication.ReplicationUpdatePartitionConfigurationArgs{
+		Req: &replication.ConfigurationUpdateRequest{Info: info, Config: next, Type: admin.ConfigType_CT_DOWNGRADE_TO_INACTIVE, Node: n.self, HpNode: n.selfHP}}, res)
+	if err != nil || res.Success == nil {
+		n.log.Debug("replica node: removal request failed", "gpid", gpidString(gpid), "err", err)
 		return
 	}
-	st := r.state
-	st.Ballot, st.Primary = cfg.Ballot, true
-	r.cfgMu.Unlock()
-	if r.dir != "" {
-		if err := writeState(r.dir, st); err != nil {
-			// Serving at a ballot we could not record would let a restart
-			// come back at an older one.
-			n.log.Error("replica node: persist ballot; not serving", "gpid", gpidString(r.Gpid), "err", err)
-			r.setStatus(StatusError)
-			return
-		}
-	}
-	r.cfgMu.Lock()
-	r.state = st
-	r.initializing = false
-	r.cfgMu.Unlock()
-	r.setStatus(StatusPrimary)
-	n.log.Info("replica node: serving as primary", "gpid", gpidString(r.Gpid), "ballot", cfg.Ballot)
+	n.log.Info("replica node: asked to be removed from a partition it does not store", "gpid", gpidString(gpid), "err", res.Success.Err.Code())
 }
 
 // copyConfig deep-copies a partition configuration through its encoding.

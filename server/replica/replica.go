@@ -5,24 +5,30 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/pegasus-go/pegasus/server/pacifica"
+	"github.com/pegasus-go/pegasus/server/replica/mlog"
+	"github.com/pegasus-go/pegasus/server/replica/peerwire"
 	"github.com/pegasus-go/pegasus/server/storage"
 	"github.com/pegasus-go/pegasus/thrift/base"
+	"github.com/pegasus-go/pegasus/thrift/gen/layer2"
 )
 
-// Status is a replica's role in its partition (protocol.md §3.6 partition_status).
+// Status is a replica's role in its partition (protocol.md §3.6
+// partition_status), as its state machine last reported it.
 type Status int32
 
 // The replica statuses, numbered as partition_status on the wire.
 const (
-	StatusInactive  Status = 1
-	StatusError     Status = 2
-	StatusPrimary   Status = 3
-	StatusSecondary Status = 4
+	StatusInactive           Status = 1
+	StatusError              Status = 2
+	StatusPrimary            Status = 3
+	StatusSecondary          Status = 4
+	StatusPotentialSecondary Status = 5
 )
 
 func (s Status) String() string {
@@ -35,203 +41,317 @@ func (s Status) String() string {
 		return "primary"
 	case StatusSecondary:
 		return "secondary"
+	case StatusPotentialSecondary:
+		return "potential_secondary"
 	}
 	return fmt.Sprintf("status(%d)", int32(s))
 }
 
-// maxBatchedWrites bounds how many put/remove requests share one mutation.
-const maxBatchedWrites = 64
+// tickInterval is the state machine's clock: pacifica.Options durations
+// are counted in these.
+const tickInterval = 100 * time.Millisecond
 
-// Replica is one partition hosted by this server.
+// links is what a replica needs from the server hosting it: the network to
+// the other members, the meta server, and learning. A clustered node
+// provides the real ones; a standalone server (tests, tools) a local stand-in
+// that grants every configuration request at once.
+type links interface {
+	// sendPeer queues a message to another replica server; it never blocks.
+	sendPeer(e peerwire.Envelope)
+	// askMeta sends a configuration request to the meta server and posts the
+	// answer to r (ConfigReply); it never blocks.
+	askMeta(r *Replica, req pacifica.ConfigRequest)
+	// learn copies a checkpoint from the primary for t and posts the outcome
+	// to r; it never blocks.
+	learn(r *Replica, t pacifica.LearnTask)
+	// syncSoon asks for a config sync with the meta.
+	syncSoon()
+	// closing tells the host the state machine allows closing r.
+	closing(r *Replica)
+}
+
+// Replica is one partition hosted by this server: its storage, its mutation
+// log, and its PacificA state machine, which one goroutine (the event loop,
+// loop.go) owns. Other goroutines talk to it by posting events.
 type Replica struct {
 	Gpid  base.Gpid
-	store *storage.Partition
+	self  netip.AddrPort
 	log   *slog.Logger
+	links links
 
-	status atomic.Int32
+	store atomic.Pointer[storage.Partition]
+	// Paths: the replica's directory ("" for a standalone replica) and its
+	// RocksDB; storeOpts reopens storage after learning.
+	dir, rdbDir string
+	storeOpts   storage.Options
+	// mlog is the server's shared mutation log (a standalone replica's own
+	// when ownLog).
+	mlog   *mlog.Log
+	ownLog bool
+
+	// Published by the loop after each round, for routing and reports.
+	status    atomic.Int32
+	readable  atomic.Bool
+	ballot    atomic.Int64
+	committed atomic.Int64
+	prepared  atomic.Int64
+	durable   atomic.Int64
 
 	writes  chan *writeOp
+	control chan func()
 	ctx     context.Context
 	cancel  context.CancelFunc
-	stopped chan struct{} // closed when the write loop has ended
+	stopped chan struct{} // closed when the loop has ended
 	close   sync.Once
 
-	// Owned by the write loop.
-	lastTimestampUs int64
+	// Owned by the loop.
+	sm        *pacifica.Replica
+	waiters   map[pacifica.Token]*writeOp
+	nextToken pacifica.Token
+	proposals []pacifica.Write // this round's writes, not yet proposed
+	broken    bool             // a local I/O failure: the replica is in ERROR for good
+	ticks     int
+	encodeBuf []byte
 
-	// Cluster-facing state, used by Node (zero for replicas opened directly
-	// through Server.OpenReplica).
-	dir      string
 	openedAt time.Time
-	cfgMu    sync.Mutex // guards the fields below
+	cfgMu    sync.Mutex // guards state
 	state    replicaState
-	// initializing: opened at start-up and not yet confirmed by the meta.
-	initializing bool
-	// reconfiguring: a configuration update is in flight to the meta.
-	reconfiguring bool
 }
 
-// Ballot is the configuration version this replica last accepted.
-func (r *Replica) Ballot() int64 {
-	r.cfgMu.Lock()
-	defer r.cfgMu.Unlock()
-	return r.state.Ballot
-}
-
-func (r *Replica) setStatus(s Status) { r.status.Store(int32(s)) }
-
-// writeOp is one write request waiting for its mutation to be applied.
+// writeOp is one client write waiting for its answer.
 type writeOp struct {
-	w    storage.Write
-	resp any
-	err  error
-	done chan struct{}
+	payload   []byte
+	batchable bool
+	resp      any
+	errno     base.Errno
+	done      chan struct{}
 }
-
-var writeOps = sync.Pool{New: func() any { return &writeOp{done: make(chan struct{}, 1)} }}
 
 // ErrReplicaClosed is returned for writes to a replica that is closing.
 var ErrReplicaClosed = errors.New("replica: closed")
 
-func newReplica(gpid base.Gpid, store *storage.Partition, status Status) *Replica {
+// WriteError is a write refused or left unresolved by replication; Errno
+// says which (see pacifica.Reply).
+type WriteError struct{ Errno base.Errno }
+
+func (e *WriteError) Error() string { return "replica: write not applied: " + string(e.Errno) }
+
+// hostedReplica describes a replica to open.
+type hostedReplica struct {
+	gpid   base.Gpid
+	self   netip.AddrPort
+	dir    string // "" for standalone
+	rdbDir string
+	state  replicaState
+	store  storage.Options
+	sm     pacifica.Options
+	// log is the server's shared mutation log and logged what it holds of
+	// this replica, in log order; with a nil log the replica opens its own
+	// in ownLogDir.
+	log       *mlog.Log
+	logged    []pacifica.Mutation
+	ownLogDir string
+	// fresh: a new replica with no data (created for an assignment or a
+	// learner invitation) rather than one found on disk.
+	fresh bool
+	links links
+	// logger is the server's.
+	logger *slog.Logger
+}
+
+// openReplica opens storage and log, restores the state machine from them
+// and starts the event loop.
+func openReplica(h hostedReplica) (*Replica, error) {
+	h.store.Engine.DisableWAL = true // the mutation log is the write-ahead log
+	store, err := storage.Open(h.store)
+	if err != nil {
+		return nil, err
+	}
+	ml, own := h.log, false
+	if ml == nil {
+		var err error
+		if ml, err = mlog.Open(h.ownLogDir, mlog.Options{}); err != nil {
+			store.Close()
+			return nil, fmt.Errorf("open mutation log: %w", err)
+		}
+		own = true
+		logged, err := replayLog(ml, func(g base.Gpid) bool { return g == h.gpid })
+		if err != nil {
+			ml.Close()
+			store.Close()
+			return nil, err
+		}
+		h.logged = logged[h.gpid]
+	}
+	closeAll := func() {
+		if own {
+			ml.Close()
+		}
+		store.Close()
+	}
+	applied := store.LastAppliedDecree()
+	p := pacifica.Persisted{HardState: pacifica.HardState{Ballot: h.state.Ballot}, Applied: applied}
+	for _, m := range h.logged {
+		if m.Decree > applied {
+			p.Log = append(p.Log, m)
+		}
+	}
+	h.sm.Logger = h.logger
+	var sm *pacifica.Replica
+	if h.fresh && applied == 0 && len(p.Log) == 0 && h.state.Ballot == 0 {
+		sm, err = pacifica.New(h.self, h.gpid, h.sm)
+	} else {
+		sm, err = pacifica.Restore(h.self, h.gpid, h.sm, p)
+	}
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Replica{
-		Gpid:    gpid,
-		store:   store,
-		log:     slog.With("gpid", fmt.Sprintf("%d.%d", gpid.Appid, gpid.PartitionIndex)),
-		writes:  make(chan *writeOp, 1024),
-		ctx:     ctx,
-		cancel:  cancel,
-		stopped: make(chan struct{}),
+		Gpid:      h.gpid,
+		self:      h.self,
+		log:       h.logger.With("gpid", gpidString(h.gpid)),
+		links:     h.links,
+		dir:       h.dir,
+		rdbDir:    h.rdbDir,
+		storeOpts: h.store,
+		ownLog:    own,
+		writes:    make(chan *writeOp, 4096),
+		control:   make(chan func(), 1024),
+		ctx:       ctx,
+		cancel:    cancel,
+		stopped:   make(chan struct{}),
+		sm:        sm,
+		mlog:      ml,
+		waiters:   make(map[pacifica.Token]*writeOp),
+		openedAt:  time.Now(),
+		state:     h.state,
 	}
-	r.status.Store(int32(status))
-	go r.writeLoop()
-	return r
+	r.store.Store(store)
+	if len(p.Log) > 0 {
+		r.log.Info("replica: replayed mutation log", "applied", applied, "entries", len(p.Log), "ballot", sm.Ballot())
+	}
+	r.publish()
+	go r.run()
+	return r, nil
 }
 
 // Status is the replica's current role.
 func (r *Replica) Status() Status { return Status(r.status.Load()) }
 
-// Storage is the replica's data.
-func (r *Replica) Storage() *storage.Partition { return r.store }
+// Ballot is the configuration version this replica last accepted.
+func (r *Replica) Ballot() int64 { return r.ballot.Load() }
 
-// Write submits one write and waits until it is applied, returning its
-// response struct.
+// Storage is the replica's data. Learning may replace it; callers that
+// keep it across a loop round must expect ErrClosed.
+func (r *Replica) Storage() *storage.Partition { return r.store.Load() }
+
+// readyForReads reports whether the replica may serve reads: a primary
+// holding its lease that has applied everything it held when it took over.
+func (r *Replica) readyForReads() bool { return r.readable.Load() }
+
+// post runs f on the event loop. It reports false when the replica is
+// closing.
+func (r *Replica) post(f func()) bool {
+	select {
+	case r.control <- f:
+		return true
+	case <-r.stopped:
+		return false
+	case <-r.ctx.Done():
+		return false
+	}
+}
+
+// Write submits one decoded write and waits for its result.
 func (r *Replica) Write(ctx context.Context, w storage.Write) (any, error) {
-	op := writeOps.Get().(*writeOp)
-	op.w = w
+	payload, err := encodeWrite(w)
+	if err != nil {
+		return nil, err
+	}
+	return r.propose(ctx, payload, batchable(w.Op))
+}
+
+// propose hands a write payload to the state machine and waits until it
+// is applied on the primary or refused. A context that ends first gives
+// its error; the write may still be applied.
+func (r *Replica) propose(ctx context.Context, payload []byte, batch bool) (any, error) {
+	op := &writeOp{payload: payload, batchable: batch, done: make(chan struct{}, 1)}
 	select {
 	case r.writes <- op:
 	case <-r.stopped:
-		writeOps.Put(op)
 		return nil, ErrReplicaClosed
 	case <-ctx.Done():
-		writeOps.Put(op)
 		return nil, ctx.Err()
 	}
-	// Once queued the write will be applied (or fail with the replica), so
-	// wait for it even if ctx ends: the op is reused only after it is done.
 	select {
 	case <-op.done:
 	case <-r.stopped:
 		select {
 		case <-op.done:
 		default:
-			return nil, ErrReplicaClosed // the loop never took it; not reused
+			return nil, ErrReplicaClosed
 		}
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	resp, err := op.resp, op.err
-	*op = writeOp{done: op.done}
-	writeOps.Put(op)
-	return resp, err
-}
-
-// writeLoop owns decree assignment: it takes queued writes in order, groups
-// consecutive puts and removes into one mutation, and applies each mutation.
-func (r *Replica) writeLoop() {
-	defer close(r.stopped)
-	var batch []*writeOp
-	var carry *writeOp // a non-batchable write that ended the previous batch
-	for {
-		batch = batch[:0]
-		if carry != nil {
-			batch, carry = append(batch, carry), nil
-		} else {
-			select {
-			case op := <-r.writes:
-				batch = append(batch, op)
-			case <-r.ctx.Done():
-				return
-			}
-		}
-		if batchable(batch[0].w.Op) {
-			// Let writers that are about to queue do so: one RocksDB write
-			// (and its log append) then covers all of them.
-			runtime.Gosched()
-		drain:
-			for len(batch) < maxBatchedWrites {
-				select {
-				case op := <-r.writes:
-					if !batchable(op.w.Op) {
-						carry = op
-						break drain
-					}
-					batch = append(batch, op)
-				default:
-					break drain
-				}
-			}
-		}
-		r.apply(batch)
+	if op.errno != "" && op.errno != base.ERR_OK {
+		return nil, &WriteError{Errno: op.errno}
 	}
+	return op.resp, nil
 }
 
 func batchable(op storage.Op) bool { return op == storage.OpPut || op == storage.OpRemove }
 
-func (r *Replica) apply(batch []*writeOp) {
-	m := &storage.Mutation{
-		Decree:      r.store.LastAppliedDecree() + 1,
-		TimestampUs: r.nextTimestampUs(),
-		Writes:      make([]storage.Write, len(batch)),
-	}
-	for i, op := range batch {
-		m.Writes[i] = op.w
-	}
-	resps, err := r.store.Apply(m)
-	if err != nil {
-		// The engine failed: this replica can no longer be trusted to serve.
-		r.log.Error("replica: apply mutation failed; entering error state", "decree", m.Decree, "err", err)
-		r.status.Store(int32(StatusError))
-	}
-	for i, op := range batch {
-		if err != nil {
-			op.err = fmt.Errorf("apply decree %d: %w", m.Decree, err)
-		} else {
-			op.resp = resps[i]
-		}
-		op.done <- struct{}{}
+// appInfo is the table as this replica knows it.
+func (r *Replica) appInfo() *layer2.AppInfo {
+	r.cfgMu.Lock()
+	st := r.state
+	r.cfgMu.Unlock()
+	return &layer2.AppInfo{
+		Status: layer2.AppStatus_AS_AVAILABLE, AppType: st.AppType, AppName: st.AppName, AppID: st.AppID,
+		PartitionCount: st.PartitionCount, Envs: copyEnvs(st.Envs), IsStateful: true,
+		MaxReplicaCount: st.MaxReplicaCount,
 	}
 }
 
-// nextTimestampUs is the mutation timestamp: wall-clock microseconds, kept
-// strictly increasing so timetags order the writes of one partition.
-func (r *Replica) nextTimestampUs() int64 {
-	ts := time.Now().UnixMicro()
-	if ts <= r.lastTimestampUs {
-		ts = r.lastTimestampUs + 1
-	}
-	r.lastTimestampUs = ts
-	return ts
-}
-
-// Close stops the write loop and closes the storage.
+// Close stops the event loop, then closes the log and the storage (which
+// flushes its memtables, so nothing depends on replaying the log).
 func (r *Replica) Close() error {
 	var err error
 	r.close.Do(func() {
-		r.status.Store(int32(StatusInactive))
 		r.cancel()
 		<-r.stopped
-		err = r.store.Close()
+		if r.ownLog {
+			err = r.mlog.Close()
+		}
+		if serr := r.store.Load().Close(); serr != nil && err == nil {
+			err = serr
+		}
+		r.status.Store(int32(StatusInactive))
+		r.readable.Store(false)
 	})
 	return err
+}
+
+// replayLog reads the mutations of the partitions keep selects from a
+// mutation log, by partition, in log order.
+func replayLog(l *mlog.Log, keep func(base.Gpid) bool) (map[base.Gpid][]pacifica.Mutation, error) {
+	out := map[base.Gpid][]pacifica.Mutation{}
+	err := l.Replay(func(e mlog.Entry) error {
+		if !keep(e.Gpid) {
+			return nil
+		}
+		m, err := peerwire.DecodeMutation(e.Ballot, e.Decree, e.Data)
+		if err != nil {
+			return fmt.Errorf("partition %s decree %d: %w", gpidString(e.Gpid), e.Decree, err)
+		}
+		out[e.Gpid] = append(out[e.Gpid], m)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replay mutation log: %w", err)
+	}
+	return out, nil
 }

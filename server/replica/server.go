@@ -4,13 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/pegasus-go/pegasus/server/metrics"
+	"github.com/pegasus-go/pegasus/server/pacifica"
+	"github.com/pegasus-go/pegasus/server/replica/peerwire"
 	"github.com/pegasus-go/pegasus/server/storage"
 	"github.com/pegasus-go/pegasus/thrift/base"
+	"github.com/pegasus-go/pegasus/thrift/gen/admin"
 	"github.com/pegasus-go/pegasus/thrift/rpc"
 )
 
@@ -64,31 +68,76 @@ func NewServer(opts Options) *Server {
 		ctx:      ctx,
 		cancel:   cancel,
 	}
-	s.wg.Add(1)
-	go s.sweepScanners()
 	return s
 }
 
 // Address is the server's host:port.
 func (s *Server) Address() string { return s.opts.Address }
 
-// OpenReplica opens the storage described by so and hosts it as gpid with
-// the given status. so's AppID, PartitionIndex and Server are filled in.
+// OpenReplica opens the storage described by so and hosts it as gpid,
+// outside any cluster: a standalone replica is its own meta server. With
+// StatusPrimary it makes itself primary of a one-member group (and
+// returns once it serves); any other status leaves it inactive. so's
+// AppID, PartitionIndex and Server are filled in; its mutation log lives
+// beside so.Dir.
 func (s *Server) OpenReplica(gpid base.Gpid, so storage.Options, status Status) (*Replica, error) {
 	so.AppID, so.PartitionIndex, so.Server = gpid.Appid, gpid.PartitionIndex, s.opts.Address
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.replicas[gpid]; ok {
-		return nil, fmt.Errorf("open replica %d.%d: already open", gpid.Appid, gpid.PartitionIndex)
+	self, err := netip.ParseAddrPort(s.opts.Address)
+	if err != nil {
+		self = netip.MustParseAddrPort("127.0.0.1:1")
 	}
-	store, err := storage.Open(so)
+	solo := &soloLinks{}
+	r, err := openReplica(hostedReplica{
+		gpid: gpid, self: self, rdbDir: so.Dir, ownLogDir: so.Dir + ".plog", store: so,
+		state: replicaState{AppID: gpid.Appid, PartitionIndex: gpid.PartitionIndex, PartitionCount: so.PartitionCount, AppType: "pegasus"},
+		sm:    pacifica.Options{MinReplicaCount: 1}, links: solo, logger: s.log,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open replica %d.%d: %w", gpid.Appid, gpid.PartitionIndex, err)
 	}
-	r := newReplica(gpid, store, status)
-	s.replicas[gpid] = r
+	if err := s.host(r); err != nil {
+		r.Close()
+		return nil, err
+	}
+	if status != StatusPrimary {
+		return r, nil
+	}
+	r.post(func() {
+		r.sm.Proposal(pacifica.Proposal{Type: admin.ConfigType_CT_ASSIGN_PRIMARY, Node: self, Config: pacifica.Config{Pid: gpid, Ballot: r.sm.Ballot()}})
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for !r.readyForReads() {
+		if time.Now().After(deadline) {
+			s.CloseReplica(gpid)
+			return nil, fmt.Errorf("open replica %d.%d: did not become primary (status %v)", gpid.Appid, gpid.PartitionIndex, r.Status())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 	return r, nil
 }
+
+// host starts serving r.
+func (s *Server) host(r *Replica) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.replicas[r.Gpid]; ok {
+		return fmt.Errorf("host replica %s: already open", gpidString(r.Gpid))
+	}
+	s.replicas[r.Gpid] = r
+	return nil
+}
+
+// soloLinks are a standalone replica's stand-ins for the cluster: no peers,
+// and a meta server that grants every request as asked.
+type soloLinks struct{}
+
+func (soloLinks) sendPeer(peerwire.Envelope) {}
+func (soloLinks) askMeta(r *Replica, req pacifica.ConfigRequest) {
+	go r.post(func() { r.sm.ConfigReply(req, base.ERR_OK, req.Config) })
+}
+func (soloLinks) learn(*Replica, pacifica.LearnTask) {}
+func (soloLinks) syncSoon()                          {}
+func (soloLinks) closing(*Replica)                   {}
 
 // CloseReplica stops hosting gpid and closes its storage.
 func (s *Server) CloseReplica(gpid base.Gpid) error {
@@ -137,24 +186,6 @@ func (s *Server) Close() error {
 	return first
 }
 
-func (s *Server) sweepScanners() {
-	defer s.wg.Done()
-	t := time.NewTicker(s.opts.ScannerSweepInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C:
-			for _, r := range s.Replicas() {
-				if n := r.store.SweepScanners(); n > 0 {
-					r.log.Debug("replica: dropped idle scanner contexts", "count", n)
-				}
-			}
-		}
-	}
-}
-
 // route finds the replica that must serve req (protocol.md §4.2): requests
 // without a partition in the header are not data requests at all, unknown
 // partitions make the client refresh its routing, and only a primary serves.
@@ -171,4 +202,15 @@ func (s *Server) route(req *rpc.Request) (*Replica, base.Errno) {
 		return nil, base.ERR_INVALID_STATE
 	}
 	return r, base.ERR_OK
+}
+
+// routeRead is route for reads, which also wait for the primary's read
+// fence: until it has applied everything it held when it took over, it
+// answers ERR_INVALID_STATE and the client retries.
+func (s *Server) routeRead(req *rpc.Request) (*Replica, base.Errno) {
+	r, errno := s.route(req)
+	if errno == base.ERR_OK && !r.readyForReads() {
+		return nil, base.ERR_INVALID_STATE
+	}
+	return r, errno
 }

@@ -177,8 +177,8 @@ func TestConcurrentWritesGetOrderedDecrees(t *testing.T) {
 			max = d
 		}
 	}
-	if max != int64(len(decrees)) || r.store.LastAppliedDecree() != max {
-		t.Fatalf("%d distinct decrees, max %d, last applied %d: decrees must be 1..N with no gap", len(decrees), max, r.store.LastAppliedDecree())
+	if max != int64(len(decrees)) || r.Storage().LastAppliedDecree() != max {
+		t.Fatalf("%d distinct decrees, max %d, last applied %d: decrees must be 1..N with no gap", len(decrees), max, r.Storage().LastAppliedDecree())
 	}
 	for w := 0; w < workers; w++ {
 		for i := 0; i < perWorker; i += 17 {
@@ -212,8 +212,8 @@ func TestReplicaReopensWithDataAndDecree(t *testing.T) {
 		t.Fatalf("get from a closed replica: %v", err)
 	}
 	r := n.open(t, gpid, StatusPrimary)
-	if r.store.LastAppliedDecree() != last {
-		t.Fatalf("reopened at decree %d, want %d", r.store.LastAppliedDecree(), last)
+	if r.Storage().LastAppliedDecree() != last {
+		t.Fatalf("reopened at decree %d, want %d", r.Storage().LastAppliedDecree(), last)
 	}
 	resp, err := n.put(ctx, gpid, "h", "new", "v")
 	if err != nil || resp.Decree != last+1 {

@@ -1,0 +1,339 @@
+package replica
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pegasus-go/pegasus/server/pacifica"
+	"github.com/pegasus-go/pegasus/server/replica/mlog"
+	"github.com/pegasus-go/pegasus/server/replica/peerwire"
+	"github.com/pegasus-go/pegasus/server/storage"
+	"github.com/pegasus-go/pegasus/thrift/base"
+)
+
+// The event loop owns the state machine: it takes one event (a client
+// write, a posted function, a tick), then whatever else is already queued,
+// and then carries out the state machine's Ready in the order
+// docs/replication.md gives — persist the ballot, log the entries durably,
+// apply what committed, send, answer, Advance. Writes that arrive while the
+// log syncs queue up and share the next Ready's log write (group commit).
+
+// maxEventsPerRound bounds how many queued events one round takes before
+// it handles the Ready they produced.
+const maxEventsPerRound = 512
+
+// Housekeeping periods, in ticks.
+const (
+	gcEveryTicks      = 100 // mutation log GC and the durable decree
+	scannerEveryTicks = 300 // idle scanner contexts
+)
+
+func (r *Replica) run() {
+	defer close(r.stopped)
+	t := time.NewTicker(tickInterval)
+	defer t.Stop()
+	for {
+		select {
+		case op := <-r.writes:
+			r.queueWrite(op)
+		case f := <-r.control:
+			f()
+		case <-t.C:
+			r.onTick()
+		case <-r.ctx.Done():
+			r.shutdown()
+			return
+		}
+	drain:
+		for i := 0; i < maxEventsPerRound; i++ {
+			select {
+			case op := <-r.writes:
+				r.queueWrite(op)
+			case f := <-r.control:
+				r.proposeQueued() // in arrival order relative to f
+				f()
+			default:
+				break drain
+			}
+		}
+		r.proposeQueued()
+		r.process()
+	}
+}
+
+// process handles every Ready the state machine has and publishes the
+// replica's state.
+func (r *Replica) process() {
+	for r.sm.HasReady() {
+		r.handle(r.sm.Ready())
+	}
+	r.publish()
+}
+
+func (r *Replica) publish() {
+	st := Status(r.sm.Status())
+	if r.broken {
+		st = StatusError
+	}
+	r.status.Store(int32(st))
+	r.readable.Store(st == StatusPrimary && r.sm.CanRead())
+	r.ballot.Store(r.sm.Ballot())
+	r.committed.Store(r.sm.Committed())
+	r.prepared.Store(r.sm.LastPrepared())
+}
+
+// queueWrite takes a client write; the round's writes go to the state
+// machine together (proposeQueued), so that they can share a mutation.
+func (r *Replica) queueWrite(op *writeOp) {
+	r.nextToken++
+	r.waiters[r.nextToken] = op
+	r.proposals = append(r.proposals, pacifica.Write{Token: r.nextToken, Payload: op.payload, Batchable: op.batchable, TimestampUs: time.Now().UnixMicro()})
+}
+
+func (r *Replica) proposeQueued() {
+	if len(r.proposals) == 0 {
+		return
+	}
+	r.sm.ProposeAll(r.proposals)
+	clear(r.proposals)
+	r.proposals = r.proposals[:0]
+}
+
+func (r *Replica) onTick() {
+	r.sm.Tick()
+	r.ticks++
+	if r.ticks%gcEveryTicks == 0 {
+		r.collectLog()
+	}
+	if r.ticks%scannerEveryTicks == 0 {
+		if n := r.store.Load().SweepScanners(); n > 0 {
+			r.log.Debug("replica: dropped idle scanner contexts", "count", n)
+		}
+	}
+}
+
+// collectLog records storage's durable decree, and for a replica with a
+// log of its own drops the segments below it (a node collects its shared
+// log for all its replicas).
+func (r *Replica) collectLog() {
+	flushed, err := r.store.Load().LastFlushedDecree()
+	if err != nil {
+		return
+	}
+	r.durable.Store(flushed)
+	if !r.ownLog {
+		return
+	}
+	if n, err := r.mlog.GC(func(base.Gpid) int64 { return flushed }); err != nil {
+		r.log.Warn("replica: mutation log gc", "err", err)
+	} else if n > 0 {
+		r.log.Debug("replica: mutation log gc", "segments", n, "durable", flushed)
+	}
+}
+
+// handle carries out one Ready.
+func (r *Replica) handle(rd pacifica.Ready) {
+	if r.broken {
+		r.answerAll(rd, base.ERR_TIMEOUT)
+		return
+	}
+	if rd.HardState != nil {
+		if err := r.persistBallot(rd.HardState.Ballot); err != nil {
+			r.fail(rd, fmt.Errorf("persist ballot %d: %w", rd.HardState.Ballot, err))
+			return
+		}
+	}
+	// Messages never depend on this Ready's entries being durable (acks
+	// come only after the Advance that confirms them), so prepares leave
+	// while the log syncs — unless a learn reply promises state the apply
+	// below has yet to write.
+	early := !promisesCopy(rd.Messages)
+	if early {
+		r.sendAll(rd.Messages)
+	}
+	if len(rd.Entries) > 0 {
+		if err := r.logEntries(rd.Entries); err != nil {
+			r.fail(rd, err)
+			return
+		}
+	}
+	for _, c := range rd.Committed {
+		if err := r.apply(c); err != nil {
+			r.fail(rd, err)
+			return
+		}
+	}
+	if !early {
+		r.sendAll(rd.Messages)
+	}
+	for _, rep := range rd.Replies {
+		r.answer(rep.Token, nil, rep.Err)
+	}
+	for _, req := range rd.ConfigRequests {
+		r.links.askMeta(r, req)
+	}
+	if rd.LearnTask != nil {
+		r.links.learn(r, *rd.LearnTask)
+	}
+	if rd.SyncConfig {
+		r.links.syncSoon()
+	}
+	r.sm.Advance(rd)
+}
+
+func promisesCopy(ms []pacifica.Message) bool {
+	for _, m := range ms {
+		if m.Type == pacifica.MsgLearnReply && m.CopyTo > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Replica) sendAll(ms []pacifica.Message) {
+	for _, m := range ms {
+		e := peerwire.Envelope{Msg: m}
+		if m.Type == pacifica.MsgGroupCheck {
+			e.App = r.appInfo() // an invited learner creates the replica from it
+		}
+		r.links.sendPeer(e)
+	}
+}
+
+// logEntries appends mutations to the log and returns once they are
+// durable under the log's policy.
+func (r *Replica) logEntries(ms []pacifica.Mutation) error {
+	entries := make([]mlog.Entry, len(ms))
+	buf := r.encodeBuf[:0]
+	offs := make([]int, len(ms)+1)
+	for i, m := range ms {
+		buf = peerwire.EncodeMutation(buf, m)
+		offs[i+1] = len(buf)
+	}
+	for i, m := range ms {
+		entries[i] = mlog.Entry{Gpid: r.Gpid, Ballot: m.Ballot, Decree: m.Decree, Data: buf[offs[i]:offs[i+1]]}
+	}
+	err := r.mlog.Append(context.Background(), entries...)
+	if cap(buf) <= 8<<20 {
+		r.encodeBuf = buf
+	}
+	if err != nil {
+		return fmt.Errorf("log decrees %d..%d: %w", ms[0].Decree, ms[len(ms)-1].Decree, err)
+	}
+	return nil
+}
+
+// apply applies one committed mutation to storage and answers its client
+// writes on the primary that proposed them.
+func (r *Replica) apply(c pacifica.Committed) error {
+	store := r.store.Load()
+	m := c.Mutation
+	last := store.LastAppliedDecree()
+	switch {
+	case m.Decree <= last:
+		// Installed with a learned checkpoint already.
+		for _, t := range c.Tokens {
+			r.answer(t, nil, base.ERR_TIMEOUT)
+		}
+		return nil
+	case m.Decree != last+1:
+		return fmt.Errorf("apply decree %d after %d: gap", m.Decree, last)
+	}
+	sm := &storage.Mutation{Decree: m.Decree, TimestampUs: m.TimestampUs, Writes: make([]storage.Write, 0, len(m.Updates))}
+	// index[i] is the write of update i, or -1 for a payload that does not
+	// decode (validated before proposing, so this is a bug; every member
+	// skips it alike and the decree is still consumed).
+	index := make([]int, len(m.Updates))
+	for i, u := range m.Updates {
+		w, err := decodeWrite(u)
+		if err != nil {
+			r.log.Error("replica: undecodable write in a committed mutation; skipped", "decree", m.Decree, "err", err)
+			index[i] = -1
+			continue
+		}
+		index[i] = len(sm.Writes)
+		sm.Writes = append(sm.Writes, w)
+	}
+	resps, err := store.Apply(sm)
+	if err != nil {
+		return fmt.Errorf("apply decree %d: %w", m.Decree, err)
+	}
+	for i, t := range c.Tokens {
+		if i < len(index) && index[i] >= 0 {
+			r.answer(t, resps[index[i]], base.ERR_OK)
+		} else {
+			r.answer(t, nil, base.ERR_INVALID_DATA)
+		}
+	}
+	return nil
+}
+
+func (r *Replica) answer(t pacifica.Token, resp any, errno base.Errno) {
+	op := r.waiters[t]
+	if op == nil {
+		return
+	}
+	delete(r.waiters, t)
+	op.resp, op.errno = resp, errno
+	op.done <- struct{}{}
+}
+
+// fail puts the replica in ERROR after a local I/O failure: it stops
+// serving and asks nothing more of its disk. Writes in flight are answered
+// as unresolved (another member may still commit them).
+func (r *Replica) fail(rd pacifica.Ready, err error) {
+	r.log.Error("replica: local failure; entering error state", "err", err)
+	r.broken = true
+	r.sm.Fail()
+	r.answerAll(rd, base.ERR_TIMEOUT)
+	for t := range r.waiters {
+		r.answer(t, nil, base.ERR_TIMEOUT)
+	}
+}
+
+// answerAll answers every client write a Ready mentions.
+func (r *Replica) answerAll(rd pacifica.Ready, errno base.Errno) {
+	for _, c := range rd.Committed {
+		for _, t := range c.Tokens {
+			r.answer(t, nil, errno)
+		}
+	}
+	for _, rep := range rd.Replies {
+		r.answer(rep.Token, nil, rep.Err)
+	}
+}
+
+// persistBallot records the ballot before the replica acts on it.
+func (r *Replica) persistBallot(b int64) error {
+	r.cfgMu.Lock()
+	st := r.state
+	r.cfgMu.Unlock()
+	st.Ballot = b
+	if r.dir != "" {
+		if err := writeState(r.dir, st); err != nil {
+			return err
+		}
+	}
+	r.cfgMu.Lock()
+	r.state.Ballot = b
+	r.cfgMu.Unlock()
+	return nil
+}
+
+// shutdown answers the writes still waiting: the replica is closing and
+// cannot tell what becomes of them.
+func (r *Replica) shutdown() {
+	for t := range r.waiters {
+		r.answer(t, nil, base.ERR_TIMEOUT)
+	}
+	for {
+		select {
+		case op := <-r.writes:
+			op.errno = base.ERR_INVALID_STATE
+			op.done <- struct{}{}
+		default:
+			return
+		}
+	}
+}
