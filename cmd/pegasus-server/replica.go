@@ -10,8 +10,10 @@ import (
 	"github.com/pegasus-go/pegasus/rocksdb"
 	"github.com/pegasus-go/pegasus/server/config"
 	"github.com/pegasus-go/pegasus/server/metrics"
+	"github.com/pegasus-go/pegasus/server/pacifica"
 	"github.com/pegasus-go/pegasus/server/remotecmd"
 	"github.com/pegasus-go/pegasus/server/replica"
+	"github.com/pegasus-go/pegasus/server/replica/mlog"
 	"github.com/pegasus-go/pegasus/server/status"
 	"github.com/pegasus-go/pegasus/server/storage"
 	"github.com/pegasus-go/pegasus/thrift/rpc"
@@ -32,6 +34,14 @@ func runReplica(ctx context.Context, path string) error {
 	if rc.Address == "" || rc.DataDir == "" || len(rc.MetaServers) == 0 {
 		return fmt.Errorf("%s: [replica] needs address, data_dir and meta_servers", path)
 	}
+	periodic, err := config.ParseLogSync(rc.Replication.LogSync)
+	if err != nil {
+		return fmt.Errorf("%s: [replica.replication] %w", path, err)
+	}
+	logOpts := mlog.Options{SegmentBytes: rc.Replication.LogSegmentBytes, SyncInterval: rc.Replication.LogSyncInterval.Duration}
+	if periodic {
+		logOpts.Policy = mlog.SyncPeriodic
+	}
 	reg := metrics.New()
 	dataOps := metrics.NewDataOps(reg)
 	node, err := replica.NewNode(replica.NodeOptions{
@@ -43,6 +53,13 @@ func runReplica(ctx context.Context, path string) error {
 		LeaseTimeout:       rc.LeaseTimeout.Duration,
 		ConfigSyncInterval: rc.ConfigSyncInterval.Duration,
 		MaxWriteSize:       rc.MaxWriteSize,
+		Log:                logOpts,
+		Replication: pacifica.Options{
+			MinReplicaCount:     rc.Replication.MinReplicaCount,
+			StalenessForCommit:  rc.Replication.MutationsInFlight,
+			PrepareTimeoutTicks: replica.Ticks(rc.Replication.PrepareTimeout.Duration),
+			GroupCheckTicks:     replica.Ticks(rc.Replication.GroupCheckInterval.Duration),
+		},
 		Storage: storage.Options{Engine: rocksdb.Options{
 			BlockCacheBytes:      rc.RocksDB.BlockCacheBytes,
 			WriteBufferBytes:     rc.RocksDB.WriteBufferBytes,

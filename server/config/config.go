@@ -111,6 +111,46 @@ type Replica struct {
 	MaxWriteSize int `toml:"max_write_size"`
 	// RocksDB engine settings shared by every replica on this server.
 	RocksDB RocksDB `toml:"rocksdb"`
+	// Replication tunes PacificA and the mutation log.
+	Replication Replication `toml:"replication"`
+}
+
+// Replication configures the replication protocol and the mutation log of
+// a replica server (docs/replication.md).
+type Replication struct {
+	// LogSync is the mutation log's durability policy: "batch" (default)
+	// fsyncs every group-committed batch before a replica acks or answers
+	// the writes in it; "periodic" syncs every LogSyncInterval and may lose
+	// the writes of the last interval if every replica loses power at once.
+	LogSync string `toml:"log_sync"`
+	// LogSyncInterval is the period of the "periodic" policy. Default 1s.
+	LogSyncInterval Duration `toml:"log_sync_interval"`
+	// LogSegmentBytes is the size of a mutation log segment. Default 32 MiB.
+	LogSegmentBytes int64 `toml:"log_segment_bytes"`
+	// MinReplicaCount: a primary with fewer members refuses writes with
+	// ERR_NOT_ENOUGH_MEMBER. Default 2.
+	MinReplicaCount int `toml:"min_replica_count"`
+	// MutationsInFlight bounds the mutations a primary has prepared but not
+	// committed; writes arriving meanwhile queue and share the next one.
+	// Default 20.
+	MutationsInFlight int `toml:"mutations_in_flight"`
+	// PrepareTimeout: a secondary that has not acked a prepare by then is
+	// removed from the group. Default 3s.
+	PrepareTimeout Duration `toml:"prepare_timeout"`
+	// GroupCheckInterval: how often a primary checks its secondaries (and
+	// tells idle ones the commit point). Default 10s.
+	GroupCheckInterval Duration `toml:"group_check_interval"`
+}
+
+// ParseLogSync maps log_sync to "periodic" (true) or "batch" (false).
+func ParseLogSync(s string) (periodic bool, err error) {
+	switch s {
+	case "", "batch":
+		return false, nil
+	case "periodic":
+		return true, nil
+	}
+	return false, fmt.Errorf("log_sync %q: want \"batch\" or \"periodic\"", s)
 }
 
 // RocksDB is the storage engine's configuration.
@@ -126,6 +166,8 @@ type RocksDB struct {
 	// BloomBitsPerKey: bloom filter bits per key; 0 disables. Default 10.
 	BloomBitsPerKey float64 `toml:"bloom_bits_per_key"`
 	// SyncWrites: fsync the RocksDB WAL on every write. Default false.
+	// Replica servers keep RocksDB's WAL off (the mutation log is theirs),
+	// so it applies only to storage opened outside a cluster.
 	SyncWrites bool `toml:"sync_writes"`
 }
 

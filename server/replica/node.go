@@ -81,6 +81,10 @@ func (o *NodeOptions) defaults() {
 	}
 }
 
+// defaultMinReplicaCount is mutation_2pc_min_replica_count: the members a
+// primary needs to take writes.
+const defaultMinReplicaCount = 2
+
 // logGCInterval is how often the shared mutation log is collected.
 const logGCInterval = 10 * time.Second
 
@@ -197,9 +201,18 @@ func (n *Node) open(gpid base.Gpid, dir string, st replicaState, logged []pacifi
 	so.Envs = st.Envs
 	so.PartitionCount = st.PartitionCount
 	so.AppID, so.PartitionIndex, so.Server = gpid.Appid, gpid.PartitionIndex, n.opts.Address
+	// A table that asks for fewer replicas than the minimum for writes
+	// would never take one: its own replica count is the minimum then.
+	smOpts := n.opts.Replication
+	if smOpts.MinReplicaCount == 0 {
+		smOpts.MinReplicaCount = defaultMinReplicaCount
+	}
+	if st.MaxReplicaCount > 0 && int(st.MaxReplicaCount) < smOpts.MinReplicaCount {
+		smOpts.MinReplicaCount = int(st.MaxReplicaCount)
+	}
 	r, err := openReplica(hostedReplica{
 		gpid: gpid, self: n.addr, dir: dir, rdbDir: so.Dir, state: st,
-		store: so, sm: n.opts.Replication, log: n.mlog, logged: logged, fresh: fresh, links: n, logger: n.log,
+		store: so, sm: smOpts, log: n.mlog, logged: logged, fresh: fresh, links: n, logger: n.log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open replica %s: %w", gpidString(gpid), err)

@@ -51,6 +51,15 @@ func (s Status) String() string {
 // are counted in these.
 const tickInterval = 100 * time.Millisecond
 
+// Ticks converts a duration to state machine ticks (0 stays 0: the
+// default; anything shorter than a tick is one tick).
+func Ticks(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return max(1, int(d/tickInterval))
+}
+
 // links is what a replica needs from the server hosting it: the network to
 // the other members, the meta server, and learning. A clustered node
 // provides the real ones; a standalone server (tests, tools) a local stand-in
