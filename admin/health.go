@@ -16,6 +16,9 @@ type Partition struct {
 	MaxReplicas int32
 	Primary     string   // "" when the partition has no primary
 	Secondaries []string // in configuration order
+	// LastCommitted is the partition's last committed decree as its
+	// primary last reported it to the meta server.
+	LastCommitted int64
 }
 
 // Replicas counts the partition's members.
@@ -64,7 +67,7 @@ func TableHealth(parts []Partition) Health {
 func Partitions(cfg *layer2.QueryCfgResponse) []Partition {
 	out := make([]Partition, 0, len(cfg.Partitions))
 	for _, pc := range cfg.Partitions {
-		p := Partition{Ballot: pc.Ballot, MaxReplicas: pc.MaxReplicaCount}
+		p := Partition{Ballot: pc.Ballot, MaxReplicas: pc.MaxReplicaCount, LastCommitted: pc.LastCommittedDecree}
 		if pc.Pid != nil {
 			p.Index = pc.Pid.PartitionIndex
 		}

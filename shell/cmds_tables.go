@@ -39,9 +39,11 @@ func init() {
 			Run: runLs},
 		&Command{Name: "app", Group: "tables", Summary: "show a table's partitions", JSON: true, Output: true,
 			Help: "Shows a table's id, partition count and max replica count; -d adds every partition's\n" +
-				"ballot, primary and secondaries, the replicas per node and the partition health.\n" +
+				"ballot, primary, secondaries and last committed decree (as its primary last reported it),\n" +
+				"the replicas per node and the partition health.\n" +
 				"JSON: an object with app_name, app_id, partition_count, max_replica_count and with -d\n" +
-				"partitions (pidx, ballot, replica_count, max_replica_count, primary, secondaries),\n" +
+				"partitions (pidx, ballot, replica_count, max_replica_count, primary, secondaries,\n" +
+				"last_committed_decree),\n" +
 				"nodes (node, primary, secondary, total) and healthy.",
 			Args:  []Arg{{Name: "app_name", Kind: KindTable}},
 			Flags: []Flag{detailedFlag, resolveFlag},
@@ -235,6 +237,7 @@ type partitionJSON struct {
 	MaxReplicaCount int32    `json:"max_replica_count"`
 	Primary         string   `json:"primary"`
 	Secondaries     []string `json:"secondaries"`
+	LastCommitted   int64    `json:"last_committed_decree"`
 }
 
 type nodeCountJSON struct {
@@ -287,7 +290,7 @@ func runApp(c *Call) error {
 	general.add("max_replica_count", j.MaxReplicaCount)
 	secs := []section{params, general}
 	if detailed {
-		replicas := &table{name: "replicas", header: []string{"pidx", "ballot", "replica_count", "primary", "secondaries"}}
+		replicas := &table{name: "replicas", header: []string{"pidx", "ballot", "replica_count", "primary", "secondaries", "last_committed"}}
 		counts := map[string]*nodeCountJSON{}
 		node := func(a string) *nodeCountJSON {
 			if counts[a] == nil {
@@ -310,9 +313,10 @@ func runApp(c *Call) error {
 				secs = []string{}
 			}
 			j.Partitions = append(j.Partitions, partitionJSON{Pidx: p.Index, Ballot: p.Ballot, ReplicaCount: p.Replicas(),
-				MaxReplicaCount: p.MaxReplicas, Primary: p.Primary, Secondaries: secs})
+				MaxReplicaCount: p.MaxReplicas, Primary: p.Primary, Secondaries: secs, LastCommitted: p.LastCommitted})
 			replicas.rows = append(replicas.rows, []string{itoa(p.Index), itoa(p.Ballot),
-				fmt.Sprintf("%d/%d", p.Replicas(), p.MaxReplicas), primary, "[" + strings.Join(p.Secondaries, ",") + "]"})
+				fmt.Sprintf("%d/%d", p.Replicas(), p.MaxReplicas), primary, "[" + strings.Join(p.Secondaries, ",") + "]",
+				itoa(p.LastCommitted)})
 		}
 		nodes := &table{name: "nodes", header: []string{"node", "primary", "secondary", "total"}, right: []int{1, 2, 3}}
 		names := make([]string, 0, len(counts))

@@ -21,7 +21,14 @@ func (s *Server) queryConfig(_ context.Context, q *layer2.QueryCfgRequest) any {
 		parts []Partition
 		qerr  error
 	)
-	err := s.read(func(st *State) { app, parts, qerr = st.QueryConfig(q.AppName, q.PartitionIndices) })
+	err := s.read(func(st *State) {
+		app, parts, qerr = st.QueryConfig(q.AppName, q.PartitionIndices)
+		// The primary's last reported commit point (config sync) is newer
+		// than the one stored with the configuration.
+		for i := range parts {
+			parts[i].LastCommittedDecree = max(parts[i].LastCommittedDecree, st.committedOn(parts[i].Pid, parts[i].Primary))
+		}
+	})
 	if err == nil {
 		err = qerr
 	}
