@@ -201,10 +201,10 @@ func checkPartitions(st ClusterState) []Finding {
 		}
 		if len(under) > 0 {
 			out = append(out, Finding{Warning, CheckUnderReplicated, t.Name,
-				fmt.Sprintf("%d of %d partitions have fewer members than max_replica_count %d, as few as %d (%s); "+
-					"replication is pending: pegasus-go serves each partition from its primary alone for now",
+				fmt.Sprintf("%d of %d partitions have fewer members than max_replica_count %d, as few as %d (%s): "+
+					"a member was lost and the meta is adding a new one (learning), or fewer replica servers are alive than the table needs",
 					len(under), len(t.Partitions), maxReplicas, minMembers, indexList(under)),
-				fmt.Sprintf("none until replication lands; `app %s -d` shows the members", t.Name)})
+				fmt.Sprintf("check `nodes -d` for dead replica servers; with enough alive, members return as they finish learning (`app %s -d` shows them)", t.Name)})
 		}
 	}
 	return out

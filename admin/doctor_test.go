@@ -55,11 +55,11 @@ func TestDiagnose(t *testing.T) {
 			s.Tables[0].Partitions[1].Primary = ""
 			s.Tables[0].Partitions[3].Primary = ""
 		}, want: []string{"critical no_primary t"}, status: Critical, text: "2 of 4 partitions have no primary (partitions 1,3)"},
-		{name: "single replica is under-replicated, pending", change: func(s *ClusterState) {
+		{name: "single replica is under-replicated", change: func(s *ClusterState) {
 			for i := range s.Tables[0].Partitions {
 				s.Tables[0].Partitions[i].Secondaries = nil
 			}
-		}, want: []string{"warning under_replicated t"}, status: Warning, text: "replication is pending"},
+		}, want: []string{"warning under_replicated t"}, status: Warning, text: "the meta is adding a new one (learning)"},
 		{name: "single replica table created with one replica is fine", change: func(s *ClusterState) {
 			for i := range s.Tables[0].Partitions {
 				s.Tables[0].Partitions[i].Secondaries = nil

@@ -42,10 +42,9 @@ func (d doctorReport) onlyInfoBesides(checks ...string) bool {
 }
 
 // TestDoctor runs `pegasus-shell -e doctor` against a onebox through the
-// states docs/shell.md documents: the onebox as started (table temp has
-// max_replica_count 3 but one member per partition: warning, exit 1);
-// only single-replica tables (healthy, exit 0, a dropped table expiring
-// as info); the meta freezed (warning); a replica server killed (critical,
+// states docs/shell.md documents: the onebox as started (table temp with
+// three replicas per partition: healthy, exit 0); only single-replica
+// tables (healthy, exit 0, a dropped table expiring as info); the meta freezed (warning); a replica server killed (critical,
 // exit 2, once the meta's failure detector notices).
 func TestDoctor(t *testing.T) {
 	b := startBox(t, 40)
@@ -64,13 +63,10 @@ func TestDoctor(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	t.Run("onebox as started is under-replicated", func(t *testing.T) {
+	t.Run("onebox as started is healthy", func(t *testing.T) {
 		r, rep := doctor(t)
-		if r.code != 1 || rep.Status != "warning" || !rep.has("warning", "under_replicated", "temp") || !rep.onlyInfoBesides("under_replicated") {
-			t.Fatalf("want exit 1, only under_replicated warnings: %v", r)
-		}
-		if !strings.Contains(r.stdout, "replication is pending") {
-			t.Errorf("under_replicated should say replication is pending: %v", r)
+		if r.code != 0 || rep.Status != "healthy" || !rep.onlyInfoBesides() {
+			t.Fatalf("want exit 0, healthy (temp fully replicated): %v", r)
 		}
 	})
 
