@@ -165,6 +165,32 @@ func (c *Conn) Send(ctx context.Context, h wire.Header, name string, args thrift
 	return c.enqueue(ctx, frame)
 }
 
+// OneWay is one one-way request for SendAll.
+type OneWay struct {
+	Header wire.Header
+	Name   string
+	Args   thrift.TStruct
+}
+
+// SendAll sends one-way requests in order, written to the socket together
+// (one system call where the kernel takes them all), as a sender with a
+// queue of them wants.
+func (c *Conn) SendAll(ctx context.Context, reqs []OneWay) error {
+	buf := getBuf(0)
+	for _, r := range reqs {
+		h := r.Header
+		if h.ClientTimeout == 0 {
+			h.ClientTimeout = timeoutMillis(ctx)
+		}
+		var err error
+		if buf, err = wire.AppendRequest(buf, h, r.Name, thrift.ONEWAY, c.seq.Add(1), r.Args); err != nil {
+			putBuf(buf)
+			return fmt.Errorf("rpc %s to %s: %w", r.Name, c.addr, err)
+		}
+	}
+	return c.enqueue(ctx, buf)
+}
+
 func (c *Conn) encode(ctx context.Context, h wire.Header, name string, typ thrift.TMessageType, seqid int32, args thrift.TStruct) ([]byte, error) {
 	if h.ClientTimeout == 0 {
 		h.ClientTimeout = timeoutMillis(ctx)
