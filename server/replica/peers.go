@@ -23,6 +23,8 @@ const (
 	peerDialTimeout  = 2 * time.Second
 	peerSendTimeout  = 5 * time.Second
 	peerRedialBackof = 500 * time.Millisecond
+	// peerBatchMax bounds the messages written together.
+	peerBatchMax = 256
 )
 
 type peers struct {
@@ -65,6 +67,7 @@ func (p *peers) send(e peerwire.Envelope) {
 func (p *peers) sender(to netip.AddrPort, q chan peerwire.Envelope) {
 	defer p.wg.Done()
 	var downUntil time.Time
+	batch := make([]rpc.OneWay, 0, peerBatchMax)
 	for {
 		var e peerwire.Envelope
 		select {
@@ -72,29 +75,47 @@ func (p *peers) sender(to netip.AddrPort, q chan peerwire.Envelope) {
 			return
 		case e = <-q:
 		}
-		if time.Now().Before(downUntil) {
-			continue // unreachable a moment ago: drop rather than pile up
+		// Whatever queued meanwhile goes out in the same write.
+		batch = p.add(batch[:0], e)
+	drain:
+		for len(batch) < peerBatchMax {
+			select {
+			case e = <-q:
+				batch = p.add(batch, e)
+			default:
+				break drain
+			}
 		}
-		name, args, err := peerwire.Encode(e)
-		if err != nil {
-			p.log.Error("replica: cannot encode peer message", "msg", e.Msg, "err", err)
-			continue
+		if len(batch) == 0 || time.Now().Before(downUntil) {
+			continue // unreachable a moment ago: drop rather than pile up
 		}
 		c, err := p.conn(p.ctx, to)
 		if err == nil {
 			ctx, cancel := context.WithTimeout(p.ctx, peerSendTimeout)
-			h := wire.Header{AppID: e.Msg.Pid.Appid, PartitionIndex: e.Msg.Pid.PartitionIndex}
-			err = c.Send(ctx, h, name, args)
+			err = c.SendAll(ctx, batch)
 			cancel()
 			if err != nil {
 				p.drop(to, c)
 			}
 		}
+		clear(batch)
 		if err != nil && p.ctx.Err() == nil {
 			p.log.Debug("replica: peer send failed", "to", to, "err", err)
 			downUntil = time.Now().Add(peerRedialBackof)
 		}
 	}
+}
+
+// add encodes e onto batch (a message that does not encode is logged and
+// dropped: a bug, not a network condition).
+func (p *peers) add(batch []rpc.OneWay, e peerwire.Envelope) []rpc.OneWay {
+	name, args, err := peerwire.Encode(e)
+	if err != nil {
+		p.log.Error("replica: cannot encode peer message", "msg", e.Msg, "err", err)
+		return batch
+	}
+	h := wire.Header{AppID: e.Msg.Pid.Appid, PartitionIndex: e.Msg.Pid.PartitionIndex}
+	return append(batch, rpc.OneWay{Header: h, Name: name, Args: args})
 }
 
 // conn returns a connection to a replica server, dialling if needed.
