@@ -70,6 +70,8 @@ type Log struct {
 	stopSync chan struct{}
 	syncDone chan struct{}
 
+	stats counters
+
 	spare   *spare         // the next segment, preallocated ahead (under mu)
 	spareWG sync.WaitGroup // the goroutine preparing it
 }
@@ -195,6 +197,8 @@ func (l *Log) Append(ctx context.Context, entries ...Entry) error {
 		l.batch = &batch{decrees: map[base.Gpid]int64{}, done: make(chan struct{})}
 	}
 	b := l.batch
+	l.stats.appends.Add(1)
+	l.stats.entries.Add(int64(len(entries)))
 	for _, e := range entries {
 		l.pending = appendRecord(l.pending, e)
 		if d, ok := b.decrees[e.Gpid]; !ok || e.Decree > d {
@@ -203,7 +207,7 @@ func (l *Log) Append(ctx context.Context, entries ...Entry) error {
 	}
 	if !l.flushing {
 		l.flushing = true
-		l.flush() // unlocks
+		l.flush(true) // unlocks
 	} else {
 		l.mu.Unlock()
 	}
@@ -216,8 +220,10 @@ func (l *Log) Append(ctx context.Context, entries ...Entry) error {
 }
 
 // flush writes pending batches until none is left. Called with l.mu held;
-// returns with it released.
-func (l *Log) flush() {
+// returns with it released. An appender calls it with handOff: it writes
+// its own batch (the first pending) and leaves the rest to a new flusher,
+// so no appender waits on other appenders' syncs.
+func (l *Log) flush(handOff bool) {
 	for {
 		data, b := l.pending, l.batch
 		l.pending, l.batch = nil, nil
@@ -234,9 +240,14 @@ func (l *Log) flush() {
 
 		if err == nil {
 			_, err = l.active.WriteAt(data, off)
+			l.stats.writes.Add(1)
+			l.stats.bytes.Add(int64(len(data)))
 		}
 		if err == nil && l.opts.Policy == SyncEveryBatch {
+			start := time.Now()
 			err = datasync(l.active)
+			l.stats.syncs.Add(1)
+			l.stats.syncNanos.Add(int64(time.Since(start)))
 		}
 
 		l.mu.Lock()
@@ -260,6 +271,17 @@ func (l *Log) flush() {
 			l.pending, l.batch, l.flushing = nil, nil, false
 			l.idle.Broadcast()
 			l.mu.Unlock()
+			return
+		}
+		if handOff {
+			// The caller's own batch is durable: it goes back to its work,
+			// and a new goroutine flushes what queued meanwhile (still
+			// flushing, so Close waits for it).
+			l.mu.Unlock()
+			go func() {
+				l.mu.Lock()
+				l.flush(false)
+			}()
 			return
 		}
 	}

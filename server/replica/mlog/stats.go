@@ -1,0 +1,31 @@
+package mlog
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Stats counts what the log has done since it opened. Entries/Syncs is
+// the group-commit factor; SyncTime/Syncs the mean sync latency.
+type Stats struct {
+	Appends  int64 // Append calls
+	Entries  int64 // entries written
+	Bytes    int64 // bytes written
+	Writes   int64 // batches written (one write system call each)
+	Syncs    int64 // data syncs (fdatasync) of batches
+	SyncTime time.Duration
+}
+
+// counters are the live Stats, updated without the log's lock.
+type counters struct {
+	appends, entries, bytes, writes, syncs, syncNanos atomic.Int64
+}
+
+// Stats returns the counters so far.
+func (l *Log) Stats() Stats {
+	c := &l.stats
+	return Stats{
+		Appends: c.appends.Load(), Entries: c.entries.Load(), Bytes: c.bytes.Load(),
+		Writes: c.writes.Load(), Syncs: c.syncs.Load(), SyncTime: time.Duration(c.syncNanos.Load()),
+	}
+}
