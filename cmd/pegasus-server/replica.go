@@ -73,6 +73,10 @@ func runReplica(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
+	if err := reg.Register(node.Collector()); err != nil {
+		node.Close()
+		return fmt.Errorf("replica server: metrics: %w", err)
+	}
 	mux := status.NewMux(status.Info{Version: remotecmd.Version, Role: "replica", Address: rc.Address, Started: time.Now()},
 		func() error {
 			if !node.Connected() {
