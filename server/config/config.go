@@ -132,7 +132,7 @@ type Replication struct {
 	MinReplicaCount int `toml:"min_replica_count"`
 	// MutationsInFlight bounds the mutations a primary has prepared but not
 	// committed; writes arriving meanwhile queue and share the next one.
-	// Default 20.
+	// Default 1.
 	MutationsInFlight int `toml:"mutations_in_flight"`
 	// PrepareTimeout: a secondary that has not acked a prepare by then is
 	// removed from the group. Default 3s.
