@@ -41,9 +41,6 @@ type replicaState struct {
 	MaxReplicaCount int32             `json:"max_replica_count"`
 	Envs            map[string]string `json:"envs,omitempty"`
 	Ballot          int64             `json:"ballot"`
-	// Primary records whether the last accepted configuration named this
-	// node primary; a restarted replica uses it only as a hint.
-	Primary bool `json:"primary"`
 }
 
 func (s replicaState) gpid() base.Gpid {

@@ -260,11 +260,13 @@ func (n *Node) reopenClosed(gpid base.Gpid) (r *Replica, ok bool, err error) {
 	return r, true, nil
 }
 
-// create makes a new, empty replica of a table.
+// create makes a new, empty replica of a table. A directory already there
+// (one this server could not read at start-up) is left alone: it may hold
+// the only copy of something.
 func (n *Node) create(gpid base.Gpid, info *layer2.AppInfo) (*Replica, error) {
 	dir := replicaDir(n.opts.DataDir, gpid)
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, err
+	if _, err := os.Stat(dir); err == nil {
+		return nil, fmt.Errorf("create replica %s: %s exists but is not a usable replica; move it away to let this server host the partition", gpidString(gpid), dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
