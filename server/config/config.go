@@ -192,6 +192,18 @@ type File struct {
 	Debug   Debug   `toml:"debug"`
 	Meta    Meta    `toml:"meta"`
 	Replica Replica `toml:"replica"`
+	Backup  Backup  `toml:"backup"`
+}
+
+// Backup configures cold backup and restore on a meta server ([backup],
+// docs/backup.md).
+type Backup struct {
+	// LocalServiceRoot is the root directory of the local_service block
+	// service. The meta server passes it to the replica servers with each
+	// upload or restore, so every server of the cluster must see the same
+	// directory at this path (one machine, or a shared mount such as NFS).
+	// Empty: local_service is not offered and backups are refused.
+	LocalServiceRoot string `toml:"local_service_root"`
 }
 
 // Load reads path and fills defaults.
