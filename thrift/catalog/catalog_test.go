@@ -28,17 +28,17 @@ func TestCatalogueShape(t *testing.T) {
 		served[e.Target]++
 	}
 	// protocol.md §2.2-§2.6, plus our typed internal meta <-> replica RPCs
-	// (ping, config sync, update partition configuration; config proposal,
-	// file copy list and fetch) and the replica-to-replica ones (seven
-	// PacificA messages and learn checkpoint).
-	want := map[Target]int{Replica: 15, Meta: 37 + 3, ReplicaAdmin: 5 + 3 + 8, Any: 2}
+	// (ping, config sync, update partition configuration, restore report;
+	// config proposal, file copy list and fetch, cold backup) and the
+	// replica-to-replica ones (seven PacificA messages and learn checkpoint).
+	want := map[Target]int{Replica: 15, Meta: 37 + 4, ReplicaAdmin: 5 + 4 + 8, Any: 2}
 	for target, n := range want {
 		if served[target] != n {
 			t.Errorf("%v serves %d RPCs, want %d", target, served[target], n)
 		}
 	}
-	if reservedCount != 7 {
-		t.Errorf("%d reserved names, want 7", reservedCount)
+	if reservedCount != 6 {
+		t.Errorf("%d reserved names, want 6", reservedCount)
 	}
 }
 

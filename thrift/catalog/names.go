@@ -85,6 +85,11 @@ const (
 	RPC_LEARN_COMPLETION_NOTIFY = "RPC_LEARN_COMPLETION_NOTIFY"
 	RPC_LEARN_CHECKPOINT        = "RPC_LEARN_CHECKPOINT"
 
+	// Cold backup (thrift/idl/replication.thrift, service cold_backup):
+	// the meta server asks a primary to upload a checkpoint. Restoring
+	// replica servers report with RPC_CM_REPORT_RESTORE_STATUS.
+	RPC_COLD_BACKUP = "RPC_COLD_BACKUP"
+
 	// Reserved server-internal names (§2.2, §2.3): known, never served.
 	RPC_RRDB_RRDB_DUPLICATE               = "RPC_RRDB_RRDB_DUPLICATE"
 	RPC_RRDB_RRDB_BULK_LOAD               = "RPC_RRDB_RRDB_BULK_LOAD"

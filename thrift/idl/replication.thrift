@@ -207,3 +207,53 @@ service peer {
     oneway void learn_completion_notify(1: peer_message msg);  // RPC_LEARN_COMPLETION_NOTIFY
     learn_checkpoint_response learn_checkpoint(1: learn_checkpoint_request req);
 }
+
+// Cold backup and restore between the meta server and the replica servers
+// (docs/backup.md).
+//
+// RPC_COLD_BACKUP: the meta server asks a partition's primary to upload a
+// checkpoint of it into a backup, and asks again until the answer says it
+// is done. The first request starts the upload in the background; later
+// ones report on it. The provider's root travels with the request, so the
+// replica servers need no backup configuration of their own.
+struct cold_backup_request {
+    1: dsn.gpid pid;
+    2: i64 backup_id;
+    3: string provider_type;           // e.g. local_service
+    4: string provider_root;
+    5: string cluster_name;            // the backup's location (backup.Location)
+    6: string app_name;
+    7: string backup_path;             // optional prefix under the root; "" for none
+}
+
+struct cold_backup_response {
+    // ERR_OK: uploaded; ERR_BUSY: still uploading (see progress);
+    // ERR_INVALID_STATE: not the primary; anything else: the upload failed
+    // (hint says why) and a new request starts it again.
+    1: dsn.error_code err;
+    2: i32 progress;                   // 0..1000
+    3: i64 checkpoint_decree;
+    4: string hint;
+    5: i32 file_count;
+    6: i64 total_size;
+}
+
+// RPC_CM_REPORT_RESTORE_STATUS: a replica server restoring a partition
+// from a backup tells the meta server how far it got, and whether it
+// failed (err ERR_CORRUPTION: the backup's files do not match their
+// manifest; the meta server then fails the restore).
+struct restore_report_request {
+    1: dsn.gpid pid;
+    2: dsn.error_code err;             // ERR_OK: done; ERR_BUSY: downloading
+    3: i32 progress;                   // 0..1000
+    4: string hint;
+}
+
+struct restore_report_response {
+    1: dsn.error_code err;
+}
+
+service cold_backup {
+    cold_backup_response upload(1: cold_backup_request req);                    // RPC_COLD_BACKUP
+    restore_report_response report_restore(1: restore_report_request req);    // RPC_CM_REPORT_RESTORE_STATUS
+}

@@ -5480,6 +5480,1106 @@ func (p *LearnCheckpointResponse) String() string {
 	return fmt.Sprintf("LearnCheckpointResponse(%+v)", *p)
 }
 
+// Attributes:
+//   - Pid
+//   - BackupID
+//   - ProviderType
+//   - ProviderRoot
+//   - ClusterName
+//   - AppName
+//   - BackupPath
+type ColdBackupRequest struct {
+	Pid          *base.Gpid `thrift:"pid,1" db:"pid" json:"pid"`
+	BackupID     int64      `thrift:"backup_id,2" db:"backup_id" json:"backup_id"`
+	ProviderType string     `thrift:"provider_type,3" db:"provider_type" json:"provider_type"`
+	ProviderRoot string     `thrift:"provider_root,4" db:"provider_root" json:"provider_root"`
+	ClusterName  string     `thrift:"cluster_name,5" db:"cluster_name" json:"cluster_name"`
+	AppName      string     `thrift:"app_name,6" db:"app_name" json:"app_name"`
+	BackupPath   string     `thrift:"backup_path,7" db:"backup_path" json:"backup_path"`
+}
+
+func NewColdBackupRequest() *ColdBackupRequest {
+	return &ColdBackupRequest{}
+}
+
+var ColdBackupRequest_Pid_DEFAULT *base.Gpid
+
+func (p *ColdBackupRequest) GetPid() *base.Gpid {
+	if !p.IsSetPid() {
+		return ColdBackupRequest_Pid_DEFAULT
+	}
+	return p.Pid
+}
+
+func (p *ColdBackupRequest) GetBackupID() int64 {
+	return p.BackupID
+}
+
+func (p *ColdBackupRequest) GetProviderType() string {
+	return p.ProviderType
+}
+
+func (p *ColdBackupRequest) GetProviderRoot() string {
+	return p.ProviderRoot
+}
+
+func (p *ColdBackupRequest) GetClusterName() string {
+	return p.ClusterName
+}
+
+func (p *ColdBackupRequest) GetAppName() string {
+	return p.AppName
+}
+
+func (p *ColdBackupRequest) GetBackupPath() string {
+	return p.BackupPath
+}
+func (p *ColdBackupRequest) IsSetPid() bool {
+	return p.Pid != nil
+}
+
+func (p *ColdBackupRequest) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 6:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField6(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 7:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField7(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *ColdBackupRequest) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Pid = &base.Gpid{}
+	if err := p.Pid.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Pid), err)
+	}
+	return nil
+}
+
+func (p *ColdBackupRequest) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.BackupID = v
+	}
+	return nil
+}
+
+func (p *ColdBackupRequest) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.ProviderType = v
+	}
+	return nil
+}
+
+func (p *ColdBackupRequest) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.ProviderRoot = v
+	}
+	return nil
+}
+
+func (p *ColdBackupRequest) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 5: ", err)
+	} else {
+		p.ClusterName = v
+	}
+	return nil
+}
+
+func (p *ColdBackupRequest) ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 6: ", err)
+	} else {
+		p.AppName = v
+	}
+	return nil
+}
+
+func (p *ColdBackupRequest) ReadField7(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 7: ", err)
+	} else {
+		p.BackupPath = v
+	}
+	return nil
+}
+
+func (p *ColdBackupRequest) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "cold_backup_request"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField6(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField7(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *ColdBackupRequest) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "pid", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:pid: ", p), err)
+	}
+	if err := p.Pid.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Pid), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:pid: ", p), err)
+	}
+	return err
+}
+
+func (p *ColdBackupRequest) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "backup_id", thrift.I64, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:backup_id: ", p), err)
+	}
+	if err := oprot.WriteI64(ctx, int64(p.BackupID)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.backup_id (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:backup_id: ", p), err)
+	}
+	return err
+}
+
+func (p *ColdBackupRequest) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "provider_type", thrift.STRING, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:provider_type: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.ProviderType)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.provider_type (3) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:provider_type: ", p), err)
+	}
+	return err
+}
+
+func (p *ColdBackupRequest) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "provider_root", thrift.STRING, 4); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:provider_root: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.ProviderRoot)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.provider_root (4) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 4:provider_root: ", p), err)
+	}
+	return err
+}
+
+func (p *ColdBackupRequest) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "cluster_name", thrift.STRING, 5); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:cluster_name: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.ClusterName)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.cluster_name (5) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 5:cluster_name: ", p), err)
+	}
+	return err
+}
+
+func (p *ColdBackupRequest) writeField6(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "app_name", thrift.STRING, 6); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:app_name: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.AppName)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.app_name (6) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 6:app_name: ", p), err)
+	}
+	return err
+}
+
+func (p *ColdBackupRequest) writeField7(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "backup_path", thrift.STRING, 7); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 7:backup_path: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.BackupPath)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.backup_path (7) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 7:backup_path: ", p), err)
+	}
+	return err
+}
+
+func (p *ColdBackupRequest) Equals(other *ColdBackupRequest) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Pid.Equals(other.Pid) {
+		return false
+	}
+	if p.BackupID != other.BackupID {
+		return false
+	}
+	if p.ProviderType != other.ProviderType {
+		return false
+	}
+	if p.ProviderRoot != other.ProviderRoot {
+		return false
+	}
+	if p.ClusterName != other.ClusterName {
+		return false
+	}
+	if p.AppName != other.AppName {
+		return false
+	}
+	if p.BackupPath != other.BackupPath {
+		return false
+	}
+	return true
+}
+
+func (p *ColdBackupRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ColdBackupRequest(%+v)", *p)
+}
+
+// Attributes:
+//   - Err
+//   - Progress
+//   - CheckpointDecree
+//   - Hint
+//   - FileCount
+//   - TotalSize
+type ColdBackupResponse struct {
+	Err              *base.ErrorCode `thrift:"err,1" db:"err" json:"err"`
+	Progress         int32           `thrift:"progress,2" db:"progress" json:"progress"`
+	CheckpointDecree int64           `thrift:"checkpoint_decree,3" db:"checkpoint_decree" json:"checkpoint_decree"`
+	Hint             string          `thrift:"hint,4" db:"hint" json:"hint"`
+	FileCount        int32           `thrift:"file_count,5" db:"file_count" json:"file_count"`
+	TotalSize        int64           `thrift:"total_size,6" db:"total_size" json:"total_size"`
+}
+
+func NewColdBackupResponse() *ColdBackupResponse {
+	return &ColdBackupResponse{}
+}
+
+var ColdBackupResponse_Err_DEFAULT *base.ErrorCode
+
+func (p *ColdBackupResponse) GetErr() *base.ErrorCode {
+	if !p.IsSetErr() {
+		return ColdBackupResponse_Err_DEFAULT
+	}
+	return p.Err
+}
+
+func (p *ColdBackupResponse) GetProgress() int32 {
+	return p.Progress
+}
+
+func (p *ColdBackupResponse) GetCheckpointDecree() int64 {
+	return p.CheckpointDecree
+}
+
+func (p *ColdBackupResponse) GetHint() string {
+	return p.Hint
+}
+
+func (p *ColdBackupResponse) GetFileCount() int32 {
+	return p.FileCount
+}
+
+func (p *ColdBackupResponse) GetTotalSize() int64 {
+	return p.TotalSize
+}
+func (p *ColdBackupResponse) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *ColdBackupResponse) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 6:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField6(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *ColdBackupResponse) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Err = &base.ErrorCode{}
+	if err := p.Err.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Err), err)
+	}
+	return nil
+}
+
+func (p *ColdBackupResponse) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.Progress = v
+	}
+	return nil
+}
+
+func (p *ColdBackupResponse) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.CheckpointDecree = v
+	}
+	return nil
+}
+
+func (p *ColdBackupResponse) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.Hint = v
+	}
+	return nil
+}
+
+func (p *ColdBackupResponse) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 5: ", err)
+	} else {
+		p.FileCount = v
+	}
+	return nil
+}
+
+func (p *ColdBackupResponse) ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 6: ", err)
+	} else {
+		p.TotalSize = v
+	}
+	return nil
+}
+
+func (p *ColdBackupResponse) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "cold_backup_response"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField6(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *ColdBackupResponse) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "err", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:err: ", p), err)
+	}
+	if err := p.Err.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Err), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:err: ", p), err)
+	}
+	return err
+}
+
+func (p *ColdBackupResponse) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "progress", thrift.I32, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:progress: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.Progress)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.progress (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:progress: ", p), err)
+	}
+	return err
+}
+
+func (p *ColdBackupResponse) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "checkpoint_decree", thrift.I64, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:checkpoint_decree: ", p), err)
+	}
+	if err := oprot.WriteI64(ctx, int64(p.CheckpointDecree)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.checkpoint_decree (3) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:checkpoint_decree: ", p), err)
+	}
+	return err
+}
+
+func (p *ColdBackupResponse) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "hint", thrift.STRING, 4); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:hint: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Hint)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.hint (4) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 4:hint: ", p), err)
+	}
+	return err
+}
+
+func (p *ColdBackupResponse) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "file_count", thrift.I32, 5); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:file_count: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.FileCount)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.file_count (5) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 5:file_count: ", p), err)
+	}
+	return err
+}
+
+func (p *ColdBackupResponse) writeField6(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "total_size", thrift.I64, 6); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:total_size: ", p), err)
+	}
+	if err := oprot.WriteI64(ctx, int64(p.TotalSize)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.total_size (6) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 6:total_size: ", p), err)
+	}
+	return err
+}
+
+func (p *ColdBackupResponse) Equals(other *ColdBackupResponse) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Err.Equals(other.Err) {
+		return false
+	}
+	if p.Progress != other.Progress {
+		return false
+	}
+	if p.CheckpointDecree != other.CheckpointDecree {
+		return false
+	}
+	if p.Hint != other.Hint {
+		return false
+	}
+	if p.FileCount != other.FileCount {
+		return false
+	}
+	if p.TotalSize != other.TotalSize {
+		return false
+	}
+	return true
+}
+
+func (p *ColdBackupResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ColdBackupResponse(%+v)", *p)
+}
+
+// Attributes:
+//   - Pid
+//   - Err
+//   - Progress
+//   - Hint
+type RestoreReportRequest struct {
+	Pid      *base.Gpid      `thrift:"pid,1" db:"pid" json:"pid"`
+	Err      *base.ErrorCode `thrift:"err,2" db:"err" json:"err"`
+	Progress int32           `thrift:"progress,3" db:"progress" json:"progress"`
+	Hint     string          `thrift:"hint,4" db:"hint" json:"hint"`
+}
+
+func NewRestoreReportRequest() *RestoreReportRequest {
+	return &RestoreReportRequest{}
+}
+
+var RestoreReportRequest_Pid_DEFAULT *base.Gpid
+
+func (p *RestoreReportRequest) GetPid() *base.Gpid {
+	if !p.IsSetPid() {
+		return RestoreReportRequest_Pid_DEFAULT
+	}
+	return p.Pid
+}
+
+var RestoreReportRequest_Err_DEFAULT *base.ErrorCode
+
+func (p *RestoreReportRequest) GetErr() *base.ErrorCode {
+	if !p.IsSetErr() {
+		return RestoreReportRequest_Err_DEFAULT
+	}
+	return p.Err
+}
+
+func (p *RestoreReportRequest) GetProgress() int32 {
+	return p.Progress
+}
+
+func (p *RestoreReportRequest) GetHint() string {
+	return p.Hint
+}
+func (p *RestoreReportRequest) IsSetPid() bool {
+	return p.Pid != nil
+}
+
+func (p *RestoreReportRequest) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *RestoreReportRequest) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *RestoreReportRequest) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Pid = &base.Gpid{}
+	if err := p.Pid.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Pid), err)
+	}
+	return nil
+}
+
+func (p *RestoreReportRequest) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Err = &base.ErrorCode{}
+	if err := p.Err.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Err), err)
+	}
+	return nil
+}
+
+func (p *RestoreReportRequest) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.Progress = v
+	}
+	return nil
+}
+
+func (p *RestoreReportRequest) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.Hint = v
+	}
+	return nil
+}
+
+func (p *RestoreReportRequest) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "restore_report_request"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *RestoreReportRequest) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "pid", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:pid: ", p), err)
+	}
+	if err := p.Pid.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Pid), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:pid: ", p), err)
+	}
+	return err
+}
+
+func (p *RestoreReportRequest) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "err", thrift.STRUCT, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:err: ", p), err)
+	}
+	if err := p.Err.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Err), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:err: ", p), err)
+	}
+	return err
+}
+
+func (p *RestoreReportRequest) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "progress", thrift.I32, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:progress: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.Progress)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.progress (3) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:progress: ", p), err)
+	}
+	return err
+}
+
+func (p *RestoreReportRequest) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "hint", thrift.STRING, 4); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:hint: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.Hint)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.hint (4) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 4:hint: ", p), err)
+	}
+	return err
+}
+
+func (p *RestoreReportRequest) Equals(other *RestoreReportRequest) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Pid.Equals(other.Pid) {
+		return false
+	}
+	if !p.Err.Equals(other.Err) {
+		return false
+	}
+	if p.Progress != other.Progress {
+		return false
+	}
+	if p.Hint != other.Hint {
+		return false
+	}
+	return true
+}
+
+func (p *RestoreReportRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RestoreReportRequest(%+v)", *p)
+}
+
+// Attributes:
+//   - Err
+type RestoreReportResponse struct {
+	Err *base.ErrorCode `thrift:"err,1" db:"err" json:"err"`
+}
+
+func NewRestoreReportResponse() *RestoreReportResponse {
+	return &RestoreReportResponse{}
+}
+
+var RestoreReportResponse_Err_DEFAULT *base.ErrorCode
+
+func (p *RestoreReportResponse) GetErr() *base.ErrorCode {
+	if !p.IsSetErr() {
+		return RestoreReportResponse_Err_DEFAULT
+	}
+	return p.Err
+}
+func (p *RestoreReportResponse) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *RestoreReportResponse) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *RestoreReportResponse) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Err = &base.ErrorCode{}
+	if err := p.Err.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Err), err)
+	}
+	return nil
+}
+
+func (p *RestoreReportResponse) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "restore_report_response"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *RestoreReportResponse) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "err", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:err: ", p), err)
+	}
+	if err := p.Err.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Err), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:err: ", p), err)
+	}
+	return err
+}
+
+func (p *RestoreReportResponse) Equals(other *RestoreReportResponse) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Err.Equals(other.Err) {
+		return false
+	}
+	return true
+}
+
+func (p *RestoreReportResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RestoreReportResponse(%+v)", *p)
+}
+
 type Replication interface {
 	// Parameters:
 	//  - Beacon
@@ -8863,4 +9963,743 @@ func (p *PeerLearnCheckpointResult) String() string {
 		return "<nil>"
 	}
 	return fmt.Sprintf("PeerLearnCheckpointResult(%+v)", *p)
+}
+
+type ColdBackup interface {
+	// Parameters:
+	//  - Req
+	Upload(ctx context.Context, req *ColdBackupRequest) (_r *ColdBackupResponse, _err error)
+	// Parameters:
+	//  - Req
+	ReportRestore(ctx context.Context, req *RestoreReportRequest) (_r *RestoreReportResponse, _err error)
+}
+
+type ColdBackupClient struct {
+	c    thrift.TClient
+	meta thrift.ResponseMeta
+}
+
+func NewColdBackupClientFactory(t thrift.TTransport, f thrift.TProtocolFactory) *ColdBackupClient {
+	return &ColdBackupClient{
+		c: thrift.NewTStandardClient(f.GetProtocol(t), f.GetProtocol(t)),
+	}
+}
+
+func NewColdBackupClientProtocol(t thrift.TTransport, iprot thrift.TProtocol, oprot thrift.TProtocol) *ColdBackupClient {
+	return &ColdBackupClient{
+		c: thrift.NewTStandardClient(iprot, oprot),
+	}
+}
+
+func NewColdBackupClient(c thrift.TClient) *ColdBackupClient {
+	return &ColdBackupClient{
+		c: c,
+	}
+}
+
+func (p *ColdBackupClient) Client_() thrift.TClient {
+	return p.c
+}
+
+func (p *ColdBackupClient) LastResponseMeta_() thrift.ResponseMeta {
+	return p.meta
+}
+
+func (p *ColdBackupClient) SetLastResponseMeta_(meta thrift.ResponseMeta) {
+	p.meta = meta
+}
+
+// Parameters:
+//   - Req
+func (p *ColdBackupClient) Upload(ctx context.Context, req *ColdBackupRequest) (_r *ColdBackupResponse, _err error) {
+	var _args148 ColdBackupUploadArgs
+	_args148.Req = req
+	var _result150 ColdBackupUploadResult
+	var _meta149 thrift.ResponseMeta
+	_meta149, _err = p.Client_().Call(ctx, "upload", &_args148, &_result150)
+	p.SetLastResponseMeta_(_meta149)
+	if _err != nil {
+		return
+	}
+	if _ret151 := _result150.GetSuccess(); _ret151 != nil {
+		return _ret151, nil
+	}
+	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "upload failed: unknown result")
+}
+
+// Parameters:
+//   - Req
+func (p *ColdBackupClient) ReportRestore(ctx context.Context, req *RestoreReportRequest) (_r *RestoreReportResponse, _err error) {
+	var _args152 ColdBackupReportRestoreArgs
+	_args152.Req = req
+	var _result154 ColdBackupReportRestoreResult
+	var _meta153 thrift.ResponseMeta
+	_meta153, _err = p.Client_().Call(ctx, "report_restore", &_args152, &_result154)
+	p.SetLastResponseMeta_(_meta153)
+	if _err != nil {
+		return
+	}
+	if _ret155 := _result154.GetSuccess(); _ret155 != nil {
+		return _ret155, nil
+	}
+	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "report_restore failed: unknown result")
+}
+
+type ColdBackupProcessor struct {
+	processorMap map[string]thrift.TProcessorFunction
+	handler      ColdBackup
+}
+
+func (p *ColdBackupProcessor) AddToProcessorMap(key string, processor thrift.TProcessorFunction) {
+	p.processorMap[key] = processor
+}
+
+func (p *ColdBackupProcessor) GetProcessorFunction(key string) (processor thrift.TProcessorFunction, ok bool) {
+	processor, ok = p.processorMap[key]
+	return processor, ok
+}
+
+func (p *ColdBackupProcessor) ProcessorMap() map[string]thrift.TProcessorFunction {
+	return p.processorMap
+}
+
+func NewColdBackupProcessor(handler ColdBackup) *ColdBackupProcessor {
+
+	self156 := &ColdBackupProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self156.processorMap["upload"] = &coldBackupProcessorUpload{handler: handler}
+	self156.processorMap["report_restore"] = &coldBackupProcessorReportRestore{handler: handler}
+	return self156
+}
+
+func (p *ColdBackupProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	name, _, seqId, err2 := iprot.ReadMessageBegin(ctx)
+	if err2 != nil {
+		return false, thrift.WrapTException(err2)
+	}
+	if processor, ok := p.GetProcessorFunction(name); ok {
+		return processor.Process(ctx, seqId, iprot, oprot)
+	}
+	iprot.Skip(ctx, thrift.STRUCT)
+	iprot.ReadMessageEnd(ctx)
+	x157 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
+	x157.Write(ctx, oprot)
+	oprot.WriteMessageEnd(ctx)
+	oprot.Flush(ctx)
+	return false, x157
+
+}
+
+type coldBackupProcessorUpload struct {
+	handler ColdBackup
+}
+
+func (p *coldBackupProcessorUpload) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	var _write_err158 error
+	args := ColdBackupUploadArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
+		oprot.WriteMessageBegin(ctx, "upload", thrift.EXCEPTION, seqId)
+		x.Write(ctx, oprot)
+		oprot.WriteMessageEnd(ctx)
+		oprot.Flush(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	// Start a goroutine to do server side connectivity check.
+	if thrift.ServerConnectivityCheckInterval > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		var tickerCtx context.Context
+		tickerCtx, tickerCancel = context.WithCancel(context.Background())
+		defer tickerCancel()
+		go func(ctx context.Context, cancel context.CancelFunc) {
+			ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
+			defer ticker.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+					if !iprot.Transport().IsOpen() {
+						cancel()
+						return
+					}
+				}
+			}
+		}(tickerCtx, cancel)
+	}
+
+	result := ColdBackupUploadResult{}
+	if retval, err2 := p.handler.Upload(ctx, args.Req); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+		if errors.Is(err2, thrift.ErrAbandonRequest) {
+			return false, thrift.WrapTException(err2)
+		}
+		_exc159 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing upload: "+err2.Error())
+		if err2 := oprot.WriteMessageBegin(ctx, "upload", thrift.EXCEPTION, seqId); err2 != nil {
+			_write_err158 = thrift.WrapTException(err2)
+		}
+		if err2 := _exc159.Write(ctx, oprot); _write_err158 == nil && err2 != nil {
+			_write_err158 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err158 == nil && err2 != nil {
+			_write_err158 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.Flush(ctx); _write_err158 == nil && err2 != nil {
+			_write_err158 = thrift.WrapTException(err2)
+		}
+		if _write_err158 != nil {
+			return false, thrift.WrapTException(_write_err158)
+		}
+		return true, err
+	} else {
+		result.Success = retval
+	}
+	tickerCancel()
+	if err2 := oprot.WriteMessageBegin(ctx, "upload", thrift.REPLY, seqId); err2 != nil {
+		_write_err158 = thrift.WrapTException(err2)
+	}
+	if err2 := result.Write(ctx, oprot); _write_err158 == nil && err2 != nil {
+		_write_err158 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err158 == nil && err2 != nil {
+		_write_err158 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.Flush(ctx); _write_err158 == nil && err2 != nil {
+		_write_err158 = thrift.WrapTException(err2)
+	}
+	if _write_err158 != nil {
+		return false, thrift.WrapTException(_write_err158)
+	}
+	return true, err
+}
+
+type coldBackupProcessorReportRestore struct {
+	handler ColdBackup
+}
+
+func (p *coldBackupProcessorReportRestore) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	var _write_err160 error
+	args := ColdBackupReportRestoreArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
+		oprot.WriteMessageBegin(ctx, "report_restore", thrift.EXCEPTION, seqId)
+		x.Write(ctx, oprot)
+		oprot.WriteMessageEnd(ctx)
+		oprot.Flush(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	// Start a goroutine to do server side connectivity check.
+	if thrift.ServerConnectivityCheckInterval > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		var tickerCtx context.Context
+		tickerCtx, tickerCancel = context.WithCancel(context.Background())
+		defer tickerCancel()
+		go func(ctx context.Context, cancel context.CancelFunc) {
+			ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
+			defer ticker.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+					if !iprot.Transport().IsOpen() {
+						cancel()
+						return
+					}
+				}
+			}
+		}(tickerCtx, cancel)
+	}
+
+	result := ColdBackupReportRestoreResult{}
+	if retval, err2 := p.handler.ReportRestore(ctx, args.Req); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+		if errors.Is(err2, thrift.ErrAbandonRequest) {
+			return false, thrift.WrapTException(err2)
+		}
+		_exc161 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing report_restore: "+err2.Error())
+		if err2 := oprot.WriteMessageBegin(ctx, "report_restore", thrift.EXCEPTION, seqId); err2 != nil {
+			_write_err160 = thrift.WrapTException(err2)
+		}
+		if err2 := _exc161.Write(ctx, oprot); _write_err160 == nil && err2 != nil {
+			_write_err160 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err160 == nil && err2 != nil {
+			_write_err160 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.Flush(ctx); _write_err160 == nil && err2 != nil {
+			_write_err160 = thrift.WrapTException(err2)
+		}
+		if _write_err160 != nil {
+			return false, thrift.WrapTException(_write_err160)
+		}
+		return true, err
+	} else {
+		result.Success = retval
+	}
+	tickerCancel()
+	if err2 := oprot.WriteMessageBegin(ctx, "report_restore", thrift.REPLY, seqId); err2 != nil {
+		_write_err160 = thrift.WrapTException(err2)
+	}
+	if err2 := result.Write(ctx, oprot); _write_err160 == nil && err2 != nil {
+		_write_err160 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err160 == nil && err2 != nil {
+		_write_err160 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.Flush(ctx); _write_err160 == nil && err2 != nil {
+		_write_err160 = thrift.WrapTException(err2)
+	}
+	if _write_err160 != nil {
+		return false, thrift.WrapTException(_write_err160)
+	}
+	return true, err
+}
+
+// HELPER FUNCTIONS AND STRUCTURES
+
+// Attributes:
+//   - Req
+type ColdBackupUploadArgs struct {
+	Req *ColdBackupRequest `thrift:"req,1" db:"req" json:"req"`
+}
+
+func NewColdBackupUploadArgs() *ColdBackupUploadArgs {
+	return &ColdBackupUploadArgs{}
+}
+
+var ColdBackupUploadArgs_Req_DEFAULT *ColdBackupRequest
+
+func (p *ColdBackupUploadArgs) GetReq() *ColdBackupRequest {
+	if !p.IsSetReq() {
+		return ColdBackupUploadArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *ColdBackupUploadArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *ColdBackupUploadArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *ColdBackupUploadArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Req = &ColdBackupRequest{}
+	if err := p.Req.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Req), err)
+	}
+	return nil
+}
+
+func (p *ColdBackupUploadArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "upload_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *ColdBackupUploadArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "req", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:req: ", p), err)
+	}
+	if err := p.Req.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Req), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:req: ", p), err)
+	}
+	return err
+}
+
+func (p *ColdBackupUploadArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ColdBackupUploadArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Success
+type ColdBackupUploadResult struct {
+	Success *ColdBackupResponse `thrift:"success,0" db:"success" json:"success,omitempty"`
+}
+
+func NewColdBackupUploadResult() *ColdBackupUploadResult {
+	return &ColdBackupUploadResult{}
+}
+
+var ColdBackupUploadResult_Success_DEFAULT *ColdBackupResponse
+
+func (p *ColdBackupUploadResult) GetSuccess() *ColdBackupResponse {
+	if !p.IsSetSuccess() {
+		return ColdBackupUploadResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *ColdBackupUploadResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *ColdBackupUploadResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField0(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *ColdBackupUploadResult) ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Success = &ColdBackupResponse{}
+	if err := p.Success.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Success), err)
+	}
+	return nil
+}
+
+func (p *ColdBackupUploadResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "upload_result"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField0(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *ColdBackupUploadResult) writeField0(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetSuccess() {
+		if err := oprot.WriteFieldBegin(ctx, "success", thrift.STRUCT, 0); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 0:success: ", p), err)
+		}
+		if err := p.Success.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Success), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 0:success: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *ColdBackupUploadResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ColdBackupUploadResult(%+v)", *p)
+}
+
+// Attributes:
+//   - Req
+type ColdBackupReportRestoreArgs struct {
+	Req *RestoreReportRequest `thrift:"req,1" db:"req" json:"req"`
+}
+
+func NewColdBackupReportRestoreArgs() *ColdBackupReportRestoreArgs {
+	return &ColdBackupReportRestoreArgs{}
+}
+
+var ColdBackupReportRestoreArgs_Req_DEFAULT *RestoreReportRequest
+
+func (p *ColdBackupReportRestoreArgs) GetReq() *RestoreReportRequest {
+	if !p.IsSetReq() {
+		return ColdBackupReportRestoreArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *ColdBackupReportRestoreArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *ColdBackupReportRestoreArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *ColdBackupReportRestoreArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Req = &RestoreReportRequest{}
+	if err := p.Req.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Req), err)
+	}
+	return nil
+}
+
+func (p *ColdBackupReportRestoreArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "report_restore_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *ColdBackupReportRestoreArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "req", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:req: ", p), err)
+	}
+	if err := p.Req.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Req), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:req: ", p), err)
+	}
+	return err
+}
+
+func (p *ColdBackupReportRestoreArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ColdBackupReportRestoreArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Success
+type ColdBackupReportRestoreResult struct {
+	Success *RestoreReportResponse `thrift:"success,0" db:"success" json:"success,omitempty"`
+}
+
+func NewColdBackupReportRestoreResult() *ColdBackupReportRestoreResult {
+	return &ColdBackupReportRestoreResult{}
+}
+
+var ColdBackupReportRestoreResult_Success_DEFAULT *RestoreReportResponse
+
+func (p *ColdBackupReportRestoreResult) GetSuccess() *RestoreReportResponse {
+	if !p.IsSetSuccess() {
+		return ColdBackupReportRestoreResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *ColdBackupReportRestoreResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *ColdBackupReportRestoreResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField0(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *ColdBackupReportRestoreResult) ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Success = &RestoreReportResponse{}
+	if err := p.Success.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Success), err)
+	}
+	return nil
+}
+
+func (p *ColdBackupReportRestoreResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "report_restore_result"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField0(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *ColdBackupReportRestoreResult) writeField0(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetSuccess() {
+		if err := oprot.WriteFieldBegin(ctx, "success", thrift.STRUCT, 0); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 0:success: ", p), err)
+		}
+		if err := p.Success.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Success), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 0:success: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *ColdBackupReportRestoreResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ColdBackupReportRestoreResult(%+v)", *p)
 }
