@@ -1,0 +1,57 @@
+package rocksdb
+
+import (
+	"fmt"
+
+	"github.com/linxGnu/grocksdb"
+)
+
+// Properties are engine figures for monitoring, read from RocksDB's
+// properties on demand. Sizes are summed over both column families.
+type Properties struct {
+	MemtableBytes          uint64 // rocksdb.cur-size-all-mem-tables: active and immutable memtables
+	SSTBytes               uint64 // rocksdb.total-sst-files-size: every SST file, obsolete ones included
+	LiveSSTBytes           uint64 // rocksdb.live-sst-files-size: SST files of the current version
+	LiveDataBytes          uint64 // rocksdb.estimate-live-data-size
+	PendingCompactionBytes uint64 // rocksdb.estimate-pending-compaction-bytes
+	EstimatedKeys          uint64 // rocksdb.estimate-num-keys of the data column family
+	RunningCompactions     uint64 // rocksdb.num-running-compactions
+	RunningFlushes         uint64 // rocksdb.num-running-flushes
+	BlockCacheUsage        uint64 // bytes held by the DB's block cache
+	BlockCacheCapacity     uint64
+}
+
+// sizeProperties are summed over both column families into the field
+// each names.
+var sizeProperties = []struct {
+	name  string
+	field func(*Properties) *uint64
+}{
+	{"rocksdb.cur-size-all-mem-tables", func(p *Properties) *uint64 { return &p.MemtableBytes }},
+	{"rocksdb.total-sst-files-size", func(p *Properties) *uint64 { return &p.SSTBytes }},
+	{"rocksdb.live-sst-files-size", func(p *Properties) *uint64 { return &p.LiveSSTBytes }},
+	{"rocksdb.estimate-live-data-size", func(p *Properties) *uint64 { return &p.LiveDataBytes }},
+	{"rocksdb.estimate-pending-compaction-bytes", func(p *Properties) *uint64 { return &p.PendingCompactionBytes }},
+}
+
+// Properties reads the engine's figures; on a closed DB it fails with
+// ErrClosed. A property RocksDB does not know reads as 0.
+func (db *DB) Properties() (Properties, error) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	var p Properties
+	if db.closed {
+		return p, fmt.Errorf("rocksdb: properties: %w", ErrClosed)
+	}
+	for _, cf := range []*grocksdb.ColumnFamilyHandle{db.dataCF, db.metaCF} {
+		for _, sp := range sizeProperties {
+			*sp.field(&p) += db.intProperty(sp.name, cf)
+		}
+	}
+	p.EstimatedKeys = db.intProperty("rocksdb.estimate-num-keys", db.dataCF)
+	p.RunningCompactions = db.intProperty("rocksdb.num-running-compactions", db.dataCF)
+	p.RunningFlushes = db.intProperty("rocksdb.num-running-flushes", db.dataCF)
+	p.BlockCacheUsage = db.engine.cache.GetUsage()
+	p.BlockCacheCapacity = db.engine.cache.GetCapacity()
+	return p, nil
+}
