@@ -67,6 +67,12 @@ type ClusterState struct {
 	Tables    []TableState   // available tables
 	Dropped   []DroppedTable // dropped, still recallable tables
 	Now       time.Time
+	// MetaServers, Metrics and MetricErrors feed the metric checks
+	// (doctor_metrics.go): the scrapes of the meta servers and the alive
+	// replica servers by address, and the servers that did not answer.
+	MetaServers  []string
+	Metrics      map[string]*Scrape
+	MetricErrors map[string]error
 }
 
 // NodeState is one replica server as the meta sees it.
@@ -121,19 +127,21 @@ func (c *Client) ClusterState(ctx context.Context) (ClusterState, error) {
 			st.Dropped = append(st.Dropped, DroppedTable{Name: a.AppName, AppID: a.AppID, Expires: time.Unix(a.ExpireSecond, 0)})
 		}
 	}
+	c.gatherMetrics(ctx, &st)
 	return st, nil
 }
 
-// Doctor gathers the cluster's state and diagnoses it.
-func (c *Client) Doctor(ctx context.Context) ([]Finding, error) {
+// Doctor gathers the cluster's state and diagnoses it, with the metric
+// checks (DiagnoseReport).
+func (c *Client) Doctor(ctx context.Context) (Report, error) {
 	st, err := c.ClusterState(ctx)
 	if err != nil {
-		return nil, err
+		return Report{}, err
 	}
-	return Diagnose(st), nil
+	return DiagnoseReport(st), nil
 }
 
-// Diagnose runs every check on st and returns the findings, the most
+// Diagnose runs the checks of the meta server's view on st and returns the findings, the most
 // severe first (in check order within a severity).
 func Diagnose(st ClusterState) []Finding {
 	var out []Finding
@@ -172,9 +180,7 @@ func checkNodes(st ClusterState) []Finding {
 
 // checkPartitions reports, per table, partitions without a primary
 // (critical) and partitions with a primary but fewer members than the max
-// replica count (warning). Under-replication is real today: pegasus-go
-// serves each partition from its primary alone, so tables created with
-// more than one replica are reported until replication lands.
+// replica count (warning).
 func checkPartitions(st ClusterState) []Finding {
 	var out []Finding
 	for _, t := range st.Tables {
