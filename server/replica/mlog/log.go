@@ -33,6 +33,10 @@ type Options struct {
 	Policy       Policy
 	// SyncInterval is the fsync period under SyncPeriodic (1s).
 	SyncInterval time.Duration
+	// SyncObserver, when set, is told how long each data sync took
+	// (batch and periodic ones), e.g. for a latency histogram. It runs on
+	// the syncing goroutine and must return quickly.
+	SyncObserver func(time.Duration)
 }
 
 // ErrClosed is returned by operations on a closed log.
@@ -253,8 +257,10 @@ func (l *Log) flush(handOff bool) {
 		if err == nil && l.opts.Policy == SyncEveryBatch {
 			start := time.Now()
 			err = datasync(l.active)
+			took := time.Since(start)
 			l.stats.syncs.Add(1)
-			l.stats.syncNanos.Add(int64(time.Since(start)))
+			l.stats.syncNanos.Add(int64(took))
+			l.observeSync(took)
 		}
 
 		l.mu.Lock()
@@ -286,6 +292,9 @@ func (l *Log) flush(handOff bool) {
 			// flushing, so Close waits for it).
 			l.mu.Unlock()
 			go func() {
+				// The appenders just released are about to append again:
+				// let them, so that the next sync carries their entries.
+				runtime.Gosched()
 				l.mu.Lock()
 				l.flush(false)
 			}()
@@ -339,7 +348,9 @@ func (l *Log) syncLoop() {
 			f := l.active
 			l.mu.Unlock()
 			if f != nil {
+				start := time.Now()
 				_ = datasync(f) // a failure shows up again on the next write
+				l.observeSync(time.Since(start))
 			}
 		}
 	}

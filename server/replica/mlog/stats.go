@@ -29,3 +29,21 @@ func (l *Log) Stats() Stats {
 		Writes: c.writes.Load(), Syncs: c.syncs.Load(), SyncTime: time.Duration(c.syncNanos.Load()),
 	}
 }
+
+func (l *Log) observeSync(took time.Duration) {
+	if l.opts.SyncObserver != nil {
+		l.opts.SyncObserver(took)
+	}
+}
+
+// Size is what the log holds on disk: the bytes of its records (the
+// unused tail of a preallocated segment is not counted) and the number of
+// segment files. GC makes both shrink.
+func (l *Log) Size() (bytes int64, segments int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range l.segments {
+		bytes += s.size
+	}
+	return bytes, len(l.segments)
+}
