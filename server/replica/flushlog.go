@@ -1,0 +1,99 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/pegasus-go/pegasus/server/storage"
+	"github.com/pegasus-go/pegasus/thrift/base"
+)
+
+// FlushReport is what FlushLog did.
+type FlushReport struct {
+	Flushed int      // replicas whose memtables went to SST files
+	Closed  int      // replicas whose storage closed meanwhile (learning, closing)
+	Failed  []string // "app.partition: error"
+	// The shared mutation log before and after collecting it.
+	LogBytesBefore, LogBytesAfter int64
+	SegmentsBefore, SegmentsAfter int
+	SegmentsRemoved               int
+}
+
+func (r FlushReport) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "flushed %d replicas", r.Flushed)
+	if r.Closed > 0 {
+		fmt.Fprintf(&b, ", %d closed meanwhile", r.Closed)
+	}
+	fmt.Fprintf(&b, ", %d failed\n", len(r.Failed))
+	for _, f := range r.Failed {
+		fmt.Fprintf(&b, "  %s\n", f)
+	}
+	fmt.Fprintf(&b, "mutation log: %d bytes in %d segments before, %d bytes in %d segments after (%d segments removed)",
+		r.LogBytesBefore, r.SegmentsBefore, r.LogBytesAfter, r.SegmentsAfter, r.SegmentsRemoved)
+	return b.String()
+}
+
+// FlushLog serves the flush-log remote command: it flushes every hosted
+// replica's memtables to SST files, so that what they applied no longer
+// depends on the shared mutation log, and then collects the log at once
+// instead of at the next GC round. The active segment always stays.
+func (n *Node) FlushLog(ctx context.Context) (FlushReport, error) {
+	var rep FlushReport
+	rep.LogBytesBefore, rep.SegmentsBefore = n.mlog.Size()
+	for _, r := range n.srv.Replicas() {
+		if err := ctx.Err(); err != nil {
+			return rep, fmt.Errorf("flush-log: %w", err)
+		}
+		s := r.Storage()
+		if s == nil {
+			continue
+		}
+		durable, err := s.Flush()
+		switch {
+		case errors.Is(err, storage.ErrClosed):
+			rep.Closed++
+			continue
+		case err != nil:
+			rep.Failed = append(rep.Failed, fmt.Sprintf("%s: %v", gpidString(r.Gpid), err))
+			continue
+		}
+		rep.Flushed++
+		// Raise (never lower) the published durable decree; the replica's
+		// loop reads it again from storage at its next housekeeping round.
+		for cur := r.durable.Load(); durable > cur && !r.durable.CompareAndSwap(cur, durable); cur = r.durable.Load() {
+		}
+	}
+	removed, err := n.mlog.GC(n.durableDecrees())
+	rep.SegmentsRemoved = removed
+	rep.LogBytesAfter, rep.SegmentsAfter = n.mlog.Size()
+	if err != nil {
+		return rep, fmt.Errorf("flush-log: collect the mutation log: %w", err)
+	}
+	return rep, nil
+}
+
+// durableDecrees is what the shared log may drop per partition: a hosted
+// replica's durable decree, what a closed replica on disk held when it
+// closed, and everything of a partition no longer stored here. (logGCLoop
+// applies the same rule every round.)
+func (n *Node) durableDecrees() func(base.Gpid) int64 {
+	durable := map[base.Gpid]int64{}
+	for _, r := range n.srv.Replicas() {
+		durable[r.Gpid] = r.durable.Load()
+	}
+	n.mu.Lock()
+	for g, st := range n.closed {
+		durable[g] = st.durable
+	}
+	n.mu.Unlock()
+	return func(g base.Gpid) int64 {
+		if d, ok := durable[g]; ok {
+			return d
+		}
+		return math.MaxInt64
+	}
+}
