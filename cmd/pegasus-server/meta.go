@@ -60,11 +60,23 @@ func runMeta(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	mux := status.NewMux(status.Info{Version: remotecmd.Version, Role: "meta", Address: mc.Address, Started: time.Now()}, nil, metrics.New().Handler())
+	reg := metrics.New()
+	configPage, err := status.ConfigPage(cfg, "log", "debug", "meta")
+	if err == nil {
+		err = reg.Register(m.Collector())
+	}
+	if err != nil {
+		m.Close()
+		return fmt.Errorf("meta server: %w", err)
+	}
+	mux := status.NewMux(status.Info{Version: remotecmd.Version, Role: "meta", Address: mc.Address, Started: time.Now()}, nil, reg.Handler())
+	mux.Handle("/config", configPage)
+	m.RegisterHTTP(mux)
 	rs := rpc.NewServer(rpc.ServerOptions{Logger: log, HTTP: mux})
 	m.Register(rs)
 	cmds := remotecmd.NewRegistry("meta")
 	cmds.AddLogLevel(logLevel, config.ParseLevel)
+	addMetaCommands(cmds, m)
 	cmds.Register(rs)
 	l, err := net.Listen("tcp", mc.Address)
 	if err != nil {

@@ -44,6 +44,8 @@ func runReplica(ctx context.Context, path string) error {
 	}
 	reg := metrics.New()
 	dataOps := metrics.NewDataOps(reg)
+	logSync := replica.NewLogSyncHistogram()
+	logOpts.SyncObserver = func(d time.Duration) { logSync.Observe(d.Seconds()) }
 	node, err := replica.NewNode(replica.NodeOptions{
 		Metrics:            dataOps,
 		Address:            rc.Address,
@@ -73,7 +75,7 @@ func runReplica(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	if err := reg.Register(node.Collector()); err != nil {
+	if err := reg.Register(node.Collector(), logSync); err != nil {
 		node.Close()
 		return fmt.Errorf("replica server: metrics: %w", err)
 	}
@@ -84,12 +86,24 @@ func runReplica(ctx context.Context, path string) error {
 			}
 			return nil
 		}, reg.Handler())
+	configPage, err := status.ConfigPage(cfg, "log", "debug", "replica")
+	if err != nil {
+		node.Close()
+		return fmt.Errorf("replica server: %w", err)
+	}
+	mux.Handle("/config", configPage)
 	rs := rpc.NewServer(rpc.ServerOptions{Logger: log, HTTP: mux})
 	node.Register(rs)
 	cmds := remotecmd.NewRegistry("replica")
 	cmds.AddLogLevel(level, config.ParseLevel)
 	cmds.Add(remotecmd.Command{Name: "server-stat", Usage: "server-stat", Help: "requests, errors, rate and mean latency per data operation",
 		Run: func(context.Context, []string) (string, error) { return dataOps.Summary(), nil }})
+	cmds.Add(remotecmd.Command{Name: "flush-log", Usage: "flush-log",
+		Help: "flush every replica's memtables to SST files and collect the mutation log",
+		Run: func(ctx context.Context, _ []string) (string, error) {
+			rep, err := node.FlushLog(ctx)
+			return rep.String(), err
+		}})
 	cmds.Register(rs)
 	l, err := net.Listen("tcp", rc.Address)
 	if err != nil {
