@@ -2,6 +2,7 @@ package rocksdb
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/linxGnu/grocksdb"
 )
@@ -15,6 +16,7 @@ type Properties struct {
 	LiveDataBytes          uint64 // rocksdb.estimate-live-data-size
 	PendingCompactionBytes uint64 // rocksdb.estimate-pending-compaction-bytes
 	EstimatedKeys          uint64 // rocksdb.estimate-num-keys of the data column family
+	SSTFiles               uint64 // rocksdb.num-files-at-level<N>, summed over levels
 	RunningCompactions     uint64 // rocksdb.num-running-compactions
 	RunningFlushes         uint64 // rocksdb.num-running-flushes
 	BlockCacheUsage        uint64 // bytes held by the DB's block cache
@@ -34,6 +36,9 @@ var sizeProperties = []struct {
 	{"rocksdb.estimate-pending-compaction-bytes", func(p *Properties) *uint64 { return &p.PendingCompactionBytes }},
 }
 
+// numLevels is RocksDB's default num_levels, which the engine keeps.
+const numLevels = 7
+
 // Properties reads the engine's figures; on a closed DB it fails with
 // ErrClosed. A property RocksDB does not know reads as 0.
 func (db *DB) Properties() (Properties, error) {
@@ -46,6 +51,13 @@ func (db *DB) Properties() (Properties, error) {
 	for _, cf := range []*grocksdb.ColumnFamilyHandle{db.dataCF, db.metaCF} {
 		for _, sp := range sizeProperties {
 			*sp.field(&p) += db.intProperty(sp.name, cf)
+		}
+		for level := 0; level < numLevels; level++ {
+			// A text property, not an integer one.
+			v := db.raw.GetPropertyCF("rocksdb.num-files-at-level"+strconv.Itoa(level), cf)
+			if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+				p.SSTFiles += n
+			}
 		}
 	}
 	p.EstimatedKeys = db.intProperty("rocksdb.estimate-num-keys", db.dataCF)

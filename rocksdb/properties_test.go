@@ -18,7 +18,7 @@ func TestProperties(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if empty.SSTBytes != 0 || empty.BlockCacheCapacity != 8<<20 {
+	if empty.SSTBytes != 0 || empty.SSTFiles != 0 || empty.BlockCacheCapacity != 8<<20 {
 		t.Fatalf("a new DB: %+v", empty)
 	}
 	for i := 0; i < 100; i++ {
@@ -38,7 +38,8 @@ func TestProperties(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if flushed.SSTBytes == 0 || flushed.LiveSSTBytes == 0 || flushed.MemtableBytes >= written.MemtableBytes {
+	if flushed.SSTBytes == 0 || flushed.LiveSSTBytes == 0 || flushed.SSTFiles != 2 || // one per column family
+		flushed.MemtableBytes >= written.MemtableBytes {
 		t.Fatalf("after flush: %+v (before %+v)", flushed, written)
 	}
 	if err := db.Close(); err != nil {
