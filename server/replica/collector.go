@@ -3,6 +3,7 @@ package replica
 import (
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -47,10 +48,12 @@ var (
 	descCommitted = prometheus.NewDesc("pegasus_replica_last_committed_decree", "Last committed decree.", replicaLabels, nil)
 	descPrepared  = prometheus.NewDesc("pegasus_replica_last_prepared_decree", "Last prepared decree.", replicaLabels, nil)
 	descDurable   = prometheus.NewDesc("pegasus_replica_last_durable_decree", "Last decree flushed to RocksDB files.", replicaLabels, nil)
+	descStatusSec = prometheus.NewDesc("pegasus_replica_status_seconds", "Seconds since the replica's status last changed (how long it has been learning, say).", replicaLabels, nil)
 	descDepth     = prometheus.NewDesc("pegasus_replica_prepare_list_depth", "Mutations prepared but not yet committed (last prepared - last committed decree).", replicaLabels, nil)
 
 	descMemtable   = prometheus.NewDesc("pegasus_rocksdb_memtable_bytes", "Size of the replica's RocksDB memtables, active and immutable.", replicaLabels, nil)
 	descSST        = prometheus.NewDesc("pegasus_rocksdb_sst_bytes", "Size of the replica's SST files (rocksdb.total-sst-files-size).", replicaLabels, nil)
+	descSSTFiles   = prometheus.NewDesc("pegasus_rocksdb_sst_files", "Number of the replica's SST files, over every level.", replicaLabels, nil)
 	descLiveSST    = prometheus.NewDesc("pegasus_rocksdb_live_sst_bytes", "Size of the SST files of the replica's current version (rocksdb.live-sst-files-size).", replicaLabels, nil)
 	descLiveData   = prometheus.NewDesc("pegasus_rocksdb_live_data_bytes", "Estimated live data of the replica (rocksdb.estimate-live-data-size).", replicaLabels, nil)
 	descPending    = prometheus.NewDesc("pegasus_rocksdb_pending_compaction_bytes", "Bytes RocksDB estimates compaction must rewrite (rocksdb.estimate-pending-compaction-bytes).", replicaLabels, nil)
@@ -60,8 +63,8 @@ var (
 
 	allReplicaDescs = []*prometheus.Desc{descLogAppends, descLogEntries, descLogBytes, descLogWrites, descLogSyncs, descLogSyncSec,
 		descLogSize, descLogSegments, descRoles, descLearning,
-		descStatus, descBallot, descCommitted, descPrepared, descDurable, descDepth,
-		descMemtable, descSST, descLiveSST, descLiveData, descPending, descKeys, descCacheUsage, descCacheCap}
+		descStatus, descStatusSec, descBallot, descCommitted, descPrepared, descDurable, descDepth,
+		descMemtable, descSST, descSSTFiles, descLiveSST, descLiveData, descPending, descKeys, descCacheUsage, descCacheCap}
 )
 
 // reportedRoles are the roles pegasus_replicas always reports, zeros
@@ -90,6 +93,7 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descLogSegments, prometheus.GaugeValue, float64(segments))
 
 	roles := map[Status]int{}
+	now := time.Now()
 	for _, r := range c.n.srv.Replicas() {
 		status := r.Status()
 		roles[status]++
@@ -99,6 +103,7 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		committed, prepared := r.committed.Load(), r.prepared.Load()
 		gauge(descStatus, float64(status))
+		gauge(descStatusSec, now.Sub(time.Unix(0, r.statusSince.Load())).Seconds())
 		gauge(descBallot, float64(r.Ballot()))
 		gauge(descCommitted, float64(committed))
 		gauge(descPrepared, float64(prepared))
@@ -107,6 +112,7 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		if p, ok := engineProperties(r); ok {
 			gauge(descMemtable, float64(p.MemtableBytes))
 			gauge(descSST, float64(p.SSTBytes))
+			gauge(descSSTFiles, float64(p.SSTFiles))
 			gauge(descLiveSST, float64(p.LiveSSTBytes))
 			gauge(descLiveData, float64(p.LiveDataBytes))
 			gauge(descPending, float64(p.PendingCompactionBytes))

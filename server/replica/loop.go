@@ -76,7 +76,9 @@ func (r *Replica) publish() {
 	if r.broken {
 		st = StatusError
 	}
-	r.status.Store(int32(st))
+	if r.status.Swap(int32(st)) != int32(st) {
+		r.statusSince.Store(time.Now().UnixNano())
+	}
 	r.readable.Store(st == StatusPrimary && r.sm.CanRead())
 	r.ballot.Store(r.sm.Ballot())
 	r.committed.Store(r.sm.Committed())

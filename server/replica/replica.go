@@ -105,6 +105,9 @@ type Replica struct {
 	committed atomic.Int64
 	prepared  atomic.Int64
 	durable   atomic.Int64
+	// statusSince is when status last changed (Unix nanoseconds), for
+	// how long a replica has been learning, say.
+	statusSince atomic.Int64
 
 	writes  chan *writeOp
 	control chan func()
@@ -238,6 +241,7 @@ func openReplica(h hostedReplica) (*Replica, error) {
 		state:     h.state,
 	}
 	r.store.Store(store)
+	r.statusSince.Store(r.openedAt.UnixNano())
 	if len(p.Log) > 0 {
 		r.log.Info("replica: replayed mutation log", "applied", applied, "entries", len(p.Log), "ballot", sm.Ballot())
 	}

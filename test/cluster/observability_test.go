@@ -162,13 +162,19 @@ func TestObservabilityUnderLoad(t *testing.T) {
 			t.Fatalf("flush-log on %s: %q", addr, out)
 		}
 	}
-	var sst float64
+	var sst, sstFiles float64
 	for _, addr := range b.Replicas {
-		v, _ := sumOf(series(t, addr), "pegasus_rocksdb_sst_bytes", app)
+		s := series(t, addr)
+		v, _ := sumOf(s, "pegasus_rocksdb_sst_bytes", app)
 		sst += v
+		f, _ := sumOf(s, "pegasus_rocksdb_sst_files", app)
+		sstFiles += f
+		if _, cnt := sumOf(s, "pegasus_replica_status_seconds", app); cnt != int(hosted[addr]) {
+			t.Fatalf("%s: status durations for %d replicas, hosting %v", addr, cnt, hosted[addr])
+		}
 	}
-	if sst <= 0 {
-		t.Fatalf("no SST bytes after flush-log")
+	if sst <= 0 || sstFiles < want {
+		t.Fatalf("%v SST bytes in %v files after flush-log", sst, sstFiles)
 	}
 
 	// The meta server's view.
