@@ -21,13 +21,16 @@ func init() {
 			Run:   runClusterInfo},
 		&Command{Name: "nodes", Group: "cluster", Summary: "list replica servers", JSON: true, Output: true,
 			Help: "Lists replica servers and their status; -d adds how many replicas, primaries and\n" +
-				"secondaries each serves. JSON: an array of objects with address, status, and with -d\n" +
-				"replica_count, primary_count, secondary_count.",
+				"secondaries each serves. -u adds memused_res_mb (and mem_tbl_mb where exposed) from the\n" +
+				"servers' /metrics; -q samples them twice, -i ms apart (default 1000), and adds\n" +
+				"get_qps mget_qps bget_qps put_qps mput_qps and the p99 latency of those ops in ms.\n" +
+				"JSON: an array of objects with address, status, with -d replica_count, primary_count,\n" +
+				"secondary_count, and with -u/-q load: {column: value}.",
 			Flags: []Flag{
 				detailedFlag, resolveFlag,
 				{Short: "s", Long: "status", Value: "status", Choices: []string{"all", "alive", "unalive"}, Help: "only nodes in this status"},
-				{Short: "u", Long: "resource_usage", Help: "memory and disk usage (needs replica metrics)"},
-				{Short: "q", Long: "qps", Help: "request rates and latencies (needs replica metrics)"},
+				{Short: "u", Long: "resource_usage", Help: "memory usage from the servers' metrics"},
+				{Short: "q", Long: "qps", Help: "request rates and p99 latencies from the servers' metrics"},
 				{Short: "i", Long: "sample_interval_ms", Value: "ms", Help: "sampling interval of -q"},
 			},
 			Run: runNodes},
@@ -66,12 +69,12 @@ type nodeJSON struct {
 	ReplicaCount   *int   `json:"replica_count,omitempty"`
 	PrimaryCount   *int   `json:"primary_count,omitempty"`
 	SecondaryCount *int   `json:"secondary_count,omitempty"`
+	// Load holds -u/-q's figures, keyed as their columns (get_p99_ms for
+	// get_p99(ms)).
+	Load map[string]float64 `json:"load,omitempty"`
 }
 
 func runNodes(c *Call) error {
-	if c.Switch("resource_usage") || c.Switch("qps") {
-		return failf(nil, "ERROR: -u and -q need replica server metrics, which pegasus-go does not serve yet")
-	}
 	status := admintypes.NodeStatus_NS_INVALID
 	if v := c.Str("status", "all"); v != "all" {
 		status, _ = admintypes.NodeStatusFromString("NS_" + strings.ToUpper(v))
@@ -100,6 +103,24 @@ func runNodes(c *Call) error {
 		details.header = append(details.header, "replica_count", "primary_count", "secondary_count")
 		details.right = []int{2, 3, 4}
 	}
+	var loadCells map[string][]string
+	var loadJSON map[string]map[string]float64
+	if c.Switch("resource_usage") || c.Switch("qps") { // cmds_stat.go
+		var alive []string
+		for _, r := range rows {
+			if r.status == "ALIVE" {
+				alive = append(alive, r.addr)
+			}
+		}
+		var header []string
+		if header, loadCells, loadJSON, err = nodeLoad(c, alive); err != nil {
+			return err
+		}
+		for _, h := range header {
+			details.right = append(details.right, len(details.header))
+			details.header = append(details.header, h)
+		}
+	}
 	out := make([]nodeJSON, 0, len(rows))
 	alive := 0
 	for _, r := range rows {
@@ -113,6 +134,14 @@ func runNodes(c *Call) error {
 			total := nc.Primary + nc.Secondary
 			j.ReplicaCount, j.PrimaryCount, j.SecondaryCount = &total, &nc.Primary, &nc.Secondary
 			cells = append(cells, strconv.Itoa(total), strconv.Itoa(nc.Primary), strconv.Itoa(nc.Secondary))
+		}
+		if loadCells != nil {
+			lc := loadCells[r.addr]
+			for len(lc) < len(details.header)-len(cells) {
+				lc = append(lc, "-") // not alive: not sampled
+			}
+			cells = append(cells, lc...)
+			j.Load = loadJSON[r.addr]
 		}
 		details.rows = append(details.rows, cells)
 		out = append(out, j)

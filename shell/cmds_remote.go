@@ -154,5 +154,14 @@ func runRemote(c *Call, command string, args []string) error {
 	if failed > 0 {
 		return failf(nil, "ERROR: %d of %d remote calls failed", failed, len(results))
 	}
+	unknown := 0
+	for _, r := range results {
+		if strings.HasPrefix(r.reply, "unknown command '") {
+			unknown++
+		}
+	}
+	if unknown > 0 {
+		return failf(nil, "ERROR: %d of %d servers do not know the command '%s'; `remote_command help` lists theirs", unknown, len(results), command)
+	}
 	return nil
 }

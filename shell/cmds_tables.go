@@ -48,22 +48,6 @@ func init() {
 			Args:  []Arg{{Name: "app_name", Kind: KindTable}},
 			Flags: []Flag{detailedFlag, resolveFlag},
 			Run:   runApp},
-		&Command{Name: "app_stat", Group: "tables", Summary: "per-table traffic and storage statistics (needs replica metrics)", JSON: true, Output: true,
-			Help: "Upstream samples replica servers' metrics. pegasus-go replica servers do not serve\n" +
-				"per-table metrics yet, so this command reports that; `ls -d` and `app <table> -d` show\n" +
-				"partition health meanwhile.",
-			Flags: []Flag{
-				{Short: "a", Long: "app_name", Value: "table", Kind: KindTable, Help: "one table, per partition"},
-				{Short: "q", Long: "only_qps", Help: "only request rates"},
-				{Short: "u", Long: "only_usage", Help: "only storage usage"},
-				{Short: "i", Long: "sample_interval_ms", Value: "ms", Help: "sampling interval"},
-			},
-			Run: func(c *Call) error {
-				if c.Switch("only_qps") && c.Switch("only_usage") {
-					return usagef("only_qps and only_usage should not be set at the same time")
-				}
-				return failf(nil, "ERROR: query app stat from server failed: replica servers do not serve per-table metrics yet (use `ls -d` or `app <table> -d` for partition health)")
-			}},
 		&Command{Name: "create", Group: "tables", Summary: "create a table and wait until it is served",
 			Help: "Creates a table (4 partitions, 3 replicas unless told otherwise; an existing table of\n" +
 				"that name is success unless -f) and waits until every partition has a primary. The\n" +
