@@ -39,6 +39,9 @@ type load struct{ primaries, replicas int }
 //     is not a member (it has most of the data), else the alive non-member
 //     with the fewest replicas. At most one add per partition is pending.
 //
+// Then it advances the balancer's moves and, at fl_lively, starts new ones
+// (balance.go).
+//
 // A proposal stays pending until the partition changes or its target dies,
 // and is sent again once Config.ProposalRetry has passed since it was last
 // sent (proposals are one-way and may be lost); pending assignments count
@@ -83,7 +86,7 @@ func (s *State) Cure(now time.Time) []Proposal {
 			}})
 		}
 	}
-	return out
+	return append(out, s.balance(now)...)
 }
 
 // dropStalePending forgets assignments whose partition moved on, whose
@@ -195,6 +198,10 @@ func (s *State) loads() map[netip.AddrPort]load {
 // choosePrimary picks the node that may become p's primary, if any is
 // alive.
 func (s *State) choosePrimary(p Partition, loads map[netip.AddrPort]load) (assignment, bool) {
+	if to, ok := s.moveTarget(p); ok {
+		// A move_pri under way: its primary stepped down for this node.
+		return assignment{target: to, ballot: p.Ballot, typ: admin.ConfigType_CT_UPGRADE_TO_PRIMARY}, true
+	}
 	switch {
 	case len(p.Secondaries) > 0:
 		alive := slices.DeleteFunc(slices.Clone(p.Secondaries), func(n netip.AddrPort) bool { return !s.Alive(n) })

@@ -72,6 +72,9 @@ type State struct {
 	// committed is the last committed decree each node reported per
 	// partition through config sync; it picks the secondary to promote.
 	committed map[base.Gpid]map[netip.AddrPort]int64
+	// moves are the balancer moves under way, at most one per partition
+	// (balance.go).
+	moves map[base.Gpid]*moveState
 }
 
 // NewState returns an empty state.
@@ -89,6 +92,7 @@ func NewState(cfg Config) *State {
 		adding:  map[base.Gpid]assignment{},
 
 		committed: map[base.Gpid]map[netip.AddrPort]int64{},
+		moves:     map[base.Gpid]*moveState{},
 	}
 }
 
