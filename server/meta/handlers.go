@@ -28,6 +28,7 @@ func (s *Server) Register(rs *rpc.Server) {
 	handle(s, rs, catalog.RPC_CM_LIST_NODES, s.listNodes)
 	handle(s, rs, catalog.RPC_CM_CLUSTER_INFO, s.clusterInfo)
 	handle(s, rs, catalog.RPC_CM_CONTROL_META, s.controlMeta)
+	handle(s, rs, catalog.RPC_CM_PROPOSE_BALANCER, s.proposeBalancer)
 	// Replica servers (docs/cluster-protocol.md).
 	handle(s, rs, catalog.RPC_FD_FAILURE_DETECTOR_PING, s.ping)
 	handle(s, rs, catalog.RPC_CM_CONFIG_SYNC, s.configSync)
@@ -57,6 +58,7 @@ var implemented = map[string]bool{
 	catalog.RPC_CM_LIST_NODES:                      true,
 	catalog.RPC_CM_CLUSTER_INFO:                    true,
 	catalog.RPC_CM_CONTROL_META:                    true,
+	catalog.RPC_CM_PROPOSE_BALANCER:                true,
 	catalog.RPC_FD_FAILURE_DETECTOR_PING:           true,
 	catalog.RPC_CM_CONFIG_SYNC:                     true,
 	catalog.RPC_CM_UPDATE_PARTITION_CONFIGURATION:  true,
