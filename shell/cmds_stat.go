@@ -32,8 +32,8 @@ func init() {
 				"per table (with -a: per partition of one table) the requests per second of upstream's\n" +
 				"columns GET MGET BGET PUT MPUT DEL MDEL INCR CAS CAM SCAN, then (per table only) the p99\n" +
 				"latency of get, mget, bget, put and mput in ms over the interval, and a (total:N) row.\n" +
-				"Storage columns file_mb and mem_tbl_mb (summed over all replicas, secondaries too) appear\n" +
-				"when the servers expose RocksDB figures. Upstream's file_num, mem_idx_mb, RCU/WCU,\n" +
+				"Storage columns file_mb, file_num and mem_tbl_mb (summed over all replicas, secondaries\n" +
+				"too) appear when the servers expose RocksDB figures. Upstream's mem_idx_mb, RCU/WCU,\n" +
 				"expire, filter, abnormal, delay, reject and bloom filter ratios have no source in\n" +
 				"pegasus-go and are left out.\n" +
 				"JSON: {interval_ms, rows: [{app_name|pidx, app_id, pcount, <column>: qps...,\n" +
@@ -102,8 +102,8 @@ func fmt3(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
 func fmt2(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 
 // usageColumn is one of app_stat's storage columns and the per-replica
-// gauge (labels app_id, partition) it sums, in MB. Upstream's file_num and
-// mem_idx_mb have no source in pegasus-go yet.
+// gauge (labels app_id, partition) it sums, scaled (to MB where the name
+// says so). Upstream's mem_idx_mb has no source in pegasus-go yet.
 type usageColumn struct {
 	column, metric string
 	scale          float64
@@ -111,8 +111,9 @@ type usageColumn struct {
 
 var (
 	fileMB       = usageColumn{"file_mb", "pegasus_rocksdb_sst_bytes", 1 << 20}
+	fileNum      = usageColumn{"file_num", "pegasus_rocksdb_sst_files", 1}
 	memTableMB   = usageColumn{"mem_tbl_mb", "pegasus_rocksdb_memtable_bytes", 1 << 20}
-	usageColumns = []usageColumn{fileMB, memTableMB}
+	usageColumns = []usageColumn{fileMB, fileNum, memTableMB}
 )
 
 type statRow struct {

@@ -87,10 +87,14 @@ func TestStatCommands(t *testing.T) {
 		if row["put_p99_ms"].(float64) <= 0 || st.Total["put"].(float64) != row["put"].(float64) {
 			t.Errorf("want a put p99 and a total equal to the only row: %v", r.stdout)
 		}
+		if _, ok := row["file_num"]; !ok || row["mem_tbl_mb"] == nil || row["file_mb"] == nil {
+			t.Errorf("want the storage columns: %v", r.stdout)
+		}
 		text := sh("app_stat")
 		lines := strings.Split(text.stdout, "\n")
 		if text.code != 0 || lines[0] != "[app_stat]" || !strings.HasPrefix(strings.Join(strings.Fields(lines[1]), " "),
-			"app_name app_id pcount GET MGET BGET PUT MPUT DEL MDEL INCR CAS CAM SCAN get_p99(ms)") ||
+			"app_name app_id pcount GET MGET BGET PUT MPUT DEL MDEL INCR CAS CAM SCAN "+
+				"get_p99(ms) mget_p99(ms) bget_p99(ms) put_p99(ms) mput_p99(ms) file_mb file_num mem_tbl_mb") ||
 			!strings.Contains(text.stdout, "(total:1)") {
 			t.Errorf("text layout: %v", text)
 		}
