@@ -47,6 +47,7 @@ func runMeta(ctx context.Context, path string) error {
 		HoldDroppedApps:     mc.HoldDroppedApps.Duration,
 		DefaultReplicaCount: mc.DefaultMaxReplicaCount,
 		FunctionLevel:       level,
+		BackupRoot:          cfg.Backup.LocalServiceRoot,
 		Logger:              log,
 	}
 	closeHA := func() {}

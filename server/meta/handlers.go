@@ -28,6 +28,11 @@ func (s *Server) Register(rs *rpc.Server) {
 	handle(s, rs, catalog.RPC_CM_LIST_NODES, s.listNodes)
 	handle(s, rs, catalog.RPC_CM_CLUSTER_INFO, s.clusterInfo)
 	handle(s, rs, catalog.RPC_CM_CONTROL_META, s.controlMeta)
+	handle(s, rs, catalog.RPC_CM_START_BACKUP_APP, s.startBackupApp)
+	handle(s, rs, catalog.RPC_CM_QUERY_BACKUP_STATUS, s.queryBackupStatus)
+	handle(s, rs, catalog.RPC_CM_START_RESTORE, s.startRestore)
+	handle(s, rs, catalog.RPC_CM_QUERY_RESTORE_STATUS, s.queryRestoreStatus)
+	handle(s, rs, catalog.RPC_CM_REPORT_RESTORE_STATUS, s.reportRestore)
 	handle(s, rs, catalog.RPC_CM_PROPOSE_BALANCER, s.proposeBalancer)
 	// Replica servers (docs/cluster-protocol.md).
 	handle(s, rs, catalog.RPC_FD_FAILURE_DETECTOR_PING, s.ping)
@@ -58,6 +63,11 @@ var implemented = map[string]bool{
 	catalog.RPC_CM_LIST_NODES:                      true,
 	catalog.RPC_CM_CLUSTER_INFO:                    true,
 	catalog.RPC_CM_CONTROL_META:                    true,
+	catalog.RPC_CM_START_BACKUP_APP:                true,
+	catalog.RPC_CM_QUERY_BACKUP_STATUS:             true,
+	catalog.RPC_CM_START_RESTORE:                   true,
+	catalog.RPC_CM_QUERY_RESTORE_STATUS:            true,
+	catalog.RPC_CM_REPORT_RESTORE_STATUS:           true,
 	catalog.RPC_CM_PROPOSE_BALANCER:                true,
 	catalog.RPC_FD_FAILURE_DETECTOR_PING:           true,
 	catalog.RPC_CM_CONFIG_SYNC:                     true,

@@ -76,6 +76,13 @@ type Options struct {
 	// the meta acts as if frozen. Default 0 (off); upstream uses 50–65.
 	MinLivePercent int
 
+	// BackupRoot is the root directory of the local_service block service
+	// that cold backups go to and restores read from (docs/backup.md);
+	// empty: backups are refused.
+	BackupRoot string
+	// BackupPollInterval is how often a running backup asks the primaries
+	// how their uploads go [1s].
+	BackupPollInterval time.Duration
 	// ProposalQueue bounds the proposals waiting per replica server; more
 	// are dropped (cure sends them again). Default 256.
 	ProposalQueue int
@@ -117,6 +124,7 @@ func (o *Options) fill() error {
 	def(&o.FDCheckInterval, 2*time.Second)
 	def(&o.CureInterval, 10*time.Second)
 	def(&o.HoldDroppedApps, 7*24*time.Hour)
+	def(&o.BackupPollInterval, time.Second)
 	if o.FDGrace <= o.FDLease {
 		return fmt.Errorf("meta: FDGrace %v must exceed FDLease %v", o.FDGrace, o.FDLease)
 	}

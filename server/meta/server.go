@@ -47,6 +47,9 @@ type Server struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // the leadership loop
 
+	bk       backups  // one-shot cold backups (backup.go)
+	restores restores // restores in progress (restore.go)
+
 	rsMu   sync.Mutex // guards rs
 	rs     *rpc.Server
 	closed bool
@@ -129,6 +132,7 @@ func (s *Server) Close() error {
 	}
 	s.cancel()
 	s.wg.Wait()
+	s.closeBackups()
 	s.proposer.close()
 	// Serialise with a change in flight before the store goes away.
 	s.writeMu.Lock()
@@ -213,6 +217,10 @@ func (s *Server) lead(lost, deposed <-chan struct{}) {
 	defer fd.Stop()
 	cure := time.NewTicker(s.opts.CureInterval)
 	defer cure.Stop()
+	defer s.forgetBackups()
+	if err := s.loadBackups(s.ctx); err != nil {
+		s.log.Error("meta: resume backups", "err", err)
+	}
 	s.cure()
 	for {
 		select {

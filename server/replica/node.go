@@ -124,6 +124,9 @@ type Node struct {
 	// cannot open or create the same replica twice.
 	hostMu sync.Mutex
 
+	uploads  uploads  // cold backup uploads (coldbackup.go)
+	restores restores // partitions being restored from a backup (restore.go)
+
 	syncNow chan struct{}
 	spawnMu sync.Mutex // orders spawn against Close
 	ctx     context.Context
@@ -264,6 +267,13 @@ func (n *Node) reopenClosed(gpid base.Gpid) (r *Replica, ok bool, err error) {
 // (one this server could not read at start-up) is left alone: it may hold
 // the only copy of something.
 func (n *Node) create(gpid base.Gpid, info *layer2.AppInfo) (*Replica, error) {
+	return n.createFrom(gpid, info, "")
+}
+
+// createFrom is create with the RocksDB checkpoint in ckpt (if not "")
+// moved in as the new replica's storage: a partition restored from a
+// backup (restore.go).
+func (n *Node) createFrom(gpid base.Gpid, info *layer2.AppInfo, ckpt string) (*Replica, error) {
 	dir := replicaDir(n.opts.DataDir, gpid)
 	if _, err := os.Stat(dir); err == nil {
 		return nil, fmt.Errorf("create replica %s: %s exists but is not a usable replica; move it away to let this server host the partition", gpidString(gpid), dir)
@@ -274,6 +284,14 @@ func (n *Node) create(gpid base.Gpid, info *layer2.AppInfo) (*Replica, error) {
 	state := replicaState{
 		AppID: gpid.Appid, PartitionIndex: gpid.PartitionIndex, AppName: info.AppName, AppType: info.AppType,
 		PartitionCount: info.PartitionCount, MaxReplicaCount: info.MaxReplicaCount, Envs: copyEnvs(info.Envs),
+	}
+	if ckpt != "" {
+		if err := os.MkdirAll(filepath.Dir(rdbDir(dir)), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.Rename(ckpt, rdbDir(dir)); err != nil {
+			return nil, fmt.Errorf("create replica %s: install checkpoint: %w", gpidString(gpid), err)
+		}
 	}
 	if err := writeState(dir, state); err != nil {
 		return nil, err
@@ -293,6 +311,7 @@ func (n *Node) Register(rs *rpc.Server) {
 		rs.Handle(name, n.handlePeer)
 	}
 	rs.Handle(catalog.RPC_LEARN_CHECKPOINT, n.handleLearnCheckpoint)
+	rs.Handle(catalog.RPC_COLD_BACKUP, n.handleColdBackup)
 	n.files.Register(rs)
 }
 

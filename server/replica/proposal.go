@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/pegasus-go/pegasus/server/backup"
 	"github.com/pegasus-go/pegasus/server/pacifica"
 	"github.com/pegasus-go/pegasus/server/replica/peerwire"
 	"github.com/pegasus-go/pegasus/thrift/base"
@@ -45,8 +46,11 @@ func (n *Node) onProposal(p *replication.ConfigurationUpdateRequest) {
 	r := n.srv.Replica(gpid)
 	if p.Type == admin.ConfigType_CT_ASSIGN_PRIMARY && node == n.addr {
 		n.hostMu.Lock()
-		r, err = n.replicaForAssignment(gpid, p.Info, p.Config)
+		r, err = n.replicaForAssignment(p)
 		n.hostMu.Unlock()
+		if errors.Is(err, errRestoring) {
+			return // restore.go proposes again once the data is in
+		}
 		if err != nil {
 			n.log.Error("replica node: cannot take primary", "gpid", gpidString(gpid), "ballot", p.Config.Ballot, "err", err)
 			return
@@ -80,7 +84,8 @@ func neverServed(cfg *layer2.PartitionConfiguration) bool {
 
 // replicaForAssignment opens (or creates, for a partition that never had a
 // member) the replica an assignment names.
-func (n *Node) replicaForAssignment(gpid base.Gpid, info *layer2.AppInfo, cfg *layer2.PartitionConfiguration) (*Replica, error) {
+func (n *Node) replicaForAssignment(p *replication.ConfigurationUpdateRequest) (*Replica, error) {
+	gpid, info, cfg := *p.Config.Pid, p.Info, p.Config
 	if r := n.srv.Replica(gpid); r != nil {
 		return r, nil
 	}
@@ -89,6 +94,13 @@ func (n *Node) replicaForAssignment(gpid base.Gpid, info *layer2.AppInfo, cfg *l
 	}
 	if !neverServed(cfg) {
 		return nil, errNoData
+	}
+	if src, ok, err := backup.SourceFromEnvs(info.Envs); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		n.startRestore(p, src)
+		return nil, errRestoring
 	}
 	return n.create(gpid, info)
 }
