@@ -94,6 +94,10 @@ func (db *DB) openEngine() error {
 	var err error
 	for _, c := range db.opts.compressionCandidates() {
 		e := newEngineOptions(&db.opts, c, db.filter)
+		if e.statsErr != nil {
+			e.destroy()
+			return e.statsErr
+		}
 		raw, cfs, openErr := grocksdb.OpenDbColumnFamilies(e.dbOpts, db.dir,
 			[]string{DataColumnFamily, MetaColumnFamily},
 			[]*grocksdb.Options{e.dbOpts, e.metaOpts})

@@ -13,6 +13,7 @@ type engineOptions struct {
 	table    *grocksdb.BlockBasedTableOptions
 	dbOpts   *grocksdb.Options // DB-wide options, also those of the data CF
 	metaOpts *grocksdb.Options // options of the meta CF
+	statsErr error             // why TickerStatistics could not be honoured
 }
 
 // newEngineOptions builds the C option objects for o (already validated)
@@ -62,6 +63,9 @@ func newEngineOptions(o *Options, compression Compression, filter *expiredFilter
 	}
 
 	e.metaOpts = cfOptions()
+	if o.TickerStatistics {
+		e.statsErr = enableTickerStatistics(e.dbOpts)
+	}
 	return e
 }
 

@@ -58,6 +58,10 @@ type Options struct {
 	DisableWAL bool
 	// SyncWrites fsyncs the WAL on every write (ignored with DisableWAL).
 	SyncWrites bool
+	// TickerStatistics makes RocksDB count events such as block cache hits
+	// and misses (Properties reports them): its cheapest statistics level,
+	// with no histograms or timers.
+	TickerStatistics bool
 	// ExpiredFilter, when set, is installed as a compaction filter on the data
 	// column family: a record for which it returns true is dropped during
 	// compaction. It runs on RocksDB's background threads, so it must be cheap

@@ -21,6 +21,10 @@ type Properties struct {
 	RunningFlushes         uint64 // rocksdb.num-running-flushes
 	BlockCacheUsage        uint64 // bytes held by the DB's block cache
 	BlockCacheCapacity     uint64
+	// Block cache lookups since open; HasCacheStats is false (and both are
+	// 0) unless the DB was opened with TickerStatistics.
+	BlockCacheHits, BlockCacheMisses uint64
+	HasCacheStats                    bool
 }
 
 // sizeProperties are summed over both column families into the field
@@ -65,5 +69,6 @@ func (db *DB) Properties() (Properties, error) {
 	p.RunningFlushes = db.intProperty("rocksdb.num-running-flushes", db.dataCF)
 	p.BlockCacheUsage = db.engine.cache.GetUsage()
 	p.BlockCacheCapacity = db.engine.cache.GetCapacity()
+	p.BlockCacheHits, p.BlockCacheMisses, p.HasCacheStats = db.blockCacheTickers()
 	return p, nil
 }

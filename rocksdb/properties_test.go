@@ -49,3 +49,34 @@ func TestProperties(t *testing.T) {
 		t.Fatalf("closed DB: %v", err)
 	}
 }
+
+// TestBlockCacheTickers: with TickerStatistics, reads of flushed data count
+// as block cache hits or misses; without, no figures are claimed.
+func TestBlockCacheTickers(t *testing.T) {
+	plain := openTest(t, Options{})
+	if p, err := plain.Properties(); err != nil || p.HasCacheStats {
+		t.Fatalf("without statistics: %+v %v", p, err)
+	}
+	db := openTest(t, Options{TickerStatistics: true})
+	for i := 0; i < 100; i++ {
+		writeKVs(t, db, int64(i+1), kv{fmt.Sprintf("key%03d", i), "value"})
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	const reads = 50
+	for i := 0; i < reads; i++ {
+		if _, found, err := db.Get([]byte(fmt.Sprintf("key%03d", i))); err != nil || !found {
+			t.Fatalf("get %d: %v %v", i, found, err)
+		}
+	}
+	p, err := db.Properties()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every read of an SST block looks in the cache: the first misses,
+	// the rest of the 50 reads of one small file hit.
+	if !p.HasCacheStats || p.BlockCacheMisses == 0 || p.BlockCacheHits == 0 {
+		t.Fatalf("after %d reads: %+v", reads, p)
+	}
+}
