@@ -69,6 +69,7 @@ func runReplica(ctx context.Context, path string) error {
 			Compression:          rocksdb.Compression(rc.RocksDB.Compression),
 			BloomBitsPerKey:      rc.RocksDB.BloomBitsPerKey,
 			SyncWrites:           rc.RocksDB.SyncWrites,
+			TickerStatistics:     true, // block cache hits and misses on /metrics
 		}},
 		Logger: log,
 	})

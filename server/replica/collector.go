@@ -60,11 +60,15 @@ var (
 	descKeys       = prometheus.NewDesc("pegasus_rocksdb_estimated_keys", "Estimated records in the replica's data column family.", replicaLabels, nil)
 	descCacheUsage = prometheus.NewDesc("pegasus_rocksdb_block_cache_usage_bytes", "Bytes held by the replica's block cache.", replicaLabels, nil)
 	descCacheCap   = prometheus.NewDesc("pegasus_rocksdb_block_cache_capacity_bytes", "Capacity of the replica's block cache.", replicaLabels, nil)
+	descCacheHits  = prometheus.NewDesc("pegasus_rocksdb_block_cache_hits_total", "Block cache hits since the replica's RocksDB opened (with ticker statistics on).", replicaLabels, nil)
+	descCacheMiss  = prometheus.NewDesc("pegasus_rocksdb_block_cache_misses_total", "Block cache misses since the replica's RocksDB opened (with ticker statistics on).", replicaLabels, nil)
+	descCacheRatio = prometheus.NewDesc("pegasus_rocksdb_block_cache_hit_ratio", "Block cache hits / lookups since the replica's RocksDB opened; for a recent ratio use rate() of the hits and misses counters.", replicaLabels, nil)
 
 	allReplicaDescs = []*prometheus.Desc{descLogAppends, descLogEntries, descLogBytes, descLogWrites, descLogSyncs, descLogSyncSec,
 		descLogSize, descLogSegments, descRoles, descLearning,
 		descStatus, descStatusSec, descBallot, descCommitted, descPrepared, descDurable, descDepth,
-		descMemtable, descSST, descSSTFiles, descLiveSST, descLiveData, descPending, descKeys, descCacheUsage, descCacheCap}
+		descMemtable, descSST, descSSTFiles, descLiveSST, descLiveData, descPending, descKeys, descCacheUsage, descCacheCap,
+		descCacheHits, descCacheMiss, descCacheRatio}
 )
 
 // reportedRoles are the roles pegasus_replicas always reports, zeros
@@ -119,6 +123,13 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descKeys, float64(p.EstimatedKeys))
 			gauge(descCacheUsage, float64(p.BlockCacheUsage))
 			gauge(descCacheCap, float64(p.BlockCacheCapacity))
+			if p.HasCacheStats {
+				ch <- prometheus.MustNewConstMetric(descCacheHits, prometheus.CounterValue, float64(p.BlockCacheHits), app, part)
+				ch <- prometheus.MustNewConstMetric(descCacheMiss, prometheus.CounterValue, float64(p.BlockCacheMisses), app, part)
+				if lookups := p.BlockCacheHits + p.BlockCacheMisses; lookups > 0 {
+					gauge(descCacheRatio, float64(p.BlockCacheHits)/float64(lookups))
+				}
+			}
 		}
 	}
 	for _, role := range reportedRoles {

@@ -169,6 +169,9 @@ func TestObservabilityUnderLoad(t *testing.T) {
 		sst += v
 		f, _ := sumOf(s, "pegasus_rocksdb_sst_files", app)
 		sstFiles += f
+		if _, cnt := sumOf(s, "pegasus_rocksdb_block_cache_misses_total", app); cnt != int(hosted[addr]) {
+			t.Fatalf("%s: block cache misses for %d replicas, hosting %v", addr, cnt, hosted[addr])
+		}
 		if _, cnt := sumOf(s, "pegasus_replica_status_seconds", app); cnt != int(hosted[addr]) {
 			t.Fatalf("%s: status durations for %d replicas, hosting %v", addr, cnt, hosted[addr])
 		}
