@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,10 +58,14 @@ func (b *Box) metaAddress() string {
 }
 
 func (b *Box) replicaAddresses() []string {
+	base := ReplicaAddresses
 	if len(b.Replicas) > 0 {
-		return b.Replicas
+		base = b.Replicas
 	}
-	return ReplicaAddresses
+	if added := b.addedReplicas(); len(added) > 0 {
+		return append(slices.Clone(base), added...)
+	}
+	return base
 }
 
 // process is one server of the box.

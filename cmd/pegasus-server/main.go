@@ -2,7 +2,7 @@
 //
 //	pegasus-server meta    -config conf/meta.toml
 //	pegasus-server replica -config conf/replica.toml
-//	pegasus-server onebox  start|stop|status|clear [-dir ./onebox] [-ha]
+//	pegasus-server onebox  start|stop|status|clear|add-replica|stop-replica PORT [-dir ./onebox] [-ha]
 //
 // meta and replica run in the foreground until SIGTERM or SIGINT, then shut
 // down cleanly. onebox manages a local cluster of such processes.
@@ -23,6 +23,7 @@ func usage() {
   pegasus-server meta    -config FILE     run a meta server
   pegasus-server replica -config FILE     run a replica server
   pegasus-server onebox  start|stop|status|clear [-dir DIR] [-ha]
+  pegasus-server onebox  add-replica | stop-replica PORT [-dir DIR]
                                           manage a local cluster (1 meta, 3 replica servers;
                                           with -ha: ZooKeeper and 3 meta servers)
 `)
