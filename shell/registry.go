@@ -61,7 +61,7 @@ type Command struct {
 }
 
 // Groups in the order `help` lists them.
-var groups = []string{"session", "tables", "envs", "cluster", "data", "bulk"}
+var groups = []string{"session", "tables", "envs", "cluster", "data", "bulk", "backup"}
 
 var (
 	registry = map[string]*Command{} // by name and alias

@@ -1,8 +1,11 @@
 package backup
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -204,4 +207,37 @@ func corruptOneFile(t *testing.T, bs *backup.LocalService, loc backup.Location) 
 		}
 	}
 	flipByte(t, bs.Root, loc.FilePath(0, big.Name))
+}
+
+// TestShellBackupCommands runs backup_app --wait --json and verify_backup
+// through the shell binary, as a script would.
+func TestShellBackupCommands(t *testing.T) {
+	b := startBox(t, hostScript)
+	c := adminClient(t, b)
+	id := appID(t, c, onebox.TableName)
+	out, err := exec.Command(shellBinary, "-m", b.MetaServers()[0], "-e", "backup_app -a "+onebox.TableName+" -b local_service --wait --json").Output()
+	if err != nil {
+		t.Fatalf("backup_app: %v\n%s", err, out)
+	}
+	var res struct {
+		BackupID int64  `json:"backup_id"`
+		AppID    int32  `json:"app_id"`
+		Status   string `json:"status"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil || res.AppID != id || res.BackupID == 0 || res.Status != "completed" {
+		t.Fatalf("backup_app --json = %s (%v)", out, err)
+	}
+	verify := func() ([]byte, error) {
+		return exec.Command(shellBinary, "-m", b.MetaServers()[0], "-e", fmt.Sprintf("verify_backup -r %s -c onebox -a %s -i %d -t %d",
+			b.BackupRoot(), onebox.TableName, id, res.BackupID)).CombinedOutput()
+	}
+	if out, err := verify(); err != nil {
+		t.Fatalf("verify_backup of a good backup: %v\n%s", err, out)
+	}
+	loc := backup.Location{Cluster: "onebox", AppName: onebox.TableName, AppID: id, BackupID: res.BackupID}
+	flipByte(t, b.BackupRoot(), loc.FilePath(3, "CURRENT"))
+	out, err = verify()
+	if err == nil || !strings.Contains(string(out), "PROBLEM: partition 3: file CURRENT") {
+		t.Fatalf("verify_backup of a corrupt backup: %v\n%s", err, out)
+	}
 }
