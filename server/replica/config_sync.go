@@ -192,15 +192,17 @@ func (n *Node) closeReplica(r *Replica, why string) {
 	r.cfgMu.Lock()
 	st := storedReplica{gpid: r.Gpid, dir: r.dir, state: r.state}
 	r.cfgMu.Unlock()
-	// Closing flushes storage: what it held before is durable after.
+	// Closing flushes storage: what it held before is durable after. It is
+	// recorded as closed before it stops being hosted, so that the log's GC
+	// always finds it one way or the other.
 	st.durable = r.Storage().LastAppliedDecree()
-	if err := n.srv.CloseReplica(r.Gpid); err != nil {
-		n.log.Error("replica node: close replica", "gpid", gpidString(r.Gpid), "err", err)
-	}
 	if st.dir != "" {
 		n.mu.Lock()
 		n.closed[r.Gpid] = st
 		n.mu.Unlock()
+	}
+	if err := n.srv.CloseReplica(r.Gpid); err != nil {
+		n.log.Error("replica node: close replica", "gpid", gpidString(r.Gpid), "err", err)
 	}
 	n.log.Info("replica node: closed replica", "gpid", gpidString(r.Gpid), "why", why)
 }

@@ -78,21 +78,21 @@ func (n *Node) FlushLog(ctx context.Context) (FlushReport, error) {
 
 // durableDecrees is what the shared log may drop per partition: a hosted
 // replica's durable decree, what a closed replica on disk held when it
-// closed, and everything of a partition no longer stored here. (logGCLoop
-// applies the same rule every round.)
+// closed, and everything of a partition no longer stored here. It looks
+// each partition up when the log asks, not from a snapshot: a replica
+// created meanwhile must not count as gone. (A replica being closed is
+// recorded as closed before it stops being hosted, so it is always one
+// or the other.)
 func (n *Node) durableDecrees() func(base.Gpid) int64 {
-	durable := map[base.Gpid]int64{}
-	for _, r := range n.srv.Replicas() {
-		durable[r.Gpid] = r.durable.Load()
-	}
-	n.mu.Lock()
-	for g, st := range n.closed {
-		durable[g] = st.durable
-	}
-	n.mu.Unlock()
 	return func(g base.Gpid) int64 {
-		if d, ok := durable[g]; ok {
-			return d
+		if r := n.srv.Replica(g); r != nil {
+			return r.durable.Load()
+		}
+		n.mu.Lock()
+		st, ok := n.closed[g]
+		n.mu.Unlock()
+		if ok {
+			return st.durable
 		}
 		return math.MaxInt64
 	}

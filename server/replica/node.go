@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -243,9 +242,10 @@ func (n *Node) open(gpid base.Gpid, dir string, st replicaState, logged []pacifi
 // reopenClosed opens a replica found on disk but not hosted; ok is false
 // when there is none.
 func (n *Node) reopenClosed(gpid base.Gpid) (r *Replica, ok bool, err error) {
+	// It stays recorded as closed until it is hosted, so that the log's GC
+	// keeps its entries meanwhile.
 	n.mu.Lock()
 	st, onDisk := n.closed[gpid]
-	delete(n.closed, gpid)
 	n.mu.Unlock()
 	if !onDisk {
 		return nil, false, nil
@@ -255,11 +255,11 @@ func (n *Node) reopenClosed(gpid base.Gpid) (r *Replica, ok bool, err error) {
 		r, err = n.open(gpid, st.dir, st.state, logged[gpid], false)
 	}
 	if err != nil {
-		n.mu.Lock()
-		n.closed[gpid] = st
-		n.mu.Unlock()
 		return nil, true, err
 	}
+	n.mu.Lock()
+	delete(n.closed, gpid)
+	n.mu.Unlock()
 	return r, true, nil
 }
 
@@ -337,21 +337,7 @@ func (n *Node) logGCLoop() {
 			return
 		case <-t.C:
 		}
-		durable := map[base.Gpid]int64{}
-		for _, r := range n.srv.Replicas() {
-			durable[r.Gpid] = r.durable.Load()
-		}
-		n.mu.Lock()
-		for g, st := range n.closed {
-			durable[g] = st.durable
-		}
-		n.mu.Unlock()
-		removed, err := n.mlog.GC(func(g base.Gpid) int64 {
-			if d, ok := durable[g]; ok {
-				return d
-			}
-			return math.MaxInt64
-		})
+		removed, err := n.mlog.GC(n.durableDecrees())
 		if err != nil {
 			n.log.Warn("replica node: mutation log gc", "err", err)
 		} else if removed > 0 {
