@@ -65,6 +65,13 @@ func runNodesMigrator(c *Call) error {
 	}
 	deadline := time.Now().Add(timeout)
 	out := drainJSON{Origin: origin.String(), Moves: []string{}}
+	var bar *progress
+	initial := -1
+	defer func() {
+		if bar != nil {
+			bar.finish()
+		}
+	}()
 	for round := 1; ; round++ {
 		ctx, cancel := c.adminCtx()
 		plan, remaining, err := c.s.admin.DrainPlan(ctx, origin, targets)
@@ -73,7 +80,17 @@ func runNodesMigrator(c *Call) error {
 			return failf(err, "plan the migration off %v failed: %s", origin, describe(err))
 		}
 		out.Remaining = remaining
+		if initial < 0 {
+			initial = remaining
+		}
+		if bar != nil {
+			bar.update(initial-remaining, 0)
+		}
 		if remaining == 0 {
+			if bar != nil {
+				bar.finish()
+				bar = nil
+			}
 			out.Drained = true
 			return c.Emit(out, func(w io.Writer) {
 				fmt.Fprintf(w, "%v holds no replicas: it is safe to stop it\n", origin)
@@ -112,6 +129,11 @@ func runNodesMigrator(c *Call) error {
 		}
 		if !c.Switch("json") && accepted > 0 {
 			c.Printf("round %d: %v serves %d replicas, %d moves started", round, origin, remaining, accepted)
+		}
+		if c.Switch("wait") && bar == nil && initial > 0 {
+			bar = c.s.startProgress(fmt.Sprintf("draining %v", origin), initial, "", func(st progressState) string {
+				return fmt.Sprintf("%v: %d of %d replicas moved off, %v", origin, st.Done, st.Total, st.Elapsed.Round(time.Second))
+			})
 		}
 		if !c.Switch("wait") {
 			return c.Emit(out, func(w io.Writer) {
