@@ -66,6 +66,7 @@ type Log struct {
 	segments []segment  // in order; the last is the active one
 	active   *os.File
 	pending  []byte     // records waiting for the flusher
+	spareBuf []byte     // the last written batch's buffer, reused for pending
 	batch    *batch     // the batch pending records belong to
 	flushing bool       // a goroutine is writing batches
 	idle     *sync.Cond // signalled (on mu) when flushing ends
@@ -205,6 +206,10 @@ func (l *Log) Append(ctx context.Context, entries ...Entry) error {
 	l.stats.appends.Add(1)
 	l.stats.entries.Add(int64(len(entries)))
 	for _, e := range entries {
+		if l.pending == nil {
+			l.pending = l.spareBuf[:0]
+			l.spareBuf = nil
+		}
 		l.pending = appendRecord(l.pending, e)
 		if d, ok := b.decrees[e.Gpid]; !ok || e.Decree > d {
 			b.decrees[e.Gpid] = e.Decree
@@ -269,6 +274,9 @@ func (l *Log) flush(handOff bool) {
 			l.failed = err
 		} else {
 			l.segments[len(l.segments)-1].size += int64(len(data))
+		}
+		if cap(data) <= 4<<20 && cap(data) > cap(l.spareBuf) {
+			l.spareBuf = data[:0] // the next batch grows from here, not from nothing
 		}
 		b.err = err
 		close(b.done)
