@@ -160,11 +160,9 @@ func (r *Replica) handle(rd pacifica.Ready) {
 			return
 		}
 	}
-	for _, c := range rd.Committed {
-		if err := r.apply(c); err != nil {
-			r.fail(rd, err)
-			return
-		}
+	if err := r.apply(rd.Committed); err != nil {
+		r.fail(rd, err)
+		return
 	}
 	if !early {
 		r.sendAll(rd.Messages)
@@ -226,46 +224,63 @@ func (r *Replica) logEntries(ms []pacifica.Mutation) error {
 	return nil
 }
 
-// apply applies one committed mutation to storage and answers its client
-// writes on the primary that proposed them.
-func (r *Replica) apply(c pacifica.Committed) error {
-	store := r.store.Load()
-	m := c.Mutation
-	last := store.LastAppliedDecree()
-	switch {
-	case m.Decree <= last:
-		// Installed with a learned checkpoint already.
-		for _, t := range c.Tokens {
-			r.answer(t, nil, base.ERR_TIMEOUT)
-		}
+// apply applies committed mutations to storage — all of a Ready's in one
+// storage batch — and answers their client writes on the primary that
+// proposed them.
+func (r *Replica) apply(cs []pacifica.Committed) error {
+	if len(cs) == 0 {
 		return nil
-	case m.Decree != last+1:
-		return fmt.Errorf("apply decree %d after %d: gap", m.Decree, last)
 	}
-	sm := &storage.Mutation{Decree: m.Decree, TimestampUs: m.TimestampUs, Writes: make([]storage.Write, 0, len(m.Updates))}
-	// index[i] is the write of update i, or -1 for a payload that does not
-	// decode (validated before proposing, so this is a bug; every member
-	// skips it alike and the decree is still consumed).
-	index := make([]int, len(m.Updates))
-	for i, u := range m.Updates {
-		w, err := decodeWrite(u)
-		if err != nil {
-			r.log.Error("replica: undecodable write in a committed mutation; skipped", "decree", m.Decree, "err", err)
-			index[i] = -1
+	store := r.store.Load()
+	last := store.LastAppliedDecree()
+	batch := make([]*storage.Mutation, 0, len(cs))
+	// index[k][i] is the write of update i of the k-th applied mutation, or
+	// -1 for a payload that does not decode (validated before proposing, so
+	// this is a bug; every member skips it alike and the decree is still
+	// consumed).
+	index := make([][]int, 0, len(cs))
+	applied := make([]pacifica.Committed, 0, len(cs))
+	for _, c := range cs {
+		m := c.Mutation
+		switch {
+		case m.Decree <= last:
+			// Installed with a learned checkpoint already.
+			for _, t := range c.Tokens {
+				r.answer(t, nil, base.ERR_TIMEOUT)
+			}
 			continue
+		case m.Decree != last+1:
+			return fmt.Errorf("apply decree %d after %d: gap", m.Decree, last)
 		}
-		index[i] = len(sm.Writes)
-		sm.Writes = append(sm.Writes, w)
+		last = m.Decree
+		sm := &storage.Mutation{Decree: m.Decree, TimestampUs: m.TimestampUs, Writes: make([]storage.Write, 0, len(m.Updates))}
+		idx := make([]int, len(m.Updates))
+		for i, u := range m.Updates {
+			w, err := decodeWrite(u)
+			if err != nil {
+				r.log.Error("replica: undecodable write in a committed mutation; skipped", "decree", m.Decree, "err", err)
+				idx[i] = -1
+				continue
+			}
+			idx[i] = len(sm.Writes)
+			sm.Writes = append(sm.Writes, w)
+		}
+		batch, index, applied = append(batch, sm), append(index, idx), append(applied, c)
 	}
-	resps, err := store.Apply(sm)
+	if len(batch) == 0 {
+		return nil
+	}
+	resps, err := store.ApplyAll(batch)
 	if err != nil {
-		return fmt.Errorf("apply decree %d: %w", m.Decree, err)
+		return fmt.Errorf("apply decrees %d..%d: %w", batch[0].Decree, last, err)
 	}
-	for i, t := range c.Tokens {
-		if i < len(index) && index[i] >= 0 {
-			r.answer(t, resps[index[i]], base.ERR_OK)
-		} else {
-			r.answer(t, nil, base.ERR_INVALID_DATA)
+	for k, c := range applied {
+		for i, t := range c.Tokens {
+			if i < len(index[k]) && index[k][i] >= 0 {
+				r.answer(t, resps[k][index[k][i]], base.ERR_OK)
+			} else {
+				r.answer(t, nil, base.ERR_INVALID_DATA)
+			}
 		}
 	}
 	return nil

@@ -49,39 +49,67 @@ func (w *writer) destroy() { w.batch.Destroy() }
 // then, and the replica should stop using the partition unless the error
 // wraps rocksdb.ErrStaleDecree.
 func (p *Partition) Apply(m *Mutation) ([]any, error) {
+	resps, err := p.ApplyAll([]*Mutation{m})
+	if err != nil {
+		return nil, err
+	}
+	return resps[0], nil
+}
+
+// ApplyAll applies consecutive mutations (increasing decrees) as Apply
+// would one by one, but in one RocksDB batch, which records the last
+// decree: all of them or none become visible. Each mutation keeps its own
+// decree and timestamp in its responses and records; later writes see the
+// effects of earlier ones, across mutations too. It returns each
+// mutation's responses.
+func (p *Partition) ApplyAll(ms []*Mutation) ([][]any, error) {
+	if len(ms) == 0 {
+		return nil, nil
+	}
 	p.writeMu.Lock()
 	defer p.writeMu.Unlock()
+	first, lastDecree := ms[0].Decree, ms[len(ms)-1].Decree
 	if p.closed.Load() {
-		return nil, fmt.Errorf("apply decree %d: %w", m.Decree, ErrClosed)
+		return nil, fmt.Errorf("apply decree %d: %w", first, ErrClosed)
 	}
-	if last := p.db.LastAppliedDecree(); m.Decree <= last {
-		return nil, fmt.Errorf("apply decree %d: %w (last applied %d)", m.Decree, rocksdb.ErrStaleDecree, last)
+	if last := p.db.LastAppliedDecree(); first <= last {
+		return nil, fmt.Errorf("apply decree %d: %w (last applied %d)", first, rocksdb.ErrStaleDecree, last)
 	}
 	w := &p.w
-	w.decree = m.Decree
-	w.now = epochSecondsFromMicros(m.TimestampUs)
-	w.timetag = Timetag(m.TimestampUs, p.opts.ClusterID, false)
 	w.defaultTTL = p.envs.Load().defaultTTL
-	if len(m.Writes) > 1 {
+	writes := 0
+	for i, m := range ms {
+		if i > 0 && m.Decree <= ms[i-1].Decree {
+			return nil, fmt.Errorf("apply decree %d after %d: %w", m.Decree, ms[i-1].Decree, ErrBadWrite)
+		}
+		writes += len(m.Writes)
+	}
+	if writes > 1 {
 		w.pending = make(map[string]pendingRecord)
 	}
 	defer func() {
 		w.batch.Clear()
 		w.pending = nil
 	}()
-
-	resps := make([]any, len(m.Writes))
-	for i := range m.Writes {
-		r, err := p.applyWrite(&m.Writes[i])
-		if err != nil {
-			return nil, fmt.Errorf("apply decree %d, write %d (%v): %w", m.Decree, i, m.Writes[i].Op, err)
+	out := make([][]any, len(ms))
+	for mi, m := range ms {
+		w.decree = m.Decree
+		w.now = epochSecondsFromMicros(m.TimestampUs)
+		w.timetag = Timetag(m.TimestampUs, p.opts.ClusterID, false)
+		resps := make([]any, len(m.Writes))
+		for i := range m.Writes {
+			r, err := p.applyWrite(&m.Writes[i])
+			if err != nil {
+				return nil, fmt.Errorf("apply decree %d, write %d (%v): %w", m.Decree, i, m.Writes[i].Op, err)
+			}
+			resps[i] = r
 		}
-		resps[i] = r
+		out[mi] = resps
 	}
-	if err := p.db.Write(w.batch, m.Decree); err != nil {
-		return nil, fmt.Errorf("apply decree %d: %w", m.Decree, err)
+	if err := p.db.Write(w.batch, lastDecree); err != nil {
+		return nil, fmt.Errorf("apply decrees %d..%d: %w", first, lastDecree, err)
 	}
-	return resps, nil
+	return out, nil
 }
 
 // applyWrite stages one write and builds its response.
