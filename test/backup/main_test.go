@@ -9,7 +9,6 @@
 package backup
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -49,15 +48,7 @@ func adminClient(t *testing.T, b *onebox.Box) *admin.Client {
 
 func openTable(t *testing.T, b *onebox.Box, table string) *client.Table {
 	t.Helper()
-	c := client.New(client.Config{MetaServers: b.MetaServers()})
-	t.Cleanup(func() { c.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	tb, err := c.OpenTable(ctx, table)
-	if err != nil {
-		t.Fatalf("open table %s: %v", table, err)
-	}
-	return tb
+	return testbox.OpenTable(t, b, table)
 }
 
 // appID finds an available table's id.

@@ -12,7 +12,6 @@
 package replication
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -53,15 +52,7 @@ func startBox(t *testing.T, host int) *onebox.Box {
 // openTable opens table on b with a client closed when the test ends.
 func openTable(t *testing.T, b *onebox.Box, table string) *client.Table {
 	t.Helper()
-	c := client.New(client.Config{MetaServers: b.MetaServers()})
-	t.Cleanup(func() { c.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	tb, err := c.OpenTable(ctx, table)
-	if err != nil {
-		t.Fatalf("open table %s: %v", table, err)
-	}
-	return tb
+	return testbox.OpenTable(t, b, table)
 }
 
 // processOf is the onebox process name (replica1, replica2, ...) of the

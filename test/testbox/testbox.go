@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pegasus-go/pegasus/admin/onebox"
+	"github.com/pegasus-go/pegasus/client"
 )
 
 const module = "github.com/pegasus-go/pegasus/cmd/"
@@ -89,4 +90,19 @@ func LogTail(t *testing.T, name, path string) {
 		log = log[len(log)-6000:]
 	}
 	t.Logf("--- %s log (tail) ---\n%s", name, log)
+}
+
+// OpenTable opens table on b with a client that is closed when the test
+// ends.
+func OpenTable(t *testing.T, b *onebox.Box, table string) *client.Table {
+	t.Helper()
+	c := client.New(client.Config{MetaServers: b.MetaServers()})
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tb, err := c.OpenTable(ctx, table)
+	if err != nil {
+		t.Fatalf("open table %s: %v", table, err)
+	}
+	return tb
 }
