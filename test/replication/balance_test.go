@@ -2,11 +2,14 @@ package replication
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/pegasus-go/pegasus/admin"
+	"github.com/pegasus-go/pegasus/client"
 	admintypes "github.com/pegasus-go/pegasus/thrift/gen/admin"
 )
 
@@ -49,6 +52,7 @@ func TestScaleOutAndDrain(t *testing.T) {
 	defer ac.Close()
 	load := startWriteLoad(t, tb, "bal", 3)
 	load.waitProgress(t, 50, 30*time.Second)
+	reads := startReadLoad(t, tb, writeRecords(t, tb, "ro", "fixed", 200))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -110,8 +114,63 @@ func TestScaleOutAndDrain(t *testing.T) {
 	}
 	load.waitProgress(t, 50, 30*time.Second)
 	expected := load.finish(t)
+	if _, failures, lastErr := load.counts(); failures != 0 {
+		t.Errorf("%d writes failed during the moves (last: %v); clients should only have retried within their deadlines", failures, lastErr)
+	}
+	if n, bad := reads.finish(); n == 0 || bad != nil {
+		t.Errorf("reads during the moves: %d done, first failure: %v", n, bad)
+	}
 	if err := b.StopReplica(origin.Port(), 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	verify(t, tb, expected)
+}
+
+// readLoad reads fixed records in a loop and remembers the first read that
+// failed or returned something else.
+type readLoad struct {
+	stop       chan struct{}
+	done       chan struct{}
+	finishOnce func()
+	n          int
+	bad        error
+}
+
+func startReadLoad(t *testing.T, tb *client.Table, records map[string]want) *readLoad {
+	l := &readLoad{stop: make(chan struct{}), done: make(chan struct{})}
+	keys := make([]string, 0, len(records))
+	for k := range records {
+		keys = append(keys, k)
+	}
+	go func() {
+		defer close(l.done)
+		deadline := time.Now().Add(loadMaxTime)
+		for i := 0; i < loadMaxOps && time.Now().Before(deadline); i++ {
+			select {
+			case <-l.stop:
+				return
+			case <-time.After(loadPause):
+			}
+			k := keys[i%len(keys)]
+			ctx, cancel := context.WithTimeout(context.Background(), loadOpTimeout)
+			v, err := tb.Get(ctx, []byte(k), sortKey)
+			cancel()
+			l.n++
+			if err == nil && !records[k].allows(v) {
+				err = fmt.Errorf("%s read %q, want %v", k, v, records[k])
+			}
+			if err != nil && l.bad == nil {
+				l.bad = err
+			}
+		}
+	}()
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(l.stop) }); <-l.done })
+	l.finishOnce = func() { once.Do(func() { close(l.stop) }); <-l.done }
+	return l
+}
+
+func (l *readLoad) finish() (int, error) {
+	l.finishOnce()
+	return l.n, l.bad
 }
