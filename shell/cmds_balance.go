@@ -20,7 +20,7 @@ func init() {
 		&Command{Name: "balance", Group: "cluster", Summary: "move one replica or primary of a partition", JSON: true,
 			Help: "move_pri: the primary on --from steps down and the secondary on --to takes over.\n" +
 				"copy_sec: --to learns the partition as an extra secondary, then --from leaves it.\n" +
-				"copy_pri: not implemented by this meta server yet.\n" +
+				"copy_pri: --to learns as an extra secondary, --from steps down for it, then leaves.\n" +
 				"The meta server validates the move and runs it; `app <table> -d` shows the result.",
 			Flags: []Flag{
 				{Short: "g", Long: "gpid", Value: "app_id.pidx", Help: "the partition", Required: true},

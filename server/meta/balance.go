@@ -21,7 +21,10 @@ import (
 //     secondary (CT_UPGRADE_TO_PRIMARY) — a short write pause, no copy;
 //   - copy_sec: the primary adds the new node as an extra learner
 //     (CT_ADD_SECONDARY_FOR_LB); once it has learned and joined, the
-//     primary removes the old secondary (CT_REMOVE).
+//     primary removes the old secondary (CT_REMOVE);
+//   - copy_pri (only on a DBA's request): the new node learns as an extra
+//     secondary, the primary steps down for it as in move_pri, and the new
+//     primary removes the old one.
 //
 // A move stays under way until the configuration shows it done; it is
 // dropped (and cure repairs whatever is left) when a node it involves dies,
@@ -34,6 +37,7 @@ type MoveKind int
 const (
 	MovePrimary   MoveKind = iota + 1 // move_pri
 	CopySecondary                     // copy_sec
+	CopyPrimary                       // copy_pri
 )
 
 func (k MoveKind) String() string {
@@ -42,6 +46,8 @@ func (k MoveKind) String() string {
 		return "move_pri"
 	case CopySecondary:
 		return "copy_sec"
+	case CopyPrimary:
+		return "copy_pri"
 	}
 	return fmt.Sprintf("MoveKind(%d)", int(k))
 }
@@ -202,6 +208,10 @@ func (s *State) StartMove(m Move) error {
 		if !slices.Contains(p.Secondaries, m.From) || p.IsMember(m.To) {
 			return bad("from must be a secondary and to must not hold the partition")
 		}
+	case CopyPrimary:
+		if p.Primary != m.From || p.IsMember(m.To) {
+			return bad("from must be the primary and to must not hold the partition")
+		}
 	default:
 		return bad("unknown move")
 	}
@@ -269,6 +279,21 @@ func (s *State) advanceMove(now time.Time, m *moveState) (*Proposal, bool) {
 			return nil, true // cure promotes To (choosePrimary)
 		}
 		return nil, false // someone else took over
+	case CopyPrimary:
+		from, to := p.IsMember(m.From), p.IsMember(m.To)
+		switch {
+		case p.Primary == m.From && !to:
+			return send(m.From, admin.ConfigType_CT_ADD_SECONDARY_FOR_LB, m.To)
+		case p.Primary == m.From && slices.Contains(p.Secondaries, m.To):
+			return send(m.From, admin.ConfigType_CT_DOWNGRADE_TO_SECONDARY, m.From)
+		case !p.HasPrimary() && slices.Contains(p.Secondaries, m.To):
+			return nil, true // cure promotes To (choosePrimary)
+		case p.Primary == m.To && from:
+			return send(m.To, admin.ConfigType_CT_REMOVE, m.From)
+		case p.Primary == m.To && !from:
+			return nil, false // done
+		}
+		return nil, false
 	case CopySecondary:
 		if !p.HasPrimary() || !s.Alive(p.Primary) || p.Primary == m.From {
 			return nil, false
@@ -288,7 +313,7 @@ func (s *State) advanceMove(now time.Time, m *moveState) (*Proposal, bool) {
 // moveTarget is the node a move under way wants as p's new primary.
 func (s *State) moveTarget(p Partition) (netip.AddrPort, bool) {
 	m := s.moves[p.Pid]
-	if m == nil || m.Kind != MovePrimary || !slices.Contains(p.Secondaries, m.To) || !s.Alive(m.To) {
+	if m == nil || (m.Kind != MovePrimary && m.Kind != CopyPrimary) || !slices.Contains(p.Secondaries, m.To) || !s.Alive(m.To) {
 		return netip.AddrPort{}, false
 	}
 	return m.To, true

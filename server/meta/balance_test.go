@@ -242,3 +242,49 @@ func TestBalancerLivelyPlansAndStops(t *testing.T) {
 		}
 	}
 }
+
+// TestBalancerRunsCopyPrimary drives a copy_pri: the new node learns as an
+// extra secondary, the primary steps down, cure promotes the new node,
+// which then removes the old primary.
+func TestBalancerRunsCopyPrimary(t *testing.T) {
+	s := NewState(testConfig())
+	for i := range 4 {
+		s.Beacon(t0, rs(i))
+	}
+	id := create(t, s, "t", 1)
+	pid := gpid(id, 0)
+	setPartition(t, s, Partition{Pid: pid, Ballot: 3, MaxReplicaCount: 3, Primary: rs(0), Secondaries: addrs(1, 2)})
+	if err := s.StartMove(Move{Kind: CopyPrimary, Pid: pid, From: rs(0), To: rs(1)}); errnoOf(err) != "ERR_INVALID_PARAMETERS" {
+		t.Fatalf("copy_pri to a member: %v", err)
+	}
+	if err := s.StartMove(Move{Kind: CopyPrimary, Pid: pid, From: rs(0), To: rs(3)}); err != nil {
+		t.Fatal(err)
+	}
+	step := func(at time.Duration, target netip.AddrPort, typ admin.ConfigType, node netip.AddrPort) {
+		t.Helper()
+		props := s.Cure(t0.Add(at))
+		if len(props) != 1 || props[0].Target != target || props[0].Update.Type != typ || props[0].Update.Node != node {
+			t.Fatalf("at %v want %v about %v to %v: %+v", at, typ, node, target, props)
+		}
+	}
+	change := func(typ admin.ConfigType, node netip.AddrPort, primary netip.AddrPort, secs ...int) {
+		t.Helper()
+		cur, _ := s.Partition(pid)
+		req := cur.Clone()
+		req.Ballot++
+		req.Primary, req.Secondaries = primary, addrs(secs...)
+		c, _, err := s.UpdateConfiguration(ConfigUpdate{Config: req, Type: typ, Node: node})
+		mustApply(t, s, c, err)
+	}
+	step(0, rs(0), admin.ConfigType_CT_ADD_SECONDARY_FOR_LB, rs(3))
+	change(admin.ConfigType_CT_UPGRADE_TO_SECONDARY, rs(3), rs(0), 1, 2, 3)
+	step(time.Second, rs(0), admin.ConfigType_CT_DOWNGRADE_TO_SECONDARY, rs(0))
+	change(admin.ConfigType_CT_DOWNGRADE_TO_SECONDARY, rs(0), netip.AddrPort{}, 1, 2, 3, 0)
+	step(2*time.Second, rs(3), admin.ConfigType_CT_UPGRADE_TO_PRIMARY, rs(3))
+	change(admin.ConfigType_CT_UPGRADE_TO_PRIMARY, rs(3), rs(3), 1, 2, 0)
+	step(3*time.Second, rs(3), admin.ConfigType_CT_REMOVE, rs(0))
+	change(admin.ConfigType_CT_REMOVE, rs(0), rs(3), 1, 2)
+	if props := s.Cure(t0.Add(4 * time.Second)); len(props) != 0 || len(s.Moves()) != 0 {
+		t.Fatalf("after copy_pri: %+v, moves %v", props, s.Moves())
+	}
+}

@@ -13,9 +13,11 @@ import (
 // moves the balancer runs (shell `balance`): move_pri is
 // (from, from, DOWNGRADE_TO_SECONDARY), (to, to, UPGRADE_TO_PRIMARY), and
 // copy_sec is (·, to, ADD_SECONDARY_FOR_LB), (·, from, DOWNGRADE_TO_INACTIVE
-// or REMOVE). A single action (shell `propose`) is sent as a proposal to
-// its target as is, on the partition's current configuration: the replica
-// server decides whether it applies. copy_pri is not implemented.
+// or REMOVE), and copy_pri is (from, to, ADD_SECONDARY_FOR_LB),
+// (from, from, DOWNGRADE_TO_SECONDARY), (to, to, UPGRADE_TO_PRIMARY). A
+// single action (shell `propose`) is sent as a proposal to its target as
+// is, on the partition's current configuration: the replica server decides
+// whether it applies.
 func (s *Server) proposeBalancer(_ context.Context, q *admin.ConfigurationBalancerRequest) any {
 	resp := &admin.ConfigurationBalancerResponse{Err: ec(base.ERR_OK)}
 	if q.Gpid == nil || len(q.ActionList) == 0 || len(q.ActionList) > 3 {
@@ -47,7 +49,7 @@ func (s *Server) proposeBalancer(_ context.Context, q *admin.ConfigurationBalanc
 	case singleAction:
 		err = s.proposeOne(pid, acts[0])
 	default:
-		err = refuse(base.ERR_NOT_IMPLEMENTED, "action list %v: only move_pri, copy_sec and single proposals are implemented", acts)
+		err = refuse(base.ERR_INVALID_PARAMETERS, "action list %v is none of move_pri, copy_sec, copy_pri or a single proposal", acts)
 	}
 	if err != nil {
 		s.log.Info("meta: balancer request refused", "gpid", &pid, "err", err)
@@ -79,6 +81,9 @@ func moveOf(pid base.Gpid, acts []action) (Move, actionKind) {
 	case len(acts) == 2 && acts[0].typ == admin.ConfigType_CT_ADD_SECONDARY_FOR_LB &&
 		(acts[1].typ == admin.ConfigType_CT_DOWNGRADE_TO_INACTIVE || acts[1].typ == admin.ConfigType_CT_REMOVE):
 		return Move{Kind: CopySecondary, Pid: pid, From: acts[1].node, To: acts[0].node}, moveAction
+	case len(acts) == 3 && acts[0].typ == admin.ConfigType_CT_ADD_SECONDARY_FOR_LB &&
+		acts[1].typ == admin.ConfigType_CT_DOWNGRADE_TO_SECONDARY && acts[2].typ == admin.ConfigType_CT_UPGRADE_TO_PRIMARY:
+		return Move{Kind: CopyPrimary, Pid: pid, From: acts[1].node, To: acts[2].node}, moveAction
 	}
 	return Move{}, unknownAction
 }
