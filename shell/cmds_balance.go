@@ -1,9 +1,12 @@
 package shell
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -131,4 +134,59 @@ func proposalResult(c *Call, what string, pid base.Gpid, err error) error {
 	}
 	return c.Done(map[string]string{"gpid": fmt.Sprintf("%d.%d", pid.Appid, pid.PartitionIndex), "result": string(base.ERR_OK)},
 		"%s: %s", what, base.ERR_OK)
+}
+
+func init() {
+	register(&Command{Name: "balance_plan", Group: "cluster", Summary: "show the balancer's moves: under way, and planned per table", JSON: true,
+		Help: "Asks the meta leader (remote command meta.lb.plan) for the moves under way and, per healthy table,\n" +
+			"the moves its balancer would start at level lively. Changes nothing.",
+		Run: runBalancePlan})
+}
+
+func runBalancePlan(c *Call) error {
+	ctx, cancel := c.adminCtx()
+	defer cancel()
+	info, err := c.s.admin.ClusterInfo(ctx)
+	if err != nil {
+		return failf(err, "get cluster info failed, error=%s", describe(err))
+	}
+	leader := ""
+	for _, kv := range info {
+		if kv[0] == "primary_meta_server" {
+			leader = kv[1]
+		}
+	}
+	if leader == "" {
+		return failf(nil, "no meta leader is known")
+	}
+	out, err := admin.RemoteCommand(ctx, leader, "meta.lb.plan", nil)
+	if err != nil {
+		return failf(err, "meta.lb.plan on %s failed: %s", leader, describe(err))
+	}
+	var v struct {
+		Level    string              `json:"meta_function_level"`
+		UnderWay []string            `json:"moves_under_way"`
+		Planned  map[string][]string `json:"planned_by_table"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		return failf(err, "meta.lb.plan on %s answered %q", leader, out)
+	}
+	return c.Emit(v, func(w io.Writer) {
+		fmt.Fprintf(w, "meta level: %s\n", v.Level)
+		fmt.Fprintf(w, "moves under way: %d\n", len(v.UnderWay))
+		for _, m := range v.UnderWay {
+			fmt.Fprintf(w, "  %s\n", m)
+		}
+		tables := make([]string, 0, len(v.Planned))
+		for t := range v.Planned {
+			tables = append(tables, t)
+		}
+		sort.Strings(tables)
+		for _, t := range tables {
+			fmt.Fprintf(w, "table %s: %d moves planned\n", t, len(v.Planned[t]))
+			for _, m := range v.Planned[t] {
+				fmt.Fprintf(w, "  %s\n", m)
+			}
+		}
+	})
 }

@@ -10,9 +10,19 @@ import (
 )
 
 // addMetaCommands registers the meta server's own remote commands: the
-// queries it can answer today. (It has no load balancer yet, so upstream's
-// meta.lb.* commands are unknown commands here.)
+// queries it can answer today. (Upstream's meta.lb.* tuning knobs do not
+// exist here; meta.lb.plan shows the balancer's plan.)
 func addMetaCommands(cmds *remotecmd.Registry, m *meta.Server) {
+	cmds.Add(remotecmd.Command{Name: "meta.lb.plan", Usage: "meta.lb.plan",
+		Help: "show, as JSON, the balancer moves under way and those it would plan per table at level lively (a table is planned only when healthy)",
+		Run: func(context.Context, []string) (string, error) {
+			v, err := m.BalanceView()
+			if err != nil {
+				return "", fmt.Errorf("%w (ask the leader: %s)", err, leaderOf(m))
+			}
+			b, err := json.MarshalIndent(v, "", "  ")
+			return string(b), err
+		}})
 	cmds.Add(remotecmd.Command{Name: "meta.level", Usage: "meta.level",
 		Help: "show the meta function level and the level the meta acts at (freezed while too few replica servers live)",
 		Run: func(context.Context, []string) (string, error) {
