@@ -33,6 +33,9 @@ type backupRecord struct {
 	EndTimeMs      int64  `json:"end_time_ms"`
 	Failed         bool   `json:"failed"`
 	Hint           string `json:"hint,omitempty"`
+	// Policy names the backup policy that started the backup ("" for a
+	// one-shot backup).
+	Policy string `json:"policy,omitempty"`
 	// Uploaded holds, per partition, the manifest summary once its
 	// primary reported the upload done (Files == 0 and Decree == -1: not yet).
 	Uploaded []backup.PartitionSummary `json:"uploaded"`

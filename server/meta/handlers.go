@@ -30,6 +30,9 @@ func (s *Server) Register(rs *rpc.Server) {
 	handle(s, rs, catalog.RPC_CM_CONTROL_META, s.controlMeta)
 	handle(s, rs, catalog.RPC_CM_START_BACKUP_APP, s.startBackupApp)
 	handle(s, rs, catalog.RPC_CM_QUERY_BACKUP_STATUS, s.queryBackupStatus)
+	handle(s, rs, catalog.RPC_CM_ADD_BACKUP_POLICY, s.addBackupPolicy)
+	handle(s, rs, catalog.RPC_CM_QUERY_BACKUP_POLICY, s.queryBackupPolicy)
+	handle(s, rs, catalog.RPC_CM_MODIFY_BACKUP_POLICY, s.modifyBackupPolicy)
 	handle(s, rs, catalog.RPC_CM_START_RESTORE, s.startRestore)
 	handle(s, rs, catalog.RPC_CM_QUERY_RESTORE_STATUS, s.queryRestoreStatus)
 	handle(s, rs, catalog.RPC_CM_REPORT_RESTORE_STATUS, s.reportRestore)
@@ -65,6 +68,9 @@ var implemented = map[string]bool{
 	catalog.RPC_CM_CONTROL_META:                    true,
 	catalog.RPC_CM_START_BACKUP_APP:                true,
 	catalog.RPC_CM_QUERY_BACKUP_STATUS:             true,
+	catalog.RPC_CM_ADD_BACKUP_POLICY:               true,
+	catalog.RPC_CM_QUERY_BACKUP_POLICY:             true,
+	catalog.RPC_CM_MODIFY_BACKUP_POLICY:            true,
 	catalog.RPC_CM_START_RESTORE:                   true,
 	catalog.RPC_CM_QUERY_RESTORE_STATUS:            true,
 	catalog.RPC_CM_REPORT_RESTORE_STATUS:           true,

@@ -33,44 +33,55 @@ func (s *Server) startBackupApp(ctx context.Context, q *admin.StartBackupAppRequ
 	if err := s.providerOK(q.BackupProviderType); err != nil {
 		return reply(err)
 	}
-	if err := s.loadBackups(ctx); err != nil {
+	rec, err := s.startBackup(ctx, q.AppID, q.BackupProviderType, q.GetBackupPath(), "")
+	if err != nil {
 		return reply(err)
+	}
+	id := rec.BackupID
+	resp.Err, resp.BackupID = ec(base.ERR_OK), &id
+	resp.HintMessage = fmt.Sprintf("backup %d of table %s started", id, rec.AppName)
+	return resp
+}
+
+// startBackup records a new backup of table appID (started by policy, if
+// not "") and starts its runner.
+func (s *Server) startBackup(ctx context.Context, appID int32, provider, path, policy string) (*backupRecord, error) {
+	if err := s.loadBackups(ctx); err != nil {
+		return nil, err
 	}
 	var app App
-	if err := s.read(func(st *State) { app, _ = st.App(q.AppID) }); err != nil {
-		return reply(err)
+	if err := s.read(func(st *State) { app, _ = st.App(appID) }); err != nil {
+		return nil, err
 	}
 	if !app.Available() {
-		return reply(refuse(base.ERR_APP_NOT_EXIST, "no available table with id %d", q.AppID))
+		return nil, refuse(base.ERR_APP_NOT_EXIST, "no available table with id %d", appID)
 	}
 	id := nowMs(s.now())
 	for _, r := range s.backupRecords(-1) {
-		if r.AppID == q.AppID && !r.finished() {
-			return reply(refuse(base.ERR_BUSY, "backup %d of table %s is still running", r.BackupID, r.AppName))
+		if r.AppID == appID && !r.finished() {
+			return nil, refuse(base.ERR_BUSY, "backup %d of table %s is still running", r.BackupID, r.AppName)
 		}
 		id = max(id, r.BackupID+1)
 	}
 	rec := &backupRecord{
-		BackupID: id, AppID: app.ID, AppName: app.Name, Provider: q.BackupProviderType, Path: q.GetBackupPath(),
+		BackupID: id, AppID: app.ID, AppName: app.Name, Provider: provider, Path: path,
 		Cluster: s.opts.ClusterName, PartitionCount: app.PartitionCount, StartTimeMs: id,
-		Uploaded: make([]backup.PartitionSummary, app.PartitionCount),
+		Uploaded: make([]backup.PartitionSummary, app.PartitionCount), Policy: policy,
 	}
 	for i := range rec.Uploaded {
 		rec.Uploaded[i] = backup.PartitionSummary{Index: int32(i), Decree: -1}
 	}
 	if err := s.saveBackup(ctx, rec); err != nil {
-		return reply(err)
+		return nil, err
 	}
 	s.bk.mu.Lock()
 	if s.bk.records != nil { // nil: the term ended meanwhile; the next one loads it
-		s.bk.records[id] = rec
+		s.bk.records[id] = rec.clone()
 	}
 	s.bk.mu.Unlock()
 	s.runBackup(id)
-	s.log.Info("meta: backup started", "backup_id", id, "app", app.Name, "app_id", app.ID, "provider", rec.Provider, "path", rec.Path)
-	resp.Err, resp.BackupID = ec(base.ERR_OK), &id
-	resp.HintMessage = fmt.Sprintf("backup %d of table %s started", id, app.Name)
-	return resp
+	s.log.Info("meta: backup started", "backup_id", id, "app", app.Name, "app_id", app.ID, "provider", provider, "path", path, "policy", policy)
+	return rec, nil
 }
 
 // queryBackupStatus answers with the table's backups, oldest first; the

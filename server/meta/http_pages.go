@@ -26,7 +26,7 @@ import (
 //	/meta/app?name=T           AppDetail: the table and its partitions
 //	/meta/nodes                {"nodes": [NodeView]}
 //	/meta/app_envs?name=T      {"app_name", "app_id", "envs"}
-//	/meta/backup_policy        {"policies": [], "note"}
+//	/meta/backup_policy        {"policies": [PolicyView]}
 func (s *Server) RegisterHTTP(mux *http.ServeMux) {
 	page := func(path string, fn func(r *http.Request) (any, error)) {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
@@ -65,11 +65,12 @@ func (s *Server) RegisterHTTP(mux *http.ServeMux) {
 		}
 		return map[string]any{"app_name": d.App.Name, "app_id": d.App.ID, "envs": d.App.Envs}, nil
 	})
-	page("/meta/backup_policy", func(*http.Request) (any, error) {
+	page("/meta/backup_policy", func(r *http.Request) (any, error) {
 		if !s.leading() {
 			return nil, errNotLeading
 		}
-		return map[string]any{"policies": []any{}, "note": "this meta server has no backup policies: cold backup is not implemented yet"}, nil
+		pols, err := s.PolicyViews(r.Context())
+		return map[string]any{"policies": pols}, err
 	})
 }
 

@@ -48,6 +48,7 @@ type Server struct {
 	wg       sync.WaitGroup // the leadership loop
 
 	bk       backups  // one-shot cold backups (backup.go)
+	pol      policies // backup policies (policy.go, policy_run.go)
 	restores restores // restores in progress (restore.go)
 
 	rsMu   sync.Mutex // guards rs
@@ -221,6 +222,8 @@ func (s *Server) lead(lost, deposed <-chan struct{}) {
 	if err := s.loadBackups(s.ctx); err != nil {
 		s.log.Error("meta: resume backups", "err", err)
 	}
+	defer s.forgetPolicies()
+	defer s.startPolicyLoop()()
 	s.cure()
 	for {
 		select {
