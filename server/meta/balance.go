@@ -12,9 +12,10 @@ import (
 )
 
 // The balancer (design notes §3.13): at function level fl_lively the meta
-// evens out, per table, first the primaries and then the replicas each
-// alive node serves, one move per partition at a time and never below the
-// table's replica count:
+// evens out, per table, first the primaries (move_pri where one of the
+// partition's secondaries can take over, else copy_pri) and then the
+// replicas each alive node serves (copy_sec), one move per partition at a
+// time and never below the table's replica count:
 //
 //   - move_pri: the primary steps down to secondary
 //     (CT_DOWNGRADE_TO_SECONDARY, sent to it) and cure promotes the chosen
@@ -122,6 +123,19 @@ func planMoves(parts []Partition, nodes []netip.AddrPort) []Move {
 			for _, sec := range p.Secondaries {
 				if prim[hi]-prim[sec] > 1 && (!found || prim[sec] < prim[best.To] || (prim[sec] == prim[best.To] && sec.Compare(best.To) < 0)) {
 					best, found = Move{Kind: MovePrimary, Pid: p.Pid, From: hi, To: sec}, true
+				}
+			}
+		}
+		if !found {
+			// No secondary can take over: copy a primary to the node with
+			// the fewest, which learns the partition first.
+			lo := extreme(nodes, prim, -1)
+			for _, p := range parts {
+				if !used[p.Pid] && p.Primary == hi && prim[hi]-prim[lo] > 1 && !p.IsMember(lo) {
+					best, found = Move{Kind: CopyPrimary, Pid: p.Pid, From: hi, To: lo}, true
+					reps[hi]--
+					reps[lo]++
+					break
 				}
 			}
 		}

@@ -35,6 +35,8 @@ func applyMoves(parts []Partition, moves []Move) []Partition {
 			p.Primary = m.To
 		case CopySecondary:
 			p.Secondaries = append(without(p.Secondaries, m.From), m.To)
+		case CopyPrimary:
+			p.Primary = m.To
 		}
 	}
 	return out
@@ -87,18 +89,18 @@ func TestPlanBalanceScaleOut(t *testing.T) {
 					if !slices.Contains(p.Secondaries, m.From) || p.IsMember(m.To) {
 						t.Fatalf("invalid copy_sec %v on %+v", m, p)
 					}
+				case CopyPrimary:
+					if p.Primary != m.From || p.IsMember(m.To) {
+						t.Fatalf("invalid copy_pri %v on %+v", m, p)
+					}
 				}
 			}
 			prim, reps := counts(applyMoves(parts, moves), nodes)
-			if spread(reps) > 1 {
-				t.Fatalf("replicas per node after the plan %v (moves %v)", reps, moves)
+			if spread(reps) > 1 || spread(prim) > 1 {
+				t.Fatalf("after the plan: replicas per node %v, primaries %v (moves %v)", reps, prim, moves)
 			}
-			// Primaries move only between members; the new node gets
-			// primaries in a later round once it holds replicas.
-			again := planMoves(applyMoves(parts, moves), nodes)
-			prim2, _ := counts(applyMoves(applyMoves(parts, moves), again), nodes)
-			if spread(prim2) > 1 {
-				t.Fatalf("primaries per node after two rounds %v (first %v)", prim2, prim)
+			if again := planMoves(applyMoves(parts, moves), nodes); len(again) != 0 {
+				t.Fatalf("a balanced layout plans more: %v", again)
 			}
 		})
 	}
