@@ -9,10 +9,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pegasus-go/pegasus/admin"
 	"github.com/pegasus-go/pegasus/thrift/base"
 	admintypes "github.com/pegasus-go/pegasus/thrift/gen/admin"
+	"github.com/pegasus-go/pegasus/thrift/gen/layer2"
 )
 
 // Manual balancing: one explicit move (balance) or one raw configuration
@@ -30,6 +32,8 @@ func init() {
 				{Short: "p", Long: "type", Value: "move_pri|copy_pri|copy_sec", Help: "the move", Required: true},
 				{Short: "f", Long: "from", Value: "host:port", Kind: KindNode, Help: "the node giving up the role", Required: true},
 				{Short: "t", Long: "to", Value: "host:port", Kind: KindNode, Help: "the node taking it", Required: true},
+				{Long: "dry-run", Help: "print the request and send nothing"},
+				{Short: "w", Long: "wait", Help: "wait until the move is done, then show the table's replicas per node"},
 			},
 			Run: runBalance},
 		&Command{Name: "propose", Group: "cluster", Summary: "send one configuration proposal for a partition", JSON: true,
@@ -97,10 +101,103 @@ func runBalance(c *Call) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	if c.Switch("dry-run") {
+		lines := []string{}
+		for _, a := range actions {
+			target := "the primary"
+			if a.Target.IsValid() {
+				target = a.Target.String()
+			}
+			lines = append(lines, fmt.Sprintf("(target %s, node %v, %v)", target, a.Node, a.Type))
+		}
+		return c.Emit(map[string]any{"gpid": fmt.Sprintf("%d.%d", pid.Appid, pid.PartitionIndex), "type": kind, "actions": lines},
+			func(w io.Writer) {
+				fmt.Fprintf(w, "would send %s of %d.%d from %v to %v as:\n", kind, pid.Appid, pid.PartitionIndex, from, to)
+				for _, l := range lines {
+					fmt.Fprintf(w, "  %s\n", l)
+				}
+			})
+	}
+	ctx, cancel := c.adminCtx()
+	err = c.s.admin.ProposeBalancer(ctx, pid, actions, kind)
+	cancel()
+	if err != nil || !c.Switch("wait") {
+		return proposalResult(c, "send balance proposal result", pid, err)
+	}
+	if !c.Switch("json") {
+		c.Printf("send balance proposal result: %s", base.ERR_OK)
+	}
+	return waitMove(c, pid)
+}
+
+// waitMove polls the meta's moves under way until pid's is done, then
+// prints where the partition's table now lives.
+func waitMove(c *Call, pid base.Gpid) error {
+	prefix := fmt.Sprintf(" %d.%d ", pid.Appid, pid.PartitionIndex)
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		v, err := balancerView(c)
+		if err != nil {
+			return err
+		}
+		under := false
+		for _, m := range v.UnderWay {
+			under = under || strings.Contains(m, prefix)
+		}
+		if !under {
+			break
+		}
+		if time.Now().After(deadline) {
+			return failf(nil, "the move of %d.%d is still under way after 10m", pid.Appid, pid.PartitionIndex)
+		}
+		select {
+		case <-c.ctx.Done():
+			return failf(c.ctx.Err(), "interrupted")
+		case <-time.After(time.Second):
+		}
+	}
 	ctx, cancel := c.adminCtx()
 	defer cancel()
-	err = c.s.admin.ProposeBalancer(ctx, pid, actions, kind)
-	return proposalResult(c, "send balance proposal result", pid, err)
+	tables, err := c.s.admin.ListTables(ctx, layer2.AppStatus_AS_AVAILABLE)
+	if err != nil {
+		return failf(err, "list tables failed: %s", describe(err))
+	}
+	for _, t := range tables {
+		if t.AppID != pid.Appid {
+			continue
+		}
+		_, parts, err := c.s.admin.TablePartitions(ctx, t.AppName)
+		if err != nil {
+			return failf(err, "query app %s failed: %s", t.AppName, describe(err))
+		}
+		counts := map[string][2]int{}
+		var p admin.Partition
+		for _, q := range parts {
+			if q.Index == pid.PartitionIndex {
+				p = q
+			}
+			n := counts[q.Primary]
+			counts[q.Primary] = [2]int{n[0] + 1, n[1]}
+			for _, s := range q.Secondaries {
+				n := counts[s]
+				counts[s] = [2]int{n[0], n[1] + 1}
+			}
+		}
+		nodes := make([]string, 0, len(counts))
+		for n := range counts {
+			nodes = append(nodes, n)
+		}
+		sort.Strings(nodes)
+		return c.Emit(map[string]any{"gpid": fmt.Sprintf("%d.%d", pid.Appid, pid.PartitionIndex), "primary": p.Primary, "secondaries": p.Secondaries, "ballot": p.Ballot},
+			func(w io.Writer) {
+				fmt.Fprintf(w, "move done: %d.%d primary %s, secondaries %v, ballot %d\n", pid.Appid, pid.PartitionIndex, p.Primary, p.Secondaries, p.Ballot)
+				fmt.Fprintf(w, "%s per node (primary/secondary):\n", t.AppName)
+				for _, n := range nodes {
+					fmt.Fprintf(w, "  %s %d/%d\n", n, counts[n][0], counts[n][1])
+				}
+			})
+	}
+	return failf(nil, "table %d is gone", pid.Appid)
 }
 
 func runPropose(c *Call) error {
@@ -143,33 +240,17 @@ func init() {
 		Run: runBalancePlan})
 }
 
+// balancerPlan is the meta's answer to meta.lb.plan.
+type balancerPlan struct {
+	Level    string              `json:"meta_function_level"`
+	UnderWay []string            `json:"moves_under_way"`
+	Planned  map[string][]string `json:"planned_by_table"`
+}
+
 func runBalancePlan(c *Call) error {
-	ctx, cancel := c.adminCtx()
-	defer cancel()
-	info, err := c.s.admin.ClusterInfo(ctx)
+	v, err := balancerView(c)
 	if err != nil {
-		return failf(err, "get cluster info failed, error=%s", describe(err))
-	}
-	leader := ""
-	for _, kv := range info {
-		if kv[0] == "primary_meta_server" {
-			leader = kv[1]
-		}
-	}
-	if leader == "" {
-		return failf(nil, "no meta leader is known")
-	}
-	out, err := admin.RemoteCommand(ctx, leader, "meta.lb.plan", nil)
-	if err != nil {
-		return failf(err, "meta.lb.plan on %s failed: %s", leader, describe(err))
-	}
-	var v struct {
-		Level    string              `json:"meta_function_level"`
-		UnderWay []string            `json:"moves_under_way"`
-		Planned  map[string][]string `json:"planned_by_table"`
-	}
-	if err := json.Unmarshal([]byte(out), &v); err != nil {
-		return failf(err, "meta.lb.plan on %s answered %q", leader, out)
+		return err
 	}
 	return c.Emit(v, func(w io.Writer) {
 		fmt.Fprintf(w, "meta level: %s\n", v.Level)
@@ -189,4 +270,32 @@ func runBalancePlan(c *Call) error {
 			}
 		}
 	})
+}
+
+// balancerView asks the meta leader for its balancer's moves.
+func balancerView(c *Call) (balancerPlan, error) {
+	var v balancerPlan
+	ctx, cancel := c.adminCtx()
+	defer cancel()
+	info, err := c.s.admin.ClusterInfo(ctx)
+	if err != nil {
+		return v, failf(err, "get cluster info failed, error=%s", describe(err))
+	}
+	leader := ""
+	for _, kv := range info {
+		if kv[0] == "primary_meta_server" {
+			leader = kv[1]
+		}
+	}
+	if leader == "" {
+		return v, failf(nil, "no meta leader is known")
+	}
+	out, err := admin.RemoteCommand(ctx, leader, "meta.lb.plan", nil)
+	if err != nil {
+		return v, failf(err, "meta.lb.plan on %s failed: %s", leader, describe(err))
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		return v, failf(err, "meta.lb.plan on %s answered %q", leader, out)
+	}
+	return v, nil
 }
