@@ -16,6 +16,7 @@ const (
 	CheckUnbalancedReplicas = "unbalanced_replicas"
 	CheckNodeRestarted      = "node_restarted"
 	CheckMetricsUnavailable = "metrics_unavailable"
+	CheckDiskSpace          = "disk_space"
 )
 
 // Metrics some checks need and the servers may not expose; without them
@@ -25,6 +26,10 @@ const (
 	MetricStatusSeconds = "pegasus_replica_status_seconds"
 	// MetricMlogSize is the mutation log's size on disk.
 	MetricMlogSize = "pegasus_mlog_size_bytes"
+	// MetricDiskCapacity and MetricDiskAvailable describe the filesystem
+	// of a server's data directory.
+	MetricDiskCapacity  = "pegasus_disk_capacity_bytes"
+	MetricDiskAvailable = "pegasus_disk_available_bytes"
 )
 
 // Limits of the metric checks.
@@ -44,6 +49,11 @@ var (
 	// RecentRestart is how recent a replica server's start must be for
 	// the doctor to mention it (when it started well after the meta).
 	RecentRestart = 10 * time.Minute
+	// DiskWarnFree and DiskCriticalFree are the fractions of a data
+	// directory's filesystem left free below which the doctor warns, and
+	// calls it critical (RocksDB stops writing when the disk fills).
+	DiskWarnFree     = 0.15
+	DiskCriticalFree = 0.05
 )
 
 // statusPotentialSecondary is partition_status PS_POTENTIAL_SECONDARY: a
@@ -83,7 +93,7 @@ func DiagnoseReport(st ClusterState) Report {
 	r := Report{Findings: Diagnose(st)}
 	var more []Finding
 	for _, check := range []func(ClusterState) ([]Finding, []Skipped){
-		checkMetricsReachable, checkLearning, checkMutationLog, checkClockSkew, checkReplicaBalance, checkRestarts,
+		checkMetricsReachable, checkLearning, checkMutationLog, checkClockSkew, checkReplicaBalance, checkRestarts, checkDiskSpace,
 	} {
 		f, s := check(st)
 		more = append(more, f...)
@@ -320,6 +330,51 @@ func checkRestarts(st ClusterState) ([]Finding, []Skipped) {
 				fmt.Sprintf("replica server started %s ago, after the rest of the cluster", st.Now.Sub(started).Round(time.Second)),
 				"if it was not restarted on purpose, look for a crash at the end of its previous log; repeated restarts mean it is flapping"})
 		}
+	}
+	return out, skipped
+}
+
+// checkDiskSpace looks at the free space of every server's data directory.
+func checkDiskSpace(st ClusterState) ([]Finding, []Skipped) {
+	var out []Finding
+	missing := 0
+	for _, addr := range sortedKeys(st.Metrics) {
+		s := st.Metrics[addr]
+		if s == nil {
+			continue
+		}
+		caps := s.Find(MetricDiskCapacity, nil)
+		if len(caps) == 0 {
+			missing++
+			continue
+		}
+		avail := map[string]float64{}
+		for _, x := range s.Find(MetricDiskAvailable, nil) {
+			avail[x.Labels["dir"]] = x.Value
+		}
+		for _, c := range caps {
+			a, ok := avail[c.Labels["dir"]]
+			if !ok || c.Value <= 0 {
+				continue
+			}
+			free := a / c.Value
+			sev := Info
+			switch {
+			case free < DiskCriticalFree:
+				sev = Critical
+			case free < DiskWarnFree:
+				sev = Warning
+			default:
+				continue
+			}
+			out = append(out, Finding{sev, CheckDiskSpace, addr,
+				fmt.Sprintf("%s has %.1f GiB free of %.1f GiB (%.0f%%)", c.Labels["dir"], a/(1<<30), c.Value/(1<<30), free*100),
+				"free space (old backups, logs) or add disk; `flush-log` lets the mutation log shrink; move replicas off with `nodes_migrator`"})
+		}
+	}
+	var skipped []Skipped
+	if missing > 0 && len(st.Metrics) == missing {
+		skipped = append(skipped, Skipped{CheckDiskSpace, "servers do not expose " + MetricDiskCapacity})
 	}
 	return out, skipped
 }

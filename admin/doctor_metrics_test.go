@@ -27,6 +27,7 @@ func metricState(t *testing.T) ClusterState {
 			fmt.Fprintf(&b, "pegasus_replica_last_committed_decree%s %d\npegasus_replica_last_durable_decree%s %d\n", l, 1000+i, l, 900)
 		}
 		b.WriteString("pegasus_mlog_size_bytes 1e6\n")
+		b.WriteString("pegasus_disk_capacity_bytes{dir=\"/data\"} 1e12\npegasus_disk_available_bytes{dir=\"/data\"} 5e11\n")
 		st.Metrics[n.Address] = serverScrape(t, n.Address, doctorNow, doctorNow.Add(-time.Hour), b.String())
 	}
 	return st
@@ -85,6 +86,15 @@ func TestDiagnoseMetrics(t *testing.T) {
 		}, want: []string{"warning mlog_not_collected n1:1"}, text: "20.0 GiB"},
 		{name: "log size not exposed", change: func(s *ClusterState) { dropMetric(*s, "pegasus_mlog_size_bytes") },
 			skipped: []string{"mlog_not_collected"}},
+		{name: "disk nearly full", change: func(s *ClusterState) {
+			setSample(*s, "n2:1", "pegasus_disk_available_bytes", "", 1e11)
+		}, want: []string{"warning disk_space n2:1"}, text: "(10%)"},
+		{name: "disk full", change: func(s *ClusterState) {
+			setSample(*s, "n3:1", "pegasus_disk_available_bytes", "", 1e10)
+		}, want: []string{"critical disk_space n3:1"}, text: "9.3 GiB free"},
+		{name: "disk figures not exposed", change: func(s *ClusterState) {
+			dropMetric(*s, "pegasus_disk_capacity_bytes")
+		}, skipped: []string{"disk_space"}},
 		{name: "clock ahead", change: func(s *ClusterState) {
 			s.Metrics["n3:1"].Date = doctorNow.Add(30 * time.Second)
 		}, want: []string{"warning clock_skew n3:1"}, text: "by 30s"},
@@ -127,8 +137,8 @@ func TestDiagnoseMetrics(t *testing.T) {
 			if tc.text != "" && !strings.Contains(rep.Findings[0].Message, tc.text) {
 				t.Errorf("message %q lacks %q", rep.Findings[0].Message, tc.text)
 			}
-			if Status(rep.Findings) > Warning {
-				t.Errorf("metric checks are never critical: %+v", rep.Findings)
+			if Status(rep.Findings) > Warning && !strings.Contains(tc.name, "disk full") {
+				t.Errorf("only a full disk makes a metric check critical: %+v", rep.Findings)
 			}
 		})
 	}

@@ -66,6 +66,9 @@ func runMeta(ctx context.Context, path string) error {
 	if err == nil {
 		err = reg.Register(m.Collector())
 	}
+	if err == nil && mc.DataDir != "" {
+		err = reg.Register(status.DiskCollector(mc.DataDir))
+	}
 	if err != nil {
 		m.Close()
 		return fmt.Errorf("meta server: %w", err)
