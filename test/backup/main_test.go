@@ -2,8 +2,8 @@
 // (issue 8): a real onebox whose meta server has a local_service root,
 // data written through the Go client, backed up, changed, and restored
 // into a new table that must equal the data at backup time; a corrupted
-// backup file that verify and restore must both report; and the cron
-// script run without a terminal.
+// backup file that verify and restore must both report; the cron
+// script run without a terminal; and a backup policy run by the meta.
 //
 // Tests use their own loopback addresses in 127.0.0.60–127.0.0.69.
 package backup
