@@ -73,6 +73,9 @@ type ClusterState struct {
 	MetaServers  []string
 	Metrics      map[string]*Scrape
 	MetricErrors map[string]error
+	// Policies are the backup policies (PolicyErr: why they are missing).
+	Policies  []PolicyHealth
+	PolicyErr error
 }
 
 // NodeState is one replica server as the meta sees it.
@@ -128,6 +131,7 @@ func (c *Client) ClusterState(ctx context.Context) (ClusterState, error) {
 		}
 	}
 	c.gatherMetrics(ctx, &st)
+	st.Policies, st.PolicyErr = c.policyHealth(ctx)
 	return st, nil
 }
 

@@ -93,7 +93,7 @@ func DiagnoseReport(st ClusterState) Report {
 	r := Report{Findings: Diagnose(st)}
 	var more []Finding
 	for _, check := range []func(ClusterState) ([]Finding, []Skipped){
-		checkMetricsReachable, checkLearning, checkMutationLog, checkClockSkew, checkReplicaBalance, checkRestarts, checkDiskSpace,
+		checkMetricsReachable, checkLearning, checkMutationLog, checkClockSkew, checkReplicaBalance, checkRestarts, checkDiskSpace, checkBackupPolicies,
 	} {
 		f, s := check(st)
 		more = append(more, f...)
