@@ -256,7 +256,9 @@ var entries = []Entry{
 		func(r *replication.ColdBackupUploadResult) **replication.ColdBackupResponse { return &r.Success }),
 	call(RPC_CM_REPORT_RESTORE_STATUS, Meta, Admin,
 		func(a *replication.ColdBackupReportRestoreArgs) **replication.RestoreReportRequest { return &a.Req },
-		func(r *replication.ColdBackupReportRestoreResult) **replication.RestoreReportResponse { return &r.Success }),
+		func(r *replication.ColdBackupReportRestoreResult) **replication.RestoreReportResponse {
+			return &r.Success
+		}),
 	reserved(RPC_CM_REGISTER_CHILD_REPLICA, Meta, Admin),
 	reserved(RPC_CM_NOTIFY_STOP_SPLIT, Meta, Admin),
 	reserved(RPC_CM_QUERY_CHILD_STATE, Meta, Admin),
