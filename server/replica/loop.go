@@ -105,6 +105,9 @@ func (r *Replica) proposeQueued() {
 func (r *Replica) onTick() {
 	r.sm.Tick()
 	r.ticks++
+	if r.broken {
+		return // its storage may be closed (a failed learning swap): leave it alone
+	}
 	if r.ticks%gcEveryTicks == 0 {
 		r.collectLog()
 	}
