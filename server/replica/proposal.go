@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/pegasus-go/pegasus/server/backup"
@@ -15,7 +16,6 @@ import (
 	"github.com/pegasus-go/pegasus/thrift/gen/layer2"
 	"github.com/pegasus-go/pegasus/thrift/gen/replication"
 	"github.com/pegasus-go/pegasus/thrift/rpc"
-	"github.com/pegasus-go/pegasus/thrift/wire"
 )
 
 // handleProposal receives RPC_CONFIG_PROPOSAL (one-way) from the meta.
@@ -42,7 +42,7 @@ func (n *Node) onProposal(p *replication.ConfigurationUpdateRequest) {
 		n.log.Warn("replica node: unreadable configuration proposal", "gpid", gpidString(gpid), "err", err)
 		return
 	}
-	node := addrOf(p.Node)
+	node := peerwire.AddrPort(p.Node)
 	r := n.srv.Replica(gpid)
 	if p.Type == admin.ConfigType_CT_ASSIGN_PRIMARY && node == n.addr {
 		n.hostMu.Lock()
@@ -62,14 +62,6 @@ func (n *Node) onProposal(p *replication.ConfigurationUpdateRequest) {
 	n.updateAppInfo(r, p.Info)
 	prop := pacifica.Proposal{Type: p.Type, Node: node, Config: cfg}
 	r.post(func() { r.sm.Proposal(prop) })
-}
-
-// addrOf converts a wire address; the zero AddrPort for none.
-func addrOf(a *base.RPCAddress) netip.AddrPort {
-	if a == nil || a.IsZero() || a.IsInvalid() {
-		return netip.AddrPort{}
-	}
-	return netip.AddrPortFrom(a.Addr(), a.Port())
 }
 
 var errNoData = errors.New("asked to serve a partition that had data elsewhere, but this node stores none")
@@ -108,28 +100,22 @@ func (n *Node) replicaForAssignment(p *replication.ConfigurationUpdateRequest) (
 // requestRemoval asks the meta to drop this node from a partition it
 // cannot serve (listed as a member of a replica it does not store).
 func (n *Node) requestRemoval(gpid base.Gpid, info *layer2.AppInfo, cfg *layer2.PartitionConfiguration) {
-	next := copyConfig(cfg)
-	next.Ballot = cfg.Ballot + 1
-	if n.isSelf(next.Primary) {
-		next.Primary, next.HpPrimary = &base.RPCAddress{}, &base.HostPort{}
+	c, err := peerwire.ConfigFromPartition(cfg)
+	if err != nil {
+		n.log.Warn("replica node: unreadable configuration; no removal asked", "gpid", gpidString(gpid), "err", err)
+		return
 	}
-	var secs []*base.RPCAddress
-	var hps []*base.HostPort
-	for _, s := range next.Secondaries {
-		if !n.isSelf(s) {
-			secs = append(secs, s)
-			hps = append(hps, hostPortOf(addrOf(s)))
-		}
+	c.Ballot++
+	if c.Primary == n.addr {
+		c.Primary = netip.AddrPort{}
 	}
-	next.Secondaries, next.HpSecondaries = secs, hps
-	if next.Secondaries == nil {
-		next.Secondaries, next.HpSecondaries = []*base.RPCAddress{}, []*base.HostPort{}
-	}
+	c.Secondaries = slices.DeleteFunc(c.Secondaries, func(s netip.AddrPort) bool { return s == n.addr })
+	next := peerwire.ConfigToPartition(c)
 	ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
 	defer cancel()
 	addr := n.meta.current()
 	res := replication.NewReplicationUpdatePartitionConfigurationResult()
-	err := n.meta.call(ctx, addr, catalog.RPC_CM_UPDATE_PARTITION_CONFIGURATION, &replication.ReplicationUpdatePartitionConfigurationArgs{
+	err = n.meta.call(ctx, addr, catalog.RPC_CM_UPDATE_PARTITION_CONFIGURATION, &replication.ReplicationUpdatePartitionConfigurationArgs{
 		Req: &replication.ConfigurationUpdateRequest{Info: info, Config: next, Type: admin.ConfigType_CT_DOWNGRADE_TO_INACTIVE, Node: n.self, HpNode: n.selfHP}}, res)
 	if err != nil || res.Success == nil {
 		n.log.Debug("replica node: removal request failed", "gpid", gpidString(gpid), "err", err)
@@ -138,16 +124,3 @@ func (n *Node) requestRemoval(gpid base.Gpid, info *layer2.AppInfo, cfg *layer2.
 	n.log.Info("replica node: asked to be removed from a partition it does not store", "gpid", gpidString(gpid), "err", res.Success.Err.Code())
 }
 
-// copyConfig deep-copies a partition configuration through its encoding.
-func copyConfig(c *layer2.PartitionConfiguration) *layer2.PartitionConfiguration {
-	out := layer2.NewPartitionConfiguration()
-	b, err := wire.EncodeStruct(nil, c)
-	if err == nil {
-		err = wire.DecodeStruct(b, out)
-	}
-	if err != nil {
-		cp := *c
-		return &cp
-	}
-	return out
-}

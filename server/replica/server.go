@@ -29,8 +29,6 @@ type Options struct {
 	// MaxWriteSize caps a write request's body; 0 takes the default, a
 	// negative value disables the check.
 	MaxWriteSize int
-	// ScannerSweepInterval is how often idle scanner contexts are dropped.
-	ScannerSweepInterval time.Duration
 	// Metrics, when set, counts and times every data request.
 	Metrics *metrics.DataOps
 	Logger  *slog.Logger
@@ -53,9 +51,6 @@ type Server struct {
 func NewServer(opts Options) *Server {
 	if opts.MaxWriteSize == 0 {
 		opts.MaxWriteSize = DefaultMaxWriteSize
-	}
-	if opts.ScannerSweepInterval <= 0 {
-		opts.ScannerSweepInterval = 30 * time.Second
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
