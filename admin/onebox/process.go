@@ -20,12 +20,17 @@ func (b *Box) Processes() []string {
 }
 
 func (b *Box) find(name string) (process, error) {
+	return b.lookup(func(p process) bool { return p.Name == name }, fmt.Sprintf("process %q", name))
+}
+
+// lookup returns the box's process that match selects.
+func (b *Box) lookup(match func(process) bool, what string) (process, error) {
 	for _, p := range b.processes() {
-		if p.Name == name {
+		if match(p) {
 			return p, nil
 		}
 	}
-	return process{}, fmt.Errorf("onebox has no process %q", name)
+	return process{}, fmt.Errorf("onebox has no %s", what)
 }
 
 // Kill sends sig to one process and waits (up to timeout) until it exited;

@@ -84,15 +84,12 @@ func (b *Box) AddReplica(ctx context.Context) (string, error) {
 // SIGKILL after timeout). An added server is forgotten by the box; one of
 // the three it starts with stays in it, stopped, until the next start.
 func (b *Box) StopReplica(port uint16, timeout time.Duration) error {
-	var p process
-	found := false
-	for _, q := range b.processes() {
-		if ap, err := netip.ParseAddrPort(q.Address); err == nil && q.Role == "replica" && ap.Port() == port {
-			p, found = q, true
-		}
-	}
-	if !found {
-		return fmt.Errorf("onebox: no replica server on port %d", port)
+	p, err := b.lookup(func(q process) bool {
+		ap, err := netip.ParseAddrPort(q.Address)
+		return err == nil && q.Role == "replica" && ap.Port() == port
+	}, fmt.Sprintf("replica server on port %d", port))
+	if err != nil {
+		return err
 	}
 	if _, ok := b.pid(p); ok {
 		if err := b.Kill(p.Name, syscall.SIGTERM, timeout); err != nil {
@@ -112,12 +109,7 @@ func (b *Box) StopReplica(port uint16, timeout time.Duration) error {
 }
 
 func (b *Box) byAddress(addr string) (process, error) {
-	for _, p := range b.processes() {
-		if p.Address == addr {
-			return p, nil
-		}
-	}
-	return process{}, fmt.Errorf("onebox has no process on %s", addr)
+	return b.lookup(func(p process) bool { return p.Address == addr }, "process on "+addr)
 }
 
 // ParsePort reads a stop-replica argument: a port, or host:port.
