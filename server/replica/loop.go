@@ -79,7 +79,11 @@ func (r *Replica) publish() {
 	if r.status.Swap(int32(st)) != int32(st) {
 		r.statusSince.Store(time.Now().UnixNano())
 	}
-	r.readable.Store(st == StatusPrimary && r.sm.CanRead())
+	readable := st == StatusPrimary && r.sm.CanRead()
+	r.readable.Store(readable)
+	if readable {
+		r.servingOnce.Do(func() { close(r.firstServing) })
+	}
 	r.ballot.Store(r.sm.Ballot())
 	r.committed.Store(r.sm.Committed())
 	r.prepared.Store(r.sm.LastPrepared())

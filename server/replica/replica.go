@@ -109,6 +109,10 @@ type Replica struct {
 	// how long a replica has been learning, say.
 	statusSince atomic.Int64
 
+	// firstServing is closed the first time the replica may serve reads.
+	firstServing chan struct{}
+	servingOnce  sync.Once
+
 	writes  chan *writeOp
 	control chan func()
 	ctx     context.Context
@@ -221,24 +225,25 @@ func openReplica(h hostedReplica) (*Replica, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Replica{
-		Gpid:      h.gpid,
-		self:      h.self,
-		log:       h.logger.With("gpid", gpidString(h.gpid)),
-		links:     h.links,
-		dir:       h.dir,
-		rdbDir:    h.rdbDir,
-		storeOpts: h.store,
-		ownLog:    own,
-		writes:    make(chan *writeOp, 4096),
-		control:   make(chan func(), 1024),
-		ctx:       ctx,
-		cancel:    cancel,
-		stopped:   make(chan struct{}),
-		sm:        sm,
-		mlog:      ml,
-		waiters:   make(map[pacifica.Token]*writeOp),
-		openedAt:  time.Now(),
-		state:     h.state,
+		Gpid:         h.gpid,
+		self:         h.self,
+		log:          h.logger.With("gpid", gpidString(h.gpid)),
+		links:        h.links,
+		dir:          h.dir,
+		rdbDir:       h.rdbDir,
+		storeOpts:    h.store,
+		ownLog:       own,
+		writes:       make(chan *writeOp, 4096),
+		firstServing: make(chan struct{}),
+		control:      make(chan func(), 1024),
+		ctx:          ctx,
+		cancel:       cancel,
+		stopped:      make(chan struct{}),
+		sm:           sm,
+		mlog:         ml,
+		waiters:      make(map[pacifica.Token]*writeOp),
+		openedAt:     time.Now(),
+		state:        h.state,
 	}
 	r.store.Store(store)
 	r.statusSince.Store(r.openedAt.UnixNano())

@@ -100,15 +100,13 @@ func (s *Server) OpenReplica(gpid base.Gpid, so storage.Options, status Status) 
 	r.post(func() {
 		r.sm.Proposal(pacifica.Proposal{Type: admin.ConfigType_CT_ASSIGN_PRIMARY, Node: self, Config: pacifica.Config{Pid: gpid, Ballot: r.sm.Ballot()}})
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for !r.readyForReads() {
-		if time.Now().After(deadline) {
-			s.CloseReplica(gpid)
-			return nil, fmt.Errorf("open replica %d.%d: did not become primary (status %v)", gpid.Appid, gpid.PartitionIndex, r.Status())
-		}
-		time.Sleep(2 * time.Millisecond)
+	select {
+	case <-r.firstServing:
+		return r, nil
+	case <-time.After(10 * time.Second):
+		s.CloseReplica(gpid)
+		return nil, fmt.Errorf("open replica %d.%d: did not become primary (status %v)", gpid.Appid, gpid.PartitionIndex, r.Status())
 	}
-	return r, nil
 }
 
 // host starts serving r.
