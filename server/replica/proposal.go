@@ -123,4 +123,3 @@ func (n *Node) requestRemoval(gpid base.Gpid, info *layer2.AppInfo, cfg *layer2.
 	}
 	n.log.Info("replica node: asked to be removed from a partition it does not store", "gpid", gpidString(gpid), "err", res.Success.Err.Code())
 }
-
