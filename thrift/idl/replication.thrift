@@ -7,6 +7,8 @@
 include "dsn.thrift"
 include "layer2.thrift"
 include "metadata.thrift"
+include "partition_split.thrift"
+include "duplication.thrift"
 
 namespace go gen.replication
 
@@ -53,6 +55,9 @@ struct configuration_update_request {
     3: metadata.config_type type;
     4: dsn.rpc_address node;                    // the member being changed
     5: optional dsn.host_port hp_node;
+    // In a config sync reply: the meta's split status of this (parent)
+    // partition, when its table is splitting (design notes §8).
+    6: optional partition_split.split_status meta_split_status;
 }
 
 struct configuration_update_response {
@@ -179,6 +184,12 @@ struct peer_message {
     // The partition's table, sent with a group check that invites a
     // learner so that a server without the replica can create it.
     19: optional layer2.app_info app;
+    // Group check: the lowest decree a duplication of this partition has
+    // confirmed; secondaries keep their log above it (design notes §7.4).
+    20: optional i64 dup_confirmed;
+    // Group check during a split: the table's new partition count, which
+    // tells a secondary to create its child replica (design notes §8).
+    21: optional i32 split_partition_count;
 }
 
 // RPC_LEARN_CHECKPOINT: a learner's server asks the primary's server to
@@ -256,4 +267,81 @@ struct restore_report_response {
 service cold_backup {
     cold_backup_response upload(1: cold_backup_request req);                    // RPC_COLD_BACKUP
     restore_report_response report_restore(1: restore_report_request req);    // RPC_CM_REPORT_RESTORE_STATUS
+}
+
+// Partition split between replica servers and the meta server (design
+// notes §8). Shapes and field ids follow upstream's.
+//
+// RPC_CM_REGISTER_CHILD_REPLICA: a splitting parent's primary asks the meta
+// server to make its child a partition of its own.
+struct register_child_request {
+    1: layer2.app_info app;
+    2: layer2.partition_configuration parent_config;
+    3: layer2.partition_configuration child_config;
+    4: dsn.rpc_address primary_address;
+    5: optional dsn.host_port hp_primary;
+}
+
+struct register_child_response {
+    1: dsn.error_code err;
+    2: layer2.app_info app;
+    3: layer2.partition_configuration parent_config;
+    4: layer2.partition_configuration child_config;
+}
+
+// RPC_CM_NOTIFY_STOP_SPLIT: a parent's primary confirms that it paused or
+// canceled its split as the meta server asked.
+struct notify_stop_split_request {
+    1: string app_name;
+    2: dsn.gpid parent_gpid;
+    3: partition_split.split_status meta_split_status;
+    4: i32 partition_count;
+}
+
+struct notify_stop_split_response {
+    1: dsn.error_code err;
+}
+
+// RPC_CM_QUERY_CHILD_STATE: a parent's primary asks whether its child was
+// registered already (after a restart or ballot change mid-split).
+struct query_child_state_request {
+    1: string app_name;
+    2: dsn.gpid pid;
+    3: i32 partition_count;
+}
+
+struct query_child_state_response {
+    1: dsn.error_code err;
+    2: optional i32 partition_count;
+    3: optional layer2.partition_configuration child_config;
+}
+
+// Duplication between replica servers and the meta server (design notes
+// §7.4). RPC_CM_DUPLICATION_SYNC: every duplication_sync_interval a replica
+// server reports, per primary partition and duplication, what the follower
+// confirmed; the reply is the meta's authoritative duplication map.
+struct duplication_confirm_entry {
+    1: i32 dupid;
+    2: i64 confirmed_decree;
+    3: optional bool checkpoint_prepared = false;
+    4: optional i64 last_committed_decree;
+}
+
+// One partition's confirmations (a list rather than upstream's map keyed by
+// gpid, whose struct keys the Go generator handles poorly).
+struct duplication_partition_confirms {
+    1: dsn.gpid pid;
+    2: list<duplication_confirm_entry> confirms;
+}
+
+struct duplication_sync_request {
+    1: dsn.rpc_address node;
+    2: list<duplication_partition_confirms> confirm_list;
+    3: optional dsn.host_port hp_node;
+}
+
+struct duplication_sync_response {
+    1: dsn.error_code err;
+    // app id -> dupid -> duplication (status, fail mode, remote, progress).
+    2: map<i32, map<i32, duplication.duplication_entry>> dup_map;
 }

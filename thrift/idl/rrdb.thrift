@@ -291,6 +291,26 @@ struct scan_response {
 
 // One method per storage RPC; each takes a single argument with id 1.
 // get/remove/ttl take the encoded full key, sortkey_count the raw hash key.
+// RPC_RRDB_RRDB_DUPLICATE: a master cluster's primary ships mutations from
+// its log to the follower table (design notes §7.3). Every field optional,
+// as upstream's: a follower reads what it is given.
+struct duplicate_entry {
+    1: optional i64 timestamp;         // the mutation's timestamp (µs)
+    2: optional dsn.task_code task_code;  // the original write's RPC name
+    3: optional dsn.blob raw_message;  // the original write's args bytes
+    4: optional i64 cluster_id;        // the writing cluster's duplication id
+    5: optional bool verify_timetag;   // last-write-wins check on the follower
+}
+
+struct duplicate_request {
+    1: optional list<duplicate_entry> entries;
+}
+
+struct duplicate_response {
+    1: optional i32 error;
+    2: optional string error_hint;
+}
+
 service rrdb {
     update_response put(1: update_request update);
     update_response multi_put(1: multi_put_request request);

@@ -1312,12 +1312,14 @@ func (p *ReplicaInfo) String() string {
 //   - Type
 //   - Node
 //   - HpNode
+//   - MetaSplitStatus
 type ConfigurationUpdateRequest struct {
-	Info   *layer2.AppInfo                `thrift:"info,1" db:"info" json:"info"`
-	Config *layer2.PartitionConfiguration `thrift:"config,2" db:"config" json:"config"`
-	Type   admin.ConfigType               `thrift:"type,3" db:"type" json:"type"`
-	Node   *base.RPCAddress               `thrift:"node,4" db:"node" json:"node"`
-	HpNode *base.HostPort                 `thrift:"hp_node,5" db:"hp_node" json:"hp_node,omitempty"`
+	Info            *layer2.AppInfo                `thrift:"info,1" db:"info" json:"info"`
+	Config          *layer2.PartitionConfiguration `thrift:"config,2" db:"config" json:"config"`
+	Type            admin.ConfigType               `thrift:"type,3" db:"type" json:"type"`
+	Node            *base.RPCAddress               `thrift:"node,4" db:"node" json:"node"`
+	HpNode          *base.HostPort                 `thrift:"hp_node,5" db:"hp_node" json:"hp_node,omitempty"`
+	MetaSplitStatus *admin.SplitStatus             `thrift:"meta_split_status,6" db:"meta_split_status" json:"meta_split_status,omitempty"`
 }
 
 func NewConfigurationUpdateRequest() *ConfigurationUpdateRequest {
@@ -1363,6 +1365,15 @@ func (p *ConfigurationUpdateRequest) GetHpNode() *base.HostPort {
 	}
 	return p.HpNode
 }
+
+var ConfigurationUpdateRequest_MetaSplitStatus_DEFAULT admin.SplitStatus
+
+func (p *ConfigurationUpdateRequest) GetMetaSplitStatus() admin.SplitStatus {
+	if !p.IsSetMetaSplitStatus() {
+		return ConfigurationUpdateRequest_MetaSplitStatus_DEFAULT
+	}
+	return *p.MetaSplitStatus
+}
 func (p *ConfigurationUpdateRequest) IsSetInfo() bool {
 	return p.Info != nil
 }
@@ -1377,6 +1388,10 @@ func (p *ConfigurationUpdateRequest) IsSetNode() bool {
 
 func (p *ConfigurationUpdateRequest) IsSetHpNode() bool {
 	return p.HpNode != nil
+}
+
+func (p *ConfigurationUpdateRequest) IsSetMetaSplitStatus() bool {
+	return p.MetaSplitStatus != nil
 }
 
 func (p *ConfigurationUpdateRequest) Read(ctx context.Context, iprot thrift.TProtocol) error {
@@ -1436,6 +1451,16 @@ func (p *ConfigurationUpdateRequest) Read(ctx context.Context, iprot thrift.TPro
 		case 5:
 			if fieldTypeId == thrift.STRUCT {
 				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 6:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField6(ctx, iprot); err != nil {
 					return err
 				}
 			} else {
@@ -1504,6 +1529,16 @@ func (p *ConfigurationUpdateRequest) ReadField5(ctx context.Context, iprot thrif
 	return nil
 }
 
+func (p *ConfigurationUpdateRequest) ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 6: ", err)
+	} else {
+		temp := admin.SplitStatus(v)
+		p.MetaSplitStatus = &temp
+	}
+	return nil
+}
+
 func (p *ConfigurationUpdateRequest) Write(ctx context.Context, oprot thrift.TProtocol) error {
 	if err := oprot.WriteStructBegin(ctx, "configuration_update_request"); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
@@ -1522,6 +1557,9 @@ func (p *ConfigurationUpdateRequest) Write(ctx context.Context, oprot thrift.TPr
 			return err
 		}
 		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField6(ctx, oprot); err != nil {
 			return err
 		}
 	}
@@ -1601,6 +1639,21 @@ func (p *ConfigurationUpdateRequest) writeField5(ctx context.Context, oprot thri
 	return err
 }
 
+func (p *ConfigurationUpdateRequest) writeField6(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetMetaSplitStatus() {
+		if err := oprot.WriteFieldBegin(ctx, "meta_split_status", thrift.I32, 6); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:meta_split_status: ", p), err)
+		}
+		if err := oprot.WriteI32(ctx, int32(*p.MetaSplitStatus)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.meta_split_status (6) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 6:meta_split_status: ", p), err)
+		}
+	}
+	return err
+}
+
 func (p *ConfigurationUpdateRequest) Equals(other *ConfigurationUpdateRequest) bool {
 	if p == other {
 		return true
@@ -1621,6 +1674,14 @@ func (p *ConfigurationUpdateRequest) Equals(other *ConfigurationUpdateRequest) b
 	}
 	if !p.HpNode.Equals(other.HpNode) {
 		return false
+	}
+	if p.MetaSplitStatus != other.MetaSplitStatus {
+		if p.MetaSplitStatus == nil || other.MetaSplitStatus == nil {
+			return false
+		}
+		if (*p.MetaSplitStatus) != (*other.MetaSplitStatus) {
+			return false
+		}
 	}
 	return true
 }
@@ -3920,26 +3981,30 @@ func (p *ReplicaConfig) String() string {
 //   - CopyTo
 //   - FromScratch
 //   - App
+//   - DupConfirmed
+//   - SplitPartitionCount
 type PeerMessage struct {
-	Pid            *base.Gpid             `thrift:"pid,1" db:"pid" json:"pid"`
-	FromNode       *base.RPCAddress       `thrift:"from_node,2" db:"from_node" json:"from_node"`
-	ToNode         *base.RPCAddress       `thrift:"to_node,3" db:"to_node" json:"to_node"`
-	Ballot         int64                  `thrift:"ballot,4" db:"ballot" json:"ballot"`
-	Err            *base.ErrorCode        `thrift:"err,5" db:"err" json:"err,omitempty"`
-	Config         *ReplicaConfig         `thrift:"config,6" db:"config" json:"config,omitempty"`
-	ReceiverStatus *admin.PartitionStatus `thrift:"receiver_status,7" db:"receiver_status" json:"receiver_status,omitempty"`
-	Signature      *int64                 `thrift:"signature,8" db:"signature" json:"signature,omitempty"`
-	Mutation       *MutationData          `thrift:"mutation,9" db:"mutation" json:"mutation,omitempty"`
-	Decree         *int64                 `thrift:"decree,10" db:"decree" json:"decree,omitempty"`
-	AckBallot      *int64                 `thrift:"ack_ballot,11" db:"ack_ballot" json:"ack_ballot,omitempty"`
-	Committed      *int64                 `thrift:"committed,12" db:"committed" json:"committed,omitempty"`
-	Learner        *LearnPhase            `thrift:"learner,13" db:"learner" json:"learner,omitempty"`
-	Entries        []*MutationData        `thrift:"entries,14" db:"entries" json:"entries,omitempty"`
-	PrepareStart   *int64                 `thrift:"prepare_start,15" db:"prepare_start" json:"prepare_start,omitempty"`
-	CopyFrom       *int64                 `thrift:"copy_from,16" db:"copy_from" json:"copy_from,omitempty"`
-	CopyTo         *int64                 `thrift:"copy_to,17" db:"copy_to" json:"copy_to,omitempty"`
-	FromScratch    *bool                  `thrift:"from_scratch,18" db:"from_scratch" json:"from_scratch,omitempty"`
-	App            *layer2.AppInfo        `thrift:"app,19" db:"app" json:"app,omitempty"`
+	Pid                 *base.Gpid             `thrift:"pid,1" db:"pid" json:"pid"`
+	FromNode            *base.RPCAddress       `thrift:"from_node,2" db:"from_node" json:"from_node"`
+	ToNode              *base.RPCAddress       `thrift:"to_node,3" db:"to_node" json:"to_node"`
+	Ballot              int64                  `thrift:"ballot,4" db:"ballot" json:"ballot"`
+	Err                 *base.ErrorCode        `thrift:"err,5" db:"err" json:"err,omitempty"`
+	Config              *ReplicaConfig         `thrift:"config,6" db:"config" json:"config,omitempty"`
+	ReceiverStatus      *admin.PartitionStatus `thrift:"receiver_status,7" db:"receiver_status" json:"receiver_status,omitempty"`
+	Signature           *int64                 `thrift:"signature,8" db:"signature" json:"signature,omitempty"`
+	Mutation            *MutationData          `thrift:"mutation,9" db:"mutation" json:"mutation,omitempty"`
+	Decree              *int64                 `thrift:"decree,10" db:"decree" json:"decree,omitempty"`
+	AckBallot           *int64                 `thrift:"ack_ballot,11" db:"ack_ballot" json:"ack_ballot,omitempty"`
+	Committed           *int64                 `thrift:"committed,12" db:"committed" json:"committed,omitempty"`
+	Learner             *LearnPhase            `thrift:"learner,13" db:"learner" json:"learner,omitempty"`
+	Entries             []*MutationData        `thrift:"entries,14" db:"entries" json:"entries,omitempty"`
+	PrepareStart        *int64                 `thrift:"prepare_start,15" db:"prepare_start" json:"prepare_start,omitempty"`
+	CopyFrom            *int64                 `thrift:"copy_from,16" db:"copy_from" json:"copy_from,omitempty"`
+	CopyTo              *int64                 `thrift:"copy_to,17" db:"copy_to" json:"copy_to,omitempty"`
+	FromScratch         *bool                  `thrift:"from_scratch,18" db:"from_scratch" json:"from_scratch,omitempty"`
+	App                 *layer2.AppInfo        `thrift:"app,19" db:"app" json:"app,omitempty"`
+	DupConfirmed        *int64                 `thrift:"dup_confirmed,20" db:"dup_confirmed" json:"dup_confirmed,omitempty"`
+	SplitPartitionCount *int32                 `thrift:"split_partition_count,21" db:"split_partition_count" json:"split_partition_count,omitempty"`
 }
 
 func NewPeerMessage() *PeerMessage {
@@ -4108,6 +4173,24 @@ func (p *PeerMessage) GetApp() *layer2.AppInfo {
 	}
 	return p.App
 }
+
+var PeerMessage_DupConfirmed_DEFAULT int64
+
+func (p *PeerMessage) GetDupConfirmed() int64 {
+	if !p.IsSetDupConfirmed() {
+		return PeerMessage_DupConfirmed_DEFAULT
+	}
+	return *p.DupConfirmed
+}
+
+var PeerMessage_SplitPartitionCount_DEFAULT int32
+
+func (p *PeerMessage) GetSplitPartitionCount() int32 {
+	if !p.IsSetSplitPartitionCount() {
+		return PeerMessage_SplitPartitionCount_DEFAULT
+	}
+	return *p.SplitPartitionCount
+}
 func (p *PeerMessage) IsSetPid() bool {
 	return p.Pid != nil
 }
@@ -4178,6 +4261,14 @@ func (p *PeerMessage) IsSetFromScratch() bool {
 
 func (p *PeerMessage) IsSetApp() bool {
 	return p.App != nil
+}
+
+func (p *PeerMessage) IsSetDupConfirmed() bool {
+	return p.DupConfirmed != nil
+}
+
+func (p *PeerMessage) IsSetSplitPartitionCount() bool {
+	return p.SplitPartitionCount != nil
 }
 
 func (p *PeerMessage) Read(ctx context.Context, iprot thrift.TProtocol) error {
@@ -4384,6 +4475,26 @@ func (p *PeerMessage) Read(ctx context.Context, iprot thrift.TProtocol) error {
 					return err
 				}
 			}
+		case 20:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField20(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 21:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField21(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
 		default:
 			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
 				return err
@@ -4580,6 +4691,24 @@ func (p *PeerMessage) ReadField19(ctx context.Context, iprot thrift.TProtocol) e
 	return nil
 }
 
+func (p *PeerMessage) ReadField20(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 20: ", err)
+	} else {
+		p.DupConfirmed = &v
+	}
+	return nil
+}
+
+func (p *PeerMessage) ReadField21(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 21: ", err)
+	} else {
+		p.SplitPartitionCount = &v
+	}
+	return nil
+}
+
 func (p *PeerMessage) Write(ctx context.Context, oprot thrift.TProtocol) error {
 	if err := oprot.WriteStructBegin(ctx, "peer_message"); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
@@ -4640,6 +4769,12 @@ func (p *PeerMessage) Write(ctx context.Context, oprot thrift.TProtocol) error {
 			return err
 		}
 		if err := p.writeField19(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField20(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField21(ctx, oprot); err != nil {
 			return err
 		}
 	}
@@ -4937,6 +5072,36 @@ func (p *PeerMessage) writeField19(ctx context.Context, oprot thrift.TProtocol) 
 	return err
 }
 
+func (p *PeerMessage) writeField20(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetDupConfirmed() {
+		if err := oprot.WriteFieldBegin(ctx, "dup_confirmed", thrift.I64, 20); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 20:dup_confirmed: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.DupConfirmed)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.dup_confirmed (20) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 20:dup_confirmed: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *PeerMessage) writeField21(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetSplitPartitionCount() {
+		if err := oprot.WriteFieldBegin(ctx, "split_partition_count", thrift.I32, 21); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 21:split_partition_count: ", p), err)
+		}
+		if err := oprot.WriteI32(ctx, int32(*p.SplitPartitionCount)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.split_partition_count (21) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 21:split_partition_count: ", p), err)
+		}
+	}
+	return err
+}
+
 func (p *PeerMessage) Equals(other *PeerMessage) bool {
 	if p == other {
 		return true
@@ -5055,6 +5220,22 @@ func (p *PeerMessage) Equals(other *PeerMessage) bool {
 	}
 	if !p.App.Equals(other.App) {
 		return false
+	}
+	if p.DupConfirmed != other.DupConfirmed {
+		if p.DupConfirmed == nil || other.DupConfirmed == nil {
+			return false
+		}
+		if (*p.DupConfirmed) != (*other.DupConfirmed) {
+			return false
+		}
+	}
+	if p.SplitPartitionCount != other.SplitPartitionCount {
+		if p.SplitPartitionCount == nil || other.SplitPartitionCount == nil {
+			return false
+		}
+		if (*p.SplitPartitionCount) != (*other.SplitPartitionCount) {
+			return false
+		}
 	}
 	return true
 }
@@ -6580,6 +6761,2358 @@ func (p *RestoreReportResponse) String() string {
 	return fmt.Sprintf("RestoreReportResponse(%+v)", *p)
 }
 
+// Attributes:
+//   - App
+//   - ParentConfig
+//   - ChildConfig
+//   - PrimaryAddress
+//   - HpPrimary
+type RegisterChildRequest struct {
+	App            *layer2.AppInfo                `thrift:"app,1" db:"app" json:"app"`
+	ParentConfig   *layer2.PartitionConfiguration `thrift:"parent_config,2" db:"parent_config" json:"parent_config"`
+	ChildConfig    *layer2.PartitionConfiguration `thrift:"child_config,3" db:"child_config" json:"child_config"`
+	PrimaryAddress *base.RPCAddress               `thrift:"primary_address,4" db:"primary_address" json:"primary_address"`
+	HpPrimary      *base.HostPort                 `thrift:"hp_primary,5" db:"hp_primary" json:"hp_primary,omitempty"`
+}
+
+func NewRegisterChildRequest() *RegisterChildRequest {
+	return &RegisterChildRequest{}
+}
+
+var RegisterChildRequest_App_DEFAULT *layer2.AppInfo
+
+func (p *RegisterChildRequest) GetApp() *layer2.AppInfo {
+	if !p.IsSetApp() {
+		return RegisterChildRequest_App_DEFAULT
+	}
+	return p.App
+}
+
+var RegisterChildRequest_ParentConfig_DEFAULT *layer2.PartitionConfiguration
+
+func (p *RegisterChildRequest) GetParentConfig() *layer2.PartitionConfiguration {
+	if !p.IsSetParentConfig() {
+		return RegisterChildRequest_ParentConfig_DEFAULT
+	}
+	return p.ParentConfig
+}
+
+var RegisterChildRequest_ChildConfig_DEFAULT *layer2.PartitionConfiguration
+
+func (p *RegisterChildRequest) GetChildConfig() *layer2.PartitionConfiguration {
+	if !p.IsSetChildConfig() {
+		return RegisterChildRequest_ChildConfig_DEFAULT
+	}
+	return p.ChildConfig
+}
+
+var RegisterChildRequest_PrimaryAddress_DEFAULT *base.RPCAddress
+
+func (p *RegisterChildRequest) GetPrimaryAddress() *base.RPCAddress {
+	if !p.IsSetPrimaryAddress() {
+		return RegisterChildRequest_PrimaryAddress_DEFAULT
+	}
+	return p.PrimaryAddress
+}
+
+var RegisterChildRequest_HpPrimary_DEFAULT *base.HostPort
+
+func (p *RegisterChildRequest) GetHpPrimary() *base.HostPort {
+	if !p.IsSetHpPrimary() {
+		return RegisterChildRequest_HpPrimary_DEFAULT
+	}
+	return p.HpPrimary
+}
+func (p *RegisterChildRequest) IsSetApp() bool {
+	return p.App != nil
+}
+
+func (p *RegisterChildRequest) IsSetParentConfig() bool {
+	return p.ParentConfig != nil
+}
+
+func (p *RegisterChildRequest) IsSetChildConfig() bool {
+	return p.ChildConfig != nil
+}
+
+func (p *RegisterChildRequest) IsSetPrimaryAddress() bool {
+	return p.PrimaryAddress != nil
+}
+
+func (p *RegisterChildRequest) IsSetHpPrimary() bool {
+	return p.HpPrimary != nil
+}
+
+func (p *RegisterChildRequest) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *RegisterChildRequest) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.App = &layer2.AppInfo{
+		Status: 0,
+
+		InitPartitionCount: -1,
+	}
+	if err := p.App.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.App), err)
+	}
+	return nil
+}
+
+func (p *RegisterChildRequest) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	p.ParentConfig = &layer2.PartitionConfiguration{}
+	if err := p.ParentConfig.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.ParentConfig), err)
+	}
+	return nil
+}
+
+func (p *RegisterChildRequest) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	p.ChildConfig = &layer2.PartitionConfiguration{}
+	if err := p.ChildConfig.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.ChildConfig), err)
+	}
+	return nil
+}
+
+func (p *RegisterChildRequest) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	p.PrimaryAddress = &base.RPCAddress{}
+	if err := p.PrimaryAddress.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.PrimaryAddress), err)
+	}
+	return nil
+}
+
+func (p *RegisterChildRequest) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	p.HpPrimary = &base.HostPort{}
+	if err := p.HpPrimary.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.HpPrimary), err)
+	}
+	return nil
+}
+
+func (p *RegisterChildRequest) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "register_child_request"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *RegisterChildRequest) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "app", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:app: ", p), err)
+	}
+	if err := p.App.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.App), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:app: ", p), err)
+	}
+	return err
+}
+
+func (p *RegisterChildRequest) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "parent_config", thrift.STRUCT, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:parent_config: ", p), err)
+	}
+	if err := p.ParentConfig.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.ParentConfig), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:parent_config: ", p), err)
+	}
+	return err
+}
+
+func (p *RegisterChildRequest) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "child_config", thrift.STRUCT, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:child_config: ", p), err)
+	}
+	if err := p.ChildConfig.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.ChildConfig), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:child_config: ", p), err)
+	}
+	return err
+}
+
+func (p *RegisterChildRequest) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "primary_address", thrift.STRUCT, 4); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:primary_address: ", p), err)
+	}
+	if err := p.PrimaryAddress.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.PrimaryAddress), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 4:primary_address: ", p), err)
+	}
+	return err
+}
+
+func (p *RegisterChildRequest) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetHpPrimary() {
+		if err := oprot.WriteFieldBegin(ctx, "hp_primary", thrift.STRUCT, 5); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:hp_primary: ", p), err)
+		}
+		if err := p.HpPrimary.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.HpPrimary), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 5:hp_primary: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *RegisterChildRequest) Equals(other *RegisterChildRequest) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.App.Equals(other.App) {
+		return false
+	}
+	if !p.ParentConfig.Equals(other.ParentConfig) {
+		return false
+	}
+	if !p.ChildConfig.Equals(other.ChildConfig) {
+		return false
+	}
+	if !p.PrimaryAddress.Equals(other.PrimaryAddress) {
+		return false
+	}
+	if !p.HpPrimary.Equals(other.HpPrimary) {
+		return false
+	}
+	return true
+}
+
+func (p *RegisterChildRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RegisterChildRequest(%+v)", *p)
+}
+
+// Attributes:
+//   - Err
+//   - App
+//   - ParentConfig
+//   - ChildConfig
+type RegisterChildResponse struct {
+	Err          *base.ErrorCode                `thrift:"err,1" db:"err" json:"err"`
+	App          *layer2.AppInfo                `thrift:"app,2" db:"app" json:"app"`
+	ParentConfig *layer2.PartitionConfiguration `thrift:"parent_config,3" db:"parent_config" json:"parent_config"`
+	ChildConfig  *layer2.PartitionConfiguration `thrift:"child_config,4" db:"child_config" json:"child_config"`
+}
+
+func NewRegisterChildResponse() *RegisterChildResponse {
+	return &RegisterChildResponse{}
+}
+
+var RegisterChildResponse_Err_DEFAULT *base.ErrorCode
+
+func (p *RegisterChildResponse) GetErr() *base.ErrorCode {
+	if !p.IsSetErr() {
+		return RegisterChildResponse_Err_DEFAULT
+	}
+	return p.Err
+}
+
+var RegisterChildResponse_App_DEFAULT *layer2.AppInfo
+
+func (p *RegisterChildResponse) GetApp() *layer2.AppInfo {
+	if !p.IsSetApp() {
+		return RegisterChildResponse_App_DEFAULT
+	}
+	return p.App
+}
+
+var RegisterChildResponse_ParentConfig_DEFAULT *layer2.PartitionConfiguration
+
+func (p *RegisterChildResponse) GetParentConfig() *layer2.PartitionConfiguration {
+	if !p.IsSetParentConfig() {
+		return RegisterChildResponse_ParentConfig_DEFAULT
+	}
+	return p.ParentConfig
+}
+
+var RegisterChildResponse_ChildConfig_DEFAULT *layer2.PartitionConfiguration
+
+func (p *RegisterChildResponse) GetChildConfig() *layer2.PartitionConfiguration {
+	if !p.IsSetChildConfig() {
+		return RegisterChildResponse_ChildConfig_DEFAULT
+	}
+	return p.ChildConfig
+}
+func (p *RegisterChildResponse) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *RegisterChildResponse) IsSetApp() bool {
+	return p.App != nil
+}
+
+func (p *RegisterChildResponse) IsSetParentConfig() bool {
+	return p.ParentConfig != nil
+}
+
+func (p *RegisterChildResponse) IsSetChildConfig() bool {
+	return p.ChildConfig != nil
+}
+
+func (p *RegisterChildResponse) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *RegisterChildResponse) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Err = &base.ErrorCode{}
+	if err := p.Err.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Err), err)
+	}
+	return nil
+}
+
+func (p *RegisterChildResponse) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	p.App = &layer2.AppInfo{
+		Status: 0,
+
+		InitPartitionCount: -1,
+	}
+	if err := p.App.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.App), err)
+	}
+	return nil
+}
+
+func (p *RegisterChildResponse) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	p.ParentConfig = &layer2.PartitionConfiguration{}
+	if err := p.ParentConfig.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.ParentConfig), err)
+	}
+	return nil
+}
+
+func (p *RegisterChildResponse) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	p.ChildConfig = &layer2.PartitionConfiguration{}
+	if err := p.ChildConfig.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.ChildConfig), err)
+	}
+	return nil
+}
+
+func (p *RegisterChildResponse) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "register_child_response"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *RegisterChildResponse) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "err", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:err: ", p), err)
+	}
+	if err := p.Err.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Err), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:err: ", p), err)
+	}
+	return err
+}
+
+func (p *RegisterChildResponse) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "app", thrift.STRUCT, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:app: ", p), err)
+	}
+	if err := p.App.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.App), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:app: ", p), err)
+	}
+	return err
+}
+
+func (p *RegisterChildResponse) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "parent_config", thrift.STRUCT, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:parent_config: ", p), err)
+	}
+	if err := p.ParentConfig.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.ParentConfig), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:parent_config: ", p), err)
+	}
+	return err
+}
+
+func (p *RegisterChildResponse) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "child_config", thrift.STRUCT, 4); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:child_config: ", p), err)
+	}
+	if err := p.ChildConfig.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.ChildConfig), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 4:child_config: ", p), err)
+	}
+	return err
+}
+
+func (p *RegisterChildResponse) Equals(other *RegisterChildResponse) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Err.Equals(other.Err) {
+		return false
+	}
+	if !p.App.Equals(other.App) {
+		return false
+	}
+	if !p.ParentConfig.Equals(other.ParentConfig) {
+		return false
+	}
+	if !p.ChildConfig.Equals(other.ChildConfig) {
+		return false
+	}
+	return true
+}
+
+func (p *RegisterChildResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RegisterChildResponse(%+v)", *p)
+}
+
+// Attributes:
+//   - AppName
+//   - ParentGpid
+//   - MetaSplitStatus
+//   - PartitionCount
+type NotifyStopSplitRequest struct {
+	AppName         string            `thrift:"app_name,1" db:"app_name" json:"app_name"`
+	ParentGpid      *base.Gpid        `thrift:"parent_gpid,2" db:"parent_gpid" json:"parent_gpid"`
+	MetaSplitStatus admin.SplitStatus `thrift:"meta_split_status,3" db:"meta_split_status" json:"meta_split_status"`
+	PartitionCount  int32             `thrift:"partition_count,4" db:"partition_count" json:"partition_count"`
+}
+
+func NewNotifyStopSplitRequest() *NotifyStopSplitRequest {
+	return &NotifyStopSplitRequest{}
+}
+
+func (p *NotifyStopSplitRequest) GetAppName() string {
+	return p.AppName
+}
+
+var NotifyStopSplitRequest_ParentGpid_DEFAULT *base.Gpid
+
+func (p *NotifyStopSplitRequest) GetParentGpid() *base.Gpid {
+	if !p.IsSetParentGpid() {
+		return NotifyStopSplitRequest_ParentGpid_DEFAULT
+	}
+	return p.ParentGpid
+}
+
+func (p *NotifyStopSplitRequest) GetMetaSplitStatus() admin.SplitStatus {
+	return p.MetaSplitStatus
+}
+
+func (p *NotifyStopSplitRequest) GetPartitionCount() int32 {
+	return p.PartitionCount
+}
+func (p *NotifyStopSplitRequest) IsSetParentGpid() bool {
+	return p.ParentGpid != nil
+}
+
+func (p *NotifyStopSplitRequest) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *NotifyStopSplitRequest) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.AppName = v
+	}
+	return nil
+}
+
+func (p *NotifyStopSplitRequest) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	p.ParentGpid = &base.Gpid{}
+	if err := p.ParentGpid.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.ParentGpid), err)
+	}
+	return nil
+}
+
+func (p *NotifyStopSplitRequest) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		temp := admin.SplitStatus(v)
+		p.MetaSplitStatus = temp
+	}
+	return nil
+}
+
+func (p *NotifyStopSplitRequest) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.PartitionCount = v
+	}
+	return nil
+}
+
+func (p *NotifyStopSplitRequest) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "notify_stop_split_request"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *NotifyStopSplitRequest) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "app_name", thrift.STRING, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:app_name: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.AppName)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.app_name (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:app_name: ", p), err)
+	}
+	return err
+}
+
+func (p *NotifyStopSplitRequest) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "parent_gpid", thrift.STRUCT, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:parent_gpid: ", p), err)
+	}
+	if err := p.ParentGpid.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.ParentGpid), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:parent_gpid: ", p), err)
+	}
+	return err
+}
+
+func (p *NotifyStopSplitRequest) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "meta_split_status", thrift.I32, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:meta_split_status: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.MetaSplitStatus)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.meta_split_status (3) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:meta_split_status: ", p), err)
+	}
+	return err
+}
+
+func (p *NotifyStopSplitRequest) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "partition_count", thrift.I32, 4); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:partition_count: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.PartitionCount)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.partition_count (4) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 4:partition_count: ", p), err)
+	}
+	return err
+}
+
+func (p *NotifyStopSplitRequest) Equals(other *NotifyStopSplitRequest) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.AppName != other.AppName {
+		return false
+	}
+	if !p.ParentGpid.Equals(other.ParentGpid) {
+		return false
+	}
+	if p.MetaSplitStatus != other.MetaSplitStatus {
+		return false
+	}
+	if p.PartitionCount != other.PartitionCount {
+		return false
+	}
+	return true
+}
+
+func (p *NotifyStopSplitRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("NotifyStopSplitRequest(%+v)", *p)
+}
+
+// Attributes:
+//   - Err
+type NotifyStopSplitResponse struct {
+	Err *base.ErrorCode `thrift:"err,1" db:"err" json:"err"`
+}
+
+func NewNotifyStopSplitResponse() *NotifyStopSplitResponse {
+	return &NotifyStopSplitResponse{}
+}
+
+var NotifyStopSplitResponse_Err_DEFAULT *base.ErrorCode
+
+func (p *NotifyStopSplitResponse) GetErr() *base.ErrorCode {
+	if !p.IsSetErr() {
+		return NotifyStopSplitResponse_Err_DEFAULT
+	}
+	return p.Err
+}
+func (p *NotifyStopSplitResponse) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *NotifyStopSplitResponse) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *NotifyStopSplitResponse) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Err = &base.ErrorCode{}
+	if err := p.Err.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Err), err)
+	}
+	return nil
+}
+
+func (p *NotifyStopSplitResponse) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "notify_stop_split_response"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *NotifyStopSplitResponse) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "err", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:err: ", p), err)
+	}
+	if err := p.Err.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Err), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:err: ", p), err)
+	}
+	return err
+}
+
+func (p *NotifyStopSplitResponse) Equals(other *NotifyStopSplitResponse) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Err.Equals(other.Err) {
+		return false
+	}
+	return true
+}
+
+func (p *NotifyStopSplitResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("NotifyStopSplitResponse(%+v)", *p)
+}
+
+// Attributes:
+//   - AppName
+//   - Pid
+//   - PartitionCount
+type QueryChildStateRequest struct {
+	AppName        string     `thrift:"app_name,1" db:"app_name" json:"app_name"`
+	Pid            *base.Gpid `thrift:"pid,2" db:"pid" json:"pid"`
+	PartitionCount int32      `thrift:"partition_count,3" db:"partition_count" json:"partition_count"`
+}
+
+func NewQueryChildStateRequest() *QueryChildStateRequest {
+	return &QueryChildStateRequest{}
+}
+
+func (p *QueryChildStateRequest) GetAppName() string {
+	return p.AppName
+}
+
+var QueryChildStateRequest_Pid_DEFAULT *base.Gpid
+
+func (p *QueryChildStateRequest) GetPid() *base.Gpid {
+	if !p.IsSetPid() {
+		return QueryChildStateRequest_Pid_DEFAULT
+	}
+	return p.Pid
+}
+
+func (p *QueryChildStateRequest) GetPartitionCount() int32 {
+	return p.PartitionCount
+}
+func (p *QueryChildStateRequest) IsSetPid() bool {
+	return p.Pid != nil
+}
+
+func (p *QueryChildStateRequest) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *QueryChildStateRequest) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.AppName = v
+	}
+	return nil
+}
+
+func (p *QueryChildStateRequest) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Pid = &base.Gpid{}
+	if err := p.Pid.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Pid), err)
+	}
+	return nil
+}
+
+func (p *QueryChildStateRequest) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.PartitionCount = v
+	}
+	return nil
+}
+
+func (p *QueryChildStateRequest) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "query_child_state_request"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *QueryChildStateRequest) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "app_name", thrift.STRING, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:app_name: ", p), err)
+	}
+	if err := oprot.WriteString(ctx, string(p.AppName)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.app_name (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:app_name: ", p), err)
+	}
+	return err
+}
+
+func (p *QueryChildStateRequest) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "pid", thrift.STRUCT, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:pid: ", p), err)
+	}
+	if err := p.Pid.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Pid), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:pid: ", p), err)
+	}
+	return err
+}
+
+func (p *QueryChildStateRequest) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "partition_count", thrift.I32, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:partition_count: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.PartitionCount)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.partition_count (3) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:partition_count: ", p), err)
+	}
+	return err
+}
+
+func (p *QueryChildStateRequest) Equals(other *QueryChildStateRequest) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.AppName != other.AppName {
+		return false
+	}
+	if !p.Pid.Equals(other.Pid) {
+		return false
+	}
+	if p.PartitionCount != other.PartitionCount {
+		return false
+	}
+	return true
+}
+
+func (p *QueryChildStateRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("QueryChildStateRequest(%+v)", *p)
+}
+
+// Attributes:
+//   - Err
+//   - PartitionCount
+//   - ChildConfig
+type QueryChildStateResponse struct {
+	Err            *base.ErrorCode                `thrift:"err,1" db:"err" json:"err"`
+	PartitionCount *int32                         `thrift:"partition_count,2" db:"partition_count" json:"partition_count,omitempty"`
+	ChildConfig    *layer2.PartitionConfiguration `thrift:"child_config,3" db:"child_config" json:"child_config,omitempty"`
+}
+
+func NewQueryChildStateResponse() *QueryChildStateResponse {
+	return &QueryChildStateResponse{}
+}
+
+var QueryChildStateResponse_Err_DEFAULT *base.ErrorCode
+
+func (p *QueryChildStateResponse) GetErr() *base.ErrorCode {
+	if !p.IsSetErr() {
+		return QueryChildStateResponse_Err_DEFAULT
+	}
+	return p.Err
+}
+
+var QueryChildStateResponse_PartitionCount_DEFAULT int32
+
+func (p *QueryChildStateResponse) GetPartitionCount() int32 {
+	if !p.IsSetPartitionCount() {
+		return QueryChildStateResponse_PartitionCount_DEFAULT
+	}
+	return *p.PartitionCount
+}
+
+var QueryChildStateResponse_ChildConfig_DEFAULT *layer2.PartitionConfiguration
+
+func (p *QueryChildStateResponse) GetChildConfig() *layer2.PartitionConfiguration {
+	if !p.IsSetChildConfig() {
+		return QueryChildStateResponse_ChildConfig_DEFAULT
+	}
+	return p.ChildConfig
+}
+func (p *QueryChildStateResponse) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *QueryChildStateResponse) IsSetPartitionCount() bool {
+	return p.PartitionCount != nil
+}
+
+func (p *QueryChildStateResponse) IsSetChildConfig() bool {
+	return p.ChildConfig != nil
+}
+
+func (p *QueryChildStateResponse) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *QueryChildStateResponse) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Err = &base.ErrorCode{}
+	if err := p.Err.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Err), err)
+	}
+	return nil
+}
+
+func (p *QueryChildStateResponse) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.PartitionCount = &v
+	}
+	return nil
+}
+
+func (p *QueryChildStateResponse) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	p.ChildConfig = &layer2.PartitionConfiguration{}
+	if err := p.ChildConfig.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.ChildConfig), err)
+	}
+	return nil
+}
+
+func (p *QueryChildStateResponse) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "query_child_state_response"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *QueryChildStateResponse) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "err", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:err: ", p), err)
+	}
+	if err := p.Err.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Err), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:err: ", p), err)
+	}
+	return err
+}
+
+func (p *QueryChildStateResponse) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetPartitionCount() {
+		if err := oprot.WriteFieldBegin(ctx, "partition_count", thrift.I32, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:partition_count: ", p), err)
+		}
+		if err := oprot.WriteI32(ctx, int32(*p.PartitionCount)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.partition_count (2) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:partition_count: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *QueryChildStateResponse) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetChildConfig() {
+		if err := oprot.WriteFieldBegin(ctx, "child_config", thrift.STRUCT, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:child_config: ", p), err)
+		}
+		if err := p.ChildConfig.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.ChildConfig), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:child_config: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *QueryChildStateResponse) Equals(other *QueryChildStateResponse) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Err.Equals(other.Err) {
+		return false
+	}
+	if p.PartitionCount != other.PartitionCount {
+		if p.PartitionCount == nil || other.PartitionCount == nil {
+			return false
+		}
+		if (*p.PartitionCount) != (*other.PartitionCount) {
+			return false
+		}
+	}
+	if !p.ChildConfig.Equals(other.ChildConfig) {
+		return false
+	}
+	return true
+}
+
+func (p *QueryChildStateResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("QueryChildStateResponse(%+v)", *p)
+}
+
+// Attributes:
+//   - Dupid
+//   - ConfirmedDecree
+//   - CheckpointPrepared
+//   - LastCommittedDecree
+type DuplicationConfirmEntry struct {
+	Dupid               int32  `thrift:"dupid,1" db:"dupid" json:"dupid"`
+	ConfirmedDecree     int64  `thrift:"confirmed_decree,2" db:"confirmed_decree" json:"confirmed_decree"`
+	CheckpointPrepared  bool   `thrift:"checkpoint_prepared,3" db:"checkpoint_prepared" json:"checkpoint_prepared"`
+	LastCommittedDecree *int64 `thrift:"last_committed_decree,4" db:"last_committed_decree" json:"last_committed_decree,omitempty"`
+}
+
+func NewDuplicationConfirmEntry() *DuplicationConfirmEntry {
+	return &DuplicationConfirmEntry{}
+}
+
+func (p *DuplicationConfirmEntry) GetDupid() int32 {
+	return p.Dupid
+}
+
+func (p *DuplicationConfirmEntry) GetConfirmedDecree() int64 {
+	return p.ConfirmedDecree
+}
+
+var DuplicationConfirmEntry_CheckpointPrepared_DEFAULT bool = false
+
+func (p *DuplicationConfirmEntry) GetCheckpointPrepared() bool {
+	return p.CheckpointPrepared
+}
+
+var DuplicationConfirmEntry_LastCommittedDecree_DEFAULT int64
+
+func (p *DuplicationConfirmEntry) GetLastCommittedDecree() int64 {
+	if !p.IsSetLastCommittedDecree() {
+		return DuplicationConfirmEntry_LastCommittedDecree_DEFAULT
+	}
+	return *p.LastCommittedDecree
+}
+func (p *DuplicationConfirmEntry) IsSetCheckpointPrepared() bool {
+	return p.CheckpointPrepared != DuplicationConfirmEntry_CheckpointPrepared_DEFAULT
+}
+
+func (p *DuplicationConfirmEntry) IsSetLastCommittedDecree() bool {
+	return p.LastCommittedDecree != nil
+}
+
+func (p *DuplicationConfirmEntry) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.BOOL {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *DuplicationConfirmEntry) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.Dupid = v
+	}
+	return nil
+}
+
+func (p *DuplicationConfirmEntry) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.ConfirmedDecree = v
+	}
+	return nil
+}
+
+func (p *DuplicationConfirmEntry) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBool(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.CheckpointPrepared = v
+	}
+	return nil
+}
+
+func (p *DuplicationConfirmEntry) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.LastCommittedDecree = &v
+	}
+	return nil
+}
+
+func (p *DuplicationConfirmEntry) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "duplication_confirm_entry"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *DuplicationConfirmEntry) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "dupid", thrift.I32, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:dupid: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.Dupid)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.dupid (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:dupid: ", p), err)
+	}
+	return err
+}
+
+func (p *DuplicationConfirmEntry) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "confirmed_decree", thrift.I64, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:confirmed_decree: ", p), err)
+	}
+	if err := oprot.WriteI64(ctx, int64(p.ConfirmedDecree)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.confirmed_decree (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:confirmed_decree: ", p), err)
+	}
+	return err
+}
+
+func (p *DuplicationConfirmEntry) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetCheckpointPrepared() {
+		if err := oprot.WriteFieldBegin(ctx, "checkpoint_prepared", thrift.BOOL, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:checkpoint_prepared: ", p), err)
+		}
+		if err := oprot.WriteBool(ctx, bool(p.CheckpointPrepared)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.checkpoint_prepared (3) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:checkpoint_prepared: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *DuplicationConfirmEntry) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetLastCommittedDecree() {
+		if err := oprot.WriteFieldBegin(ctx, "last_committed_decree", thrift.I64, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:last_committed_decree: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.LastCommittedDecree)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.last_committed_decree (4) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:last_committed_decree: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *DuplicationConfirmEntry) Equals(other *DuplicationConfirmEntry) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.Dupid != other.Dupid {
+		return false
+	}
+	if p.ConfirmedDecree != other.ConfirmedDecree {
+		return false
+	}
+	if p.CheckpointPrepared != other.CheckpointPrepared {
+		return false
+	}
+	if p.LastCommittedDecree != other.LastCommittedDecree {
+		if p.LastCommittedDecree == nil || other.LastCommittedDecree == nil {
+			return false
+		}
+		if (*p.LastCommittedDecree) != (*other.LastCommittedDecree) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *DuplicationConfirmEntry) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DuplicationConfirmEntry(%+v)", *p)
+}
+
+// Attributes:
+//   - Pid
+//   - Confirms
+type DuplicationPartitionConfirms struct {
+	Pid      *base.Gpid                 `thrift:"pid,1" db:"pid" json:"pid"`
+	Confirms []*DuplicationConfirmEntry `thrift:"confirms,2" db:"confirms" json:"confirms"`
+}
+
+func NewDuplicationPartitionConfirms() *DuplicationPartitionConfirms {
+	return &DuplicationPartitionConfirms{}
+}
+
+var DuplicationPartitionConfirms_Pid_DEFAULT *base.Gpid
+
+func (p *DuplicationPartitionConfirms) GetPid() *base.Gpid {
+	if !p.IsSetPid() {
+		return DuplicationPartitionConfirms_Pid_DEFAULT
+	}
+	return p.Pid
+}
+
+func (p *DuplicationPartitionConfirms) GetConfirms() []*DuplicationConfirmEntry {
+	return p.Confirms
+}
+func (p *DuplicationPartitionConfirms) IsSetPid() bool {
+	return p.Pid != nil
+}
+
+func (p *DuplicationPartitionConfirms) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *DuplicationPartitionConfirms) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Pid = &base.Gpid{}
+	if err := p.Pid.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Pid), err)
+	}
+	return nil
+}
+
+func (p *DuplicationPartitionConfirms) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*DuplicationConfirmEntry, 0, size)
+	p.Confirms = tSlice
+	for i := 0; i < size; i++ {
+		_elem14 := &DuplicationConfirmEntry{}
+		if err := _elem14.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem14), err)
+		}
+		p.Confirms = append(p.Confirms, _elem14)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
+}
+
+func (p *DuplicationPartitionConfirms) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "duplication_partition_confirms"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *DuplicationPartitionConfirms) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "pid", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:pid: ", p), err)
+	}
+	if err := p.Pid.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Pid), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:pid: ", p), err)
+	}
+	return err
+}
+
+func (p *DuplicationPartitionConfirms) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "confirms", thrift.LIST, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:confirms: ", p), err)
+	}
+	if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Confirms)); err != nil {
+		return thrift.PrependError("error writing list begin: ", err)
+	}
+	for _, v := range p.Confirms {
+		if err := v.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+		}
+	}
+	if err := oprot.WriteListEnd(ctx); err != nil {
+		return thrift.PrependError("error writing list end: ", err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:confirms: ", p), err)
+	}
+	return err
+}
+
+func (p *DuplicationPartitionConfirms) Equals(other *DuplicationPartitionConfirms) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Pid.Equals(other.Pid) {
+		return false
+	}
+	if len(p.Confirms) != len(other.Confirms) {
+		return false
+	}
+	for i, _tgt := range p.Confirms {
+		_src15 := other.Confirms[i]
+		if !_tgt.Equals(_src15) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *DuplicationPartitionConfirms) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DuplicationPartitionConfirms(%+v)", *p)
+}
+
+// Attributes:
+//   - Node
+//   - ConfirmList
+//   - HpNode
+type DuplicationSyncRequest struct {
+	Node        *base.RPCAddress                `thrift:"node,1" db:"node" json:"node"`
+	ConfirmList []*DuplicationPartitionConfirms `thrift:"confirm_list,2" db:"confirm_list" json:"confirm_list"`
+	HpNode      *base.HostPort                  `thrift:"hp_node,3" db:"hp_node" json:"hp_node,omitempty"`
+}
+
+func NewDuplicationSyncRequest() *DuplicationSyncRequest {
+	return &DuplicationSyncRequest{}
+}
+
+var DuplicationSyncRequest_Node_DEFAULT *base.RPCAddress
+
+func (p *DuplicationSyncRequest) GetNode() *base.RPCAddress {
+	if !p.IsSetNode() {
+		return DuplicationSyncRequest_Node_DEFAULT
+	}
+	return p.Node
+}
+
+func (p *DuplicationSyncRequest) GetConfirmList() []*DuplicationPartitionConfirms {
+	return p.ConfirmList
+}
+
+var DuplicationSyncRequest_HpNode_DEFAULT *base.HostPort
+
+func (p *DuplicationSyncRequest) GetHpNode() *base.HostPort {
+	if !p.IsSetHpNode() {
+		return DuplicationSyncRequest_HpNode_DEFAULT
+	}
+	return p.HpNode
+}
+func (p *DuplicationSyncRequest) IsSetNode() bool {
+	return p.Node != nil
+}
+
+func (p *DuplicationSyncRequest) IsSetHpNode() bool {
+	return p.HpNode != nil
+}
+
+func (p *DuplicationSyncRequest) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *DuplicationSyncRequest) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Node = &base.RPCAddress{}
+	if err := p.Node.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Node), err)
+	}
+	return nil
+}
+
+func (p *DuplicationSyncRequest) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*DuplicationPartitionConfirms, 0, size)
+	p.ConfirmList = tSlice
+	for i := 0; i < size; i++ {
+		_elem16 := &DuplicationPartitionConfirms{}
+		if err := _elem16.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem16), err)
+		}
+		p.ConfirmList = append(p.ConfirmList, _elem16)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
+}
+
+func (p *DuplicationSyncRequest) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	p.HpNode = &base.HostPort{}
+	if err := p.HpNode.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.HpNode), err)
+	}
+	return nil
+}
+
+func (p *DuplicationSyncRequest) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "duplication_sync_request"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *DuplicationSyncRequest) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "node", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:node: ", p), err)
+	}
+	if err := p.Node.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Node), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:node: ", p), err)
+	}
+	return err
+}
+
+func (p *DuplicationSyncRequest) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "confirm_list", thrift.LIST, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:confirm_list: ", p), err)
+	}
+	if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.ConfirmList)); err != nil {
+		return thrift.PrependError("error writing list begin: ", err)
+	}
+	for _, v := range p.ConfirmList {
+		if err := v.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+		}
+	}
+	if err := oprot.WriteListEnd(ctx); err != nil {
+		return thrift.PrependError("error writing list end: ", err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:confirm_list: ", p), err)
+	}
+	return err
+}
+
+func (p *DuplicationSyncRequest) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetHpNode() {
+		if err := oprot.WriteFieldBegin(ctx, "hp_node", thrift.STRUCT, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:hp_node: ", p), err)
+		}
+		if err := p.HpNode.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.HpNode), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:hp_node: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *DuplicationSyncRequest) Equals(other *DuplicationSyncRequest) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Node.Equals(other.Node) {
+		return false
+	}
+	if len(p.ConfirmList) != len(other.ConfirmList) {
+		return false
+	}
+	for i, _tgt := range p.ConfirmList {
+		_src17 := other.ConfirmList[i]
+		if !_tgt.Equals(_src17) {
+			return false
+		}
+	}
+	if !p.HpNode.Equals(other.HpNode) {
+		return false
+	}
+	return true
+}
+
+func (p *DuplicationSyncRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DuplicationSyncRequest(%+v)", *p)
+}
+
+// Attributes:
+//   - Err
+//   - DupMap
+type DuplicationSyncResponse struct {
+	Err    *base.ErrorCode                             `thrift:"err,1" db:"err" json:"err"`
+	DupMap map[int32]map[int32]*admin.DuplicationEntry `thrift:"dup_map,2" db:"dup_map" json:"dup_map"`
+}
+
+func NewDuplicationSyncResponse() *DuplicationSyncResponse {
+	return &DuplicationSyncResponse{}
+}
+
+var DuplicationSyncResponse_Err_DEFAULT *base.ErrorCode
+
+func (p *DuplicationSyncResponse) GetErr() *base.ErrorCode {
+	if !p.IsSetErr() {
+		return DuplicationSyncResponse_Err_DEFAULT
+	}
+	return p.Err
+}
+
+func (p *DuplicationSyncResponse) GetDupMap() map[int32]map[int32]*admin.DuplicationEntry {
+	return p.DupMap
+}
+func (p *DuplicationSyncResponse) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *DuplicationSyncResponse) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.MAP {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *DuplicationSyncResponse) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Err = &base.ErrorCode{}
+	if err := p.Err.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Err), err)
+	}
+	return nil
+}
+
+func (p *DuplicationSyncResponse) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	_, _, size, err := iprot.ReadMapBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading map begin: ", err)
+	}
+	tMap := make(map[int32]map[int32]*admin.DuplicationEntry, size)
+	p.DupMap = tMap
+	for i := 0; i < size; i++ {
+		var _key18 int32
+		if v, err := iprot.ReadI32(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_key18 = v
+		}
+		_, _, size, err := iprot.ReadMapBegin(ctx)
+		if err != nil {
+			return thrift.PrependError("error reading map begin: ", err)
+		}
+		tMap := make(map[int32]*admin.DuplicationEntry, size)
+		_val19 := tMap
+		for i := 0; i < size; i++ {
+			var _key20 int32
+			if v, err := iprot.ReadI32(ctx); err != nil {
+				return thrift.PrependError("error reading field 0: ", err)
+			} else {
+				_key20 = v
+			}
+			_val21 := &admin.DuplicationEntry{}
+			if err := _val21.Read(ctx, iprot); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _val21), err)
+			}
+			_val19[_key20] = _val21
+		}
+		if err := iprot.ReadMapEnd(ctx); err != nil {
+			return thrift.PrependError("error reading map end: ", err)
+		}
+		p.DupMap[_key18] = _val19
+	}
+	if err := iprot.ReadMapEnd(ctx); err != nil {
+		return thrift.PrependError("error reading map end: ", err)
+	}
+	return nil
+}
+
+func (p *DuplicationSyncResponse) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "duplication_sync_response"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *DuplicationSyncResponse) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "err", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:err: ", p), err)
+	}
+	if err := p.Err.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Err), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:err: ", p), err)
+	}
+	return err
+}
+
+func (p *DuplicationSyncResponse) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "dup_map", thrift.MAP, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:dup_map: ", p), err)
+	}
+	if err := oprot.WriteMapBegin(ctx, thrift.I32, thrift.MAP, len(p.DupMap)); err != nil {
+		return thrift.PrependError("error writing map begin: ", err)
+	}
+	for k, v := range p.DupMap {
+		if err := oprot.WriteI32(ctx, int32(k)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+		}
+		if err := oprot.WriteMapBegin(ctx, thrift.I32, thrift.STRUCT, len(v)); err != nil {
+			return thrift.PrependError("error writing map begin: ", err)
+		}
+		for k, v := range v {
+			if err := oprot.WriteI32(ctx, int32(k)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+			if err := v.Write(ctx, oprot); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+			}
+		}
+		if err := oprot.WriteMapEnd(ctx); err != nil {
+			return thrift.PrependError("error writing map end: ", err)
+		}
+	}
+	if err := oprot.WriteMapEnd(ctx); err != nil {
+		return thrift.PrependError("error writing map end: ", err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:dup_map: ", p), err)
+	}
+	return err
+}
+
+func (p *DuplicationSyncResponse) Equals(other *DuplicationSyncResponse) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Err.Equals(other.Err) {
+		return false
+	}
+	if len(p.DupMap) != len(other.DupMap) {
+		return false
+	}
+	for k, _tgt := range p.DupMap {
+		_src22 := other.DupMap[k]
+		if len(_tgt) != len(_src22) {
+			return false
+		}
+		for k, _tgt := range _tgt {
+			_src23 := _src22[k]
+			if !_tgt.Equals(_src23) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (p *DuplicationSyncResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DuplicationSyncResponse(%+v)", *p)
+}
+
 type Replication interface {
 	// Parameters:
 	//  - Beacon
@@ -6633,17 +9166,17 @@ func (p *ReplicationClient) SetLastResponseMeta_(meta thrift.ResponseMeta) {
 // Parameters:
 //   - Beacon
 func (p *ReplicationClient) Ping(ctx context.Context, beacon *BeaconMsg) (_r *BeaconAck, _err error) {
-	var _args14 ReplicationPingArgs
-	_args14.Beacon = beacon
-	var _result16 ReplicationPingResult
-	var _meta15 thrift.ResponseMeta
-	_meta15, _err = p.Client_().Call(ctx, "ping", &_args14, &_result16)
-	p.SetLastResponseMeta_(_meta15)
+	var _args24 ReplicationPingArgs
+	_args24.Beacon = beacon
+	var _result26 ReplicationPingResult
+	var _meta25 thrift.ResponseMeta
+	_meta25, _err = p.Client_().Call(ctx, "ping", &_args24, &_result26)
+	p.SetLastResponseMeta_(_meta25)
 	if _err != nil {
 		return
 	}
-	if _ret17 := _result16.GetSuccess(); _ret17 != nil {
-		return _ret17, nil
+	if _ret27 := _result26.GetSuccess(); _ret27 != nil {
+		return _ret27, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "ping failed: unknown result")
 }
@@ -6651,17 +9184,17 @@ func (p *ReplicationClient) Ping(ctx context.Context, beacon *BeaconMsg) (_r *Be
 // Parameters:
 //   - Req
 func (p *ReplicationClient) ConfigSync(ctx context.Context, req *ConfigurationQueryByNodeRequest) (_r *ConfigurationQueryByNodeResponse, _err error) {
-	var _args18 ReplicationConfigSyncArgs
-	_args18.Req = req
-	var _result20 ReplicationConfigSyncResult
-	var _meta19 thrift.ResponseMeta
-	_meta19, _err = p.Client_().Call(ctx, "config_sync", &_args18, &_result20)
-	p.SetLastResponseMeta_(_meta19)
+	var _args28 ReplicationConfigSyncArgs
+	_args28.Req = req
+	var _result30 ReplicationConfigSyncResult
+	var _meta29 thrift.ResponseMeta
+	_meta29, _err = p.Client_().Call(ctx, "config_sync", &_args28, &_result30)
+	p.SetLastResponseMeta_(_meta29)
 	if _err != nil {
 		return
 	}
-	if _ret21 := _result20.GetSuccess(); _ret21 != nil {
-		return _ret21, nil
+	if _ret31 := _result30.GetSuccess(); _ret31 != nil {
+		return _ret31, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "config_sync failed: unknown result")
 }
@@ -6669,17 +9202,17 @@ func (p *ReplicationClient) ConfigSync(ctx context.Context, req *ConfigurationQu
 // Parameters:
 //   - Req
 func (p *ReplicationClient) UpdatePartitionConfiguration(ctx context.Context, req *ConfigurationUpdateRequest) (_r *ConfigurationUpdateResponse, _err error) {
-	var _args22 ReplicationUpdatePartitionConfigurationArgs
-	_args22.Req = req
-	var _result24 ReplicationUpdatePartitionConfigurationResult
-	var _meta23 thrift.ResponseMeta
-	_meta23, _err = p.Client_().Call(ctx, "update_partition_configuration", &_args22, &_result24)
-	p.SetLastResponseMeta_(_meta23)
+	var _args32 ReplicationUpdatePartitionConfigurationArgs
+	_args32.Req = req
+	var _result34 ReplicationUpdatePartitionConfigurationResult
+	var _meta33 thrift.ResponseMeta
+	_meta33, _err = p.Client_().Call(ctx, "update_partition_configuration", &_args32, &_result34)
+	p.SetLastResponseMeta_(_meta33)
 	if _err != nil {
 		return
 	}
-	if _ret25 := _result24.GetSuccess(); _ret25 != nil {
-		return _ret25, nil
+	if _ret35 := _result34.GetSuccess(); _ret35 != nil {
+		return _ret35, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "update_partition_configuration failed: unknown result")
 }
@@ -6687,10 +9220,10 @@ func (p *ReplicationClient) UpdatePartitionConfiguration(ctx context.Context, re
 // Parameters:
 //   - Proposal
 func (p *ReplicationClient) ConfigProposal(ctx context.Context, proposal *ConfigurationUpdateRequest) (_err error) {
-	var _args26 ReplicationConfigProposalArgs
-	_args26.Proposal = proposal
+	var _args36 ReplicationConfigProposalArgs
+	_args36.Proposal = proposal
 	p.SetLastResponseMeta_(thrift.ResponseMeta{})
-	if _, err := p.Client_().Call(ctx, "config_proposal", &_args26, nil); err != nil {
+	if _, err := p.Client_().Call(ctx, "config_proposal", &_args36, nil); err != nil {
 		return err
 	}
 	return nil
@@ -6716,12 +9249,12 @@ func (p *ReplicationProcessor) ProcessorMap() map[string]thrift.TProcessorFuncti
 
 func NewReplicationProcessor(handler Replication) *ReplicationProcessor {
 
-	self27 := &ReplicationProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
-	self27.processorMap["ping"] = &replicationProcessorPing{handler: handler}
-	self27.processorMap["config_sync"] = &replicationProcessorConfigSync{handler: handler}
-	self27.processorMap["update_partition_configuration"] = &replicationProcessorUpdatePartitionConfiguration{handler: handler}
-	self27.processorMap["config_proposal"] = &replicationProcessorConfigProposal{handler: handler}
-	return self27
+	self37 := &ReplicationProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self37.processorMap["ping"] = &replicationProcessorPing{handler: handler}
+	self37.processorMap["config_sync"] = &replicationProcessorConfigSync{handler: handler}
+	self37.processorMap["update_partition_configuration"] = &replicationProcessorUpdatePartitionConfiguration{handler: handler}
+	self37.processorMap["config_proposal"] = &replicationProcessorConfigProposal{handler: handler}
+	return self37
 }
 
 func (p *ReplicationProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
@@ -6734,12 +9267,12 @@ func (p *ReplicationProcessor) Process(ctx context.Context, iprot, oprot thrift.
 	}
 	iprot.Skip(ctx, thrift.STRUCT)
 	iprot.ReadMessageEnd(ctx)
-	x28 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	x38 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
 	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
-	x28.Write(ctx, oprot)
+	x38.Write(ctx, oprot)
 	oprot.WriteMessageEnd(ctx)
 	oprot.Flush(ctx)
-	return false, x28
+	return false, x38
 
 }
 
@@ -6748,7 +9281,7 @@ type replicationProcessorPing struct {
 }
 
 func (p *replicationProcessorPing) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err29 error
+	var _write_err39 error
 	args := ReplicationPingArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -6794,21 +9327,21 @@ func (p *replicationProcessorPing) Process(ctx context.Context, seqId int32, ipr
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc30 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing ping: "+err2.Error())
+		_exc40 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing ping: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "ping", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err29 = thrift.WrapTException(err2)
+			_write_err39 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc30.Write(ctx, oprot); _write_err29 == nil && err2 != nil {
-			_write_err29 = thrift.WrapTException(err2)
+		if err2 := _exc40.Write(ctx, oprot); _write_err39 == nil && err2 != nil {
+			_write_err39 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err29 == nil && err2 != nil {
-			_write_err29 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err39 == nil && err2 != nil {
+			_write_err39 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err29 == nil && err2 != nil {
-			_write_err29 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err39 == nil && err2 != nil {
+			_write_err39 = thrift.WrapTException(err2)
 		}
-		if _write_err29 != nil {
-			return false, thrift.WrapTException(_write_err29)
+		if _write_err39 != nil {
+			return false, thrift.WrapTException(_write_err39)
 		}
 		return true, err
 	} else {
@@ -6816,19 +9349,19 @@ func (p *replicationProcessorPing) Process(ctx context.Context, seqId int32, ipr
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "ping", thrift.REPLY, seqId); err2 != nil {
-		_write_err29 = thrift.WrapTException(err2)
+		_write_err39 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err29 == nil && err2 != nil {
-		_write_err29 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err39 == nil && err2 != nil {
+		_write_err39 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err29 == nil && err2 != nil {
-		_write_err29 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err39 == nil && err2 != nil {
+		_write_err39 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err29 == nil && err2 != nil {
-		_write_err29 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err39 == nil && err2 != nil {
+		_write_err39 = thrift.WrapTException(err2)
 	}
-	if _write_err29 != nil {
-		return false, thrift.WrapTException(_write_err29)
+	if _write_err39 != nil {
+		return false, thrift.WrapTException(_write_err39)
 	}
 	return true, err
 }
@@ -6838,7 +9371,7 @@ type replicationProcessorConfigSync struct {
 }
 
 func (p *replicationProcessorConfigSync) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err31 error
+	var _write_err41 error
 	args := ReplicationConfigSyncArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -6884,21 +9417,21 @@ func (p *replicationProcessorConfigSync) Process(ctx context.Context, seqId int3
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc32 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing config_sync: "+err2.Error())
+		_exc42 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing config_sync: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "config_sync", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err31 = thrift.WrapTException(err2)
+			_write_err41 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc32.Write(ctx, oprot); _write_err31 == nil && err2 != nil {
-			_write_err31 = thrift.WrapTException(err2)
+		if err2 := _exc42.Write(ctx, oprot); _write_err41 == nil && err2 != nil {
+			_write_err41 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err31 == nil && err2 != nil {
-			_write_err31 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err41 == nil && err2 != nil {
+			_write_err41 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err31 == nil && err2 != nil {
-			_write_err31 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err41 == nil && err2 != nil {
+			_write_err41 = thrift.WrapTException(err2)
 		}
-		if _write_err31 != nil {
-			return false, thrift.WrapTException(_write_err31)
+		if _write_err41 != nil {
+			return false, thrift.WrapTException(_write_err41)
 		}
 		return true, err
 	} else {
@@ -6906,19 +9439,19 @@ func (p *replicationProcessorConfigSync) Process(ctx context.Context, seqId int3
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "config_sync", thrift.REPLY, seqId); err2 != nil {
-		_write_err31 = thrift.WrapTException(err2)
+		_write_err41 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err31 == nil && err2 != nil {
-		_write_err31 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err41 == nil && err2 != nil {
+		_write_err41 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err31 == nil && err2 != nil {
-		_write_err31 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err41 == nil && err2 != nil {
+		_write_err41 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err31 == nil && err2 != nil {
-		_write_err31 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err41 == nil && err2 != nil {
+		_write_err41 = thrift.WrapTException(err2)
 	}
-	if _write_err31 != nil {
-		return false, thrift.WrapTException(_write_err31)
+	if _write_err41 != nil {
+		return false, thrift.WrapTException(_write_err41)
 	}
 	return true, err
 }
@@ -6928,7 +9461,7 @@ type replicationProcessorUpdatePartitionConfiguration struct {
 }
 
 func (p *replicationProcessorUpdatePartitionConfiguration) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err33 error
+	var _write_err43 error
 	args := ReplicationUpdatePartitionConfigurationArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -6974,21 +9507,21 @@ func (p *replicationProcessorUpdatePartitionConfiguration) Process(ctx context.C
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc34 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing update_partition_configuration: "+err2.Error())
+		_exc44 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing update_partition_configuration: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "update_partition_configuration", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err33 = thrift.WrapTException(err2)
+			_write_err43 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc34.Write(ctx, oprot); _write_err33 == nil && err2 != nil {
-			_write_err33 = thrift.WrapTException(err2)
+		if err2 := _exc44.Write(ctx, oprot); _write_err43 == nil && err2 != nil {
+			_write_err43 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err33 == nil && err2 != nil {
-			_write_err33 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err43 == nil && err2 != nil {
+			_write_err43 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err33 == nil && err2 != nil {
-			_write_err33 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err43 == nil && err2 != nil {
+			_write_err43 = thrift.WrapTException(err2)
 		}
-		if _write_err33 != nil {
-			return false, thrift.WrapTException(_write_err33)
+		if _write_err43 != nil {
+			return false, thrift.WrapTException(_write_err43)
 		}
 		return true, err
 	} else {
@@ -6996,19 +9529,19 @@ func (p *replicationProcessorUpdatePartitionConfiguration) Process(ctx context.C
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "update_partition_configuration", thrift.REPLY, seqId); err2 != nil {
-		_write_err33 = thrift.WrapTException(err2)
+		_write_err43 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err33 == nil && err2 != nil {
-		_write_err33 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err43 == nil && err2 != nil {
+		_write_err43 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err33 == nil && err2 != nil {
-		_write_err33 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err43 == nil && err2 != nil {
+		_write_err43 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err33 == nil && err2 != nil {
-		_write_err33 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err43 == nil && err2 != nil {
+		_write_err43 = thrift.WrapTException(err2)
 	}
-	if _write_err33 != nil {
-		return false, thrift.WrapTException(_write_err33)
+	if _write_err43 != nil {
+		return false, thrift.WrapTException(_write_err43)
 	}
 	return true, err
 }
@@ -7840,17 +10373,17 @@ func (p *FilecopyClient) SetLastResponseMeta_(meta thrift.ResponseMeta) {
 // Parameters:
 //   - Req
 func (p *FilecopyClient) ListFiles(ctx context.Context, req *FilecopyListRequest) (_r *FilecopyListResponse, _err error) {
-	var _args59 FilecopyListFilesArgs
-	_args59.Req = req
-	var _result61 FilecopyListFilesResult
-	var _meta60 thrift.ResponseMeta
-	_meta60, _err = p.Client_().Call(ctx, "list_files", &_args59, &_result61)
-	p.SetLastResponseMeta_(_meta60)
+	var _args69 FilecopyListFilesArgs
+	_args69.Req = req
+	var _result71 FilecopyListFilesResult
+	var _meta70 thrift.ResponseMeta
+	_meta70, _err = p.Client_().Call(ctx, "list_files", &_args69, &_result71)
+	p.SetLastResponseMeta_(_meta70)
 	if _err != nil {
 		return
 	}
-	if _ret62 := _result61.GetSuccess(); _ret62 != nil {
-		return _ret62, nil
+	if _ret72 := _result71.GetSuccess(); _ret72 != nil {
+		return _ret72, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "list_files failed: unknown result")
 }
@@ -7858,17 +10391,17 @@ func (p *FilecopyClient) ListFiles(ctx context.Context, req *FilecopyListRequest
 // Parameters:
 //   - Req
 func (p *FilecopyClient) FetchChunk(ctx context.Context, req *FilecopyFetchRequest) (_r *FilecopyFetchResponse, _err error) {
-	var _args63 FilecopyFetchChunkArgs
-	_args63.Req = req
-	var _result65 FilecopyFetchChunkResult
-	var _meta64 thrift.ResponseMeta
-	_meta64, _err = p.Client_().Call(ctx, "fetch_chunk", &_args63, &_result65)
-	p.SetLastResponseMeta_(_meta64)
+	var _args73 FilecopyFetchChunkArgs
+	_args73.Req = req
+	var _result75 FilecopyFetchChunkResult
+	var _meta74 thrift.ResponseMeta
+	_meta74, _err = p.Client_().Call(ctx, "fetch_chunk", &_args73, &_result75)
+	p.SetLastResponseMeta_(_meta74)
 	if _err != nil {
 		return
 	}
-	if _ret66 := _result65.GetSuccess(); _ret66 != nil {
-		return _ret66, nil
+	if _ret76 := _result75.GetSuccess(); _ret76 != nil {
+		return _ret76, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "fetch_chunk failed: unknown result")
 }
@@ -7893,10 +10426,10 @@ func (p *FilecopyProcessor) ProcessorMap() map[string]thrift.TProcessorFunction 
 
 func NewFilecopyProcessor(handler Filecopy) *FilecopyProcessor {
 
-	self67 := &FilecopyProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
-	self67.processorMap["list_files"] = &filecopyProcessorListFiles{handler: handler}
-	self67.processorMap["fetch_chunk"] = &filecopyProcessorFetchChunk{handler: handler}
-	return self67
+	self77 := &FilecopyProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self77.processorMap["list_files"] = &filecopyProcessorListFiles{handler: handler}
+	self77.processorMap["fetch_chunk"] = &filecopyProcessorFetchChunk{handler: handler}
+	return self77
 }
 
 func (p *FilecopyProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
@@ -7909,12 +10442,12 @@ func (p *FilecopyProcessor) Process(ctx context.Context, iprot, oprot thrift.TPr
 	}
 	iprot.Skip(ctx, thrift.STRUCT)
 	iprot.ReadMessageEnd(ctx)
-	x68 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	x78 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
 	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
-	x68.Write(ctx, oprot)
+	x78.Write(ctx, oprot)
 	oprot.WriteMessageEnd(ctx)
 	oprot.Flush(ctx)
-	return false, x68
+	return false, x78
 
 }
 
@@ -7923,7 +10456,7 @@ type filecopyProcessorListFiles struct {
 }
 
 func (p *filecopyProcessorListFiles) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err69 error
+	var _write_err79 error
 	args := FilecopyListFilesArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -7969,21 +10502,21 @@ func (p *filecopyProcessorListFiles) Process(ctx context.Context, seqId int32, i
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc70 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing list_files: "+err2.Error())
+		_exc80 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing list_files: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "list_files", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err69 = thrift.WrapTException(err2)
+			_write_err79 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc70.Write(ctx, oprot); _write_err69 == nil && err2 != nil {
-			_write_err69 = thrift.WrapTException(err2)
+		if err2 := _exc80.Write(ctx, oprot); _write_err79 == nil && err2 != nil {
+			_write_err79 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err69 == nil && err2 != nil {
-			_write_err69 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err79 == nil && err2 != nil {
+			_write_err79 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err69 == nil && err2 != nil {
-			_write_err69 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err79 == nil && err2 != nil {
+			_write_err79 = thrift.WrapTException(err2)
 		}
-		if _write_err69 != nil {
-			return false, thrift.WrapTException(_write_err69)
+		if _write_err79 != nil {
+			return false, thrift.WrapTException(_write_err79)
 		}
 		return true, err
 	} else {
@@ -7991,19 +10524,19 @@ func (p *filecopyProcessorListFiles) Process(ctx context.Context, seqId int32, i
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "list_files", thrift.REPLY, seqId); err2 != nil {
-		_write_err69 = thrift.WrapTException(err2)
+		_write_err79 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err69 == nil && err2 != nil {
-		_write_err69 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err79 == nil && err2 != nil {
+		_write_err79 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err69 == nil && err2 != nil {
-		_write_err69 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err79 == nil && err2 != nil {
+		_write_err79 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err69 == nil && err2 != nil {
-		_write_err69 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err79 == nil && err2 != nil {
+		_write_err79 = thrift.WrapTException(err2)
 	}
-	if _write_err69 != nil {
-		return false, thrift.WrapTException(_write_err69)
+	if _write_err79 != nil {
+		return false, thrift.WrapTException(_write_err79)
 	}
 	return true, err
 }
@@ -8013,7 +10546,7 @@ type filecopyProcessorFetchChunk struct {
 }
 
 func (p *filecopyProcessorFetchChunk) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err71 error
+	var _write_err81 error
 	args := FilecopyFetchChunkArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -8059,21 +10592,21 @@ func (p *filecopyProcessorFetchChunk) Process(ctx context.Context, seqId int32, 
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc72 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing fetch_chunk: "+err2.Error())
+		_exc82 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing fetch_chunk: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "fetch_chunk", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err71 = thrift.WrapTException(err2)
+			_write_err81 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc72.Write(ctx, oprot); _write_err71 == nil && err2 != nil {
-			_write_err71 = thrift.WrapTException(err2)
+		if err2 := _exc82.Write(ctx, oprot); _write_err81 == nil && err2 != nil {
+			_write_err81 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err71 == nil && err2 != nil {
-			_write_err71 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err81 == nil && err2 != nil {
+			_write_err81 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err71 == nil && err2 != nil {
-			_write_err71 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err81 == nil && err2 != nil {
+			_write_err81 = thrift.WrapTException(err2)
 		}
-		if _write_err71 != nil {
-			return false, thrift.WrapTException(_write_err71)
+		if _write_err81 != nil {
+			return false, thrift.WrapTException(_write_err81)
 		}
 		return true, err
 	} else {
@@ -8081,19 +10614,19 @@ func (p *filecopyProcessorFetchChunk) Process(ctx context.Context, seqId int32, 
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "fetch_chunk", thrift.REPLY, seqId); err2 != nil {
-		_write_err71 = thrift.WrapTException(err2)
+		_write_err81 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err71 == nil && err2 != nil {
-		_write_err71 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err81 == nil && err2 != nil {
+		_write_err81 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err71 == nil && err2 != nil {
-		_write_err71 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err81 == nil && err2 != nil {
+		_write_err81 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err71 == nil && err2 != nil {
-		_write_err71 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err81 == nil && err2 != nil {
+		_write_err81 = thrift.WrapTException(err2)
 	}
-	if _write_err71 != nil {
-		return false, thrift.WrapTException(_write_err71)
+	if _write_err81 != nil {
+		return false, thrift.WrapTException(_write_err81)
 	}
 	return true, err
 }
@@ -8597,10 +11130,10 @@ func (p *PeerClient) SetLastResponseMeta_(meta thrift.ResponseMeta) {
 // Parameters:
 //   - Msg
 func (p *PeerClient) Prepare(ctx context.Context, msg *PeerMessage) (_err error) {
-	var _args85 PeerPrepareArgs
-	_args85.Msg = msg
+	var _args95 PeerPrepareArgs
+	_args95.Msg = msg
 	p.SetLastResponseMeta_(thrift.ResponseMeta{})
-	if _, err := p.Client_().Call(ctx, "prepare", &_args85, nil); err != nil {
+	if _, err := p.Client_().Call(ctx, "prepare", &_args95, nil); err != nil {
 		return err
 	}
 	return nil
@@ -8609,10 +11142,10 @@ func (p *PeerClient) Prepare(ctx context.Context, msg *PeerMessage) (_err error)
 // Parameters:
 //   - Msg
 func (p *PeerClient) PrepareAck(ctx context.Context, msg *PeerMessage) (_err error) {
-	var _args86 PeerPrepareAckArgs
-	_args86.Msg = msg
+	var _args96 PeerPrepareAckArgs
+	_args96.Msg = msg
 	p.SetLastResponseMeta_(thrift.ResponseMeta{})
-	if _, err := p.Client_().Call(ctx, "prepare_ack", &_args86, nil); err != nil {
+	if _, err := p.Client_().Call(ctx, "prepare_ack", &_args96, nil); err != nil {
 		return err
 	}
 	return nil
@@ -8621,10 +11154,10 @@ func (p *PeerClient) PrepareAck(ctx context.Context, msg *PeerMessage) (_err err
 // Parameters:
 //   - Msg
 func (p *PeerClient) GroupCheck(ctx context.Context, msg *PeerMessage) (_err error) {
-	var _args87 PeerGroupCheckArgs
-	_args87.Msg = msg
+	var _args97 PeerGroupCheckArgs
+	_args97.Msg = msg
 	p.SetLastResponseMeta_(thrift.ResponseMeta{})
-	if _, err := p.Client_().Call(ctx, "group_check", &_args87, nil); err != nil {
+	if _, err := p.Client_().Call(ctx, "group_check", &_args97, nil); err != nil {
 		return err
 	}
 	return nil
@@ -8633,10 +11166,10 @@ func (p *PeerClient) GroupCheck(ctx context.Context, msg *PeerMessage) (_err err
 // Parameters:
 //   - Msg
 func (p *PeerClient) GroupCheckAck(ctx context.Context, msg *PeerMessage) (_err error) {
-	var _args88 PeerGroupCheckAckArgs
-	_args88.Msg = msg
+	var _args98 PeerGroupCheckAckArgs
+	_args98.Msg = msg
 	p.SetLastResponseMeta_(thrift.ResponseMeta{})
-	if _, err := p.Client_().Call(ctx, "group_check_ack", &_args88, nil); err != nil {
+	if _, err := p.Client_().Call(ctx, "group_check_ack", &_args98, nil); err != nil {
 		return err
 	}
 	return nil
@@ -8645,10 +11178,10 @@ func (p *PeerClient) GroupCheckAck(ctx context.Context, msg *PeerMessage) (_err 
 // Parameters:
 //   - Msg
 func (p *PeerClient) Learn(ctx context.Context, msg *PeerMessage) (_err error) {
-	var _args89 PeerLearnArgs
-	_args89.Msg = msg
+	var _args99 PeerLearnArgs
+	_args99.Msg = msg
 	p.SetLastResponseMeta_(thrift.ResponseMeta{})
-	if _, err := p.Client_().Call(ctx, "learn", &_args89, nil); err != nil {
+	if _, err := p.Client_().Call(ctx, "learn", &_args99, nil); err != nil {
 		return err
 	}
 	return nil
@@ -8657,10 +11190,10 @@ func (p *PeerClient) Learn(ctx context.Context, msg *PeerMessage) (_err error) {
 // Parameters:
 //   - Msg
 func (p *PeerClient) LearnAck(ctx context.Context, msg *PeerMessage) (_err error) {
-	var _args90 PeerLearnAckArgs
-	_args90.Msg = msg
+	var _args100 PeerLearnAckArgs
+	_args100.Msg = msg
 	p.SetLastResponseMeta_(thrift.ResponseMeta{})
-	if _, err := p.Client_().Call(ctx, "learn_ack", &_args90, nil); err != nil {
+	if _, err := p.Client_().Call(ctx, "learn_ack", &_args100, nil); err != nil {
 		return err
 	}
 	return nil
@@ -8669,10 +11202,10 @@ func (p *PeerClient) LearnAck(ctx context.Context, msg *PeerMessage) (_err error
 // Parameters:
 //   - Msg
 func (p *PeerClient) LearnCompletionNotify(ctx context.Context, msg *PeerMessage) (_err error) {
-	var _args91 PeerLearnCompletionNotifyArgs
-	_args91.Msg = msg
+	var _args101 PeerLearnCompletionNotifyArgs
+	_args101.Msg = msg
 	p.SetLastResponseMeta_(thrift.ResponseMeta{})
-	if _, err := p.Client_().Call(ctx, "learn_completion_notify", &_args91, nil); err != nil {
+	if _, err := p.Client_().Call(ctx, "learn_completion_notify", &_args101, nil); err != nil {
 		return err
 	}
 	return nil
@@ -8681,17 +11214,17 @@ func (p *PeerClient) LearnCompletionNotify(ctx context.Context, msg *PeerMessage
 // Parameters:
 //   - Req
 func (p *PeerClient) LearnCheckpoint(ctx context.Context, req *LearnCheckpointRequest) (_r *LearnCheckpointResponse, _err error) {
-	var _args92 PeerLearnCheckpointArgs
-	_args92.Req = req
-	var _result94 PeerLearnCheckpointResult
-	var _meta93 thrift.ResponseMeta
-	_meta93, _err = p.Client_().Call(ctx, "learn_checkpoint", &_args92, &_result94)
-	p.SetLastResponseMeta_(_meta93)
+	var _args102 PeerLearnCheckpointArgs
+	_args102.Req = req
+	var _result104 PeerLearnCheckpointResult
+	var _meta103 thrift.ResponseMeta
+	_meta103, _err = p.Client_().Call(ctx, "learn_checkpoint", &_args102, &_result104)
+	p.SetLastResponseMeta_(_meta103)
 	if _err != nil {
 		return
 	}
-	if _ret95 := _result94.GetSuccess(); _ret95 != nil {
-		return _ret95, nil
+	if _ret105 := _result104.GetSuccess(); _ret105 != nil {
+		return _ret105, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "learn_checkpoint failed: unknown result")
 }
@@ -8716,16 +11249,16 @@ func (p *PeerProcessor) ProcessorMap() map[string]thrift.TProcessorFunction {
 
 func NewPeerProcessor(handler Peer) *PeerProcessor {
 
-	self96 := &PeerProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
-	self96.processorMap["prepare"] = &peerProcessorPrepare{handler: handler}
-	self96.processorMap["prepare_ack"] = &peerProcessorPrepareAck{handler: handler}
-	self96.processorMap["group_check"] = &peerProcessorGroupCheck{handler: handler}
-	self96.processorMap["group_check_ack"] = &peerProcessorGroupCheckAck{handler: handler}
-	self96.processorMap["learn"] = &peerProcessorLearn{handler: handler}
-	self96.processorMap["learn_ack"] = &peerProcessorLearnAck{handler: handler}
-	self96.processorMap["learn_completion_notify"] = &peerProcessorLearnCompletionNotify{handler: handler}
-	self96.processorMap["learn_checkpoint"] = &peerProcessorLearnCheckpoint{handler: handler}
-	return self96
+	self106 := &PeerProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self106.processorMap["prepare"] = &peerProcessorPrepare{handler: handler}
+	self106.processorMap["prepare_ack"] = &peerProcessorPrepareAck{handler: handler}
+	self106.processorMap["group_check"] = &peerProcessorGroupCheck{handler: handler}
+	self106.processorMap["group_check_ack"] = &peerProcessorGroupCheckAck{handler: handler}
+	self106.processorMap["learn"] = &peerProcessorLearn{handler: handler}
+	self106.processorMap["learn_ack"] = &peerProcessorLearnAck{handler: handler}
+	self106.processorMap["learn_completion_notify"] = &peerProcessorLearnCompletionNotify{handler: handler}
+	self106.processorMap["learn_checkpoint"] = &peerProcessorLearnCheckpoint{handler: handler}
+	return self106
 }
 
 func (p *PeerProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
@@ -8738,12 +11271,12 @@ func (p *PeerProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtoc
 	}
 	iprot.Skip(ctx, thrift.STRUCT)
 	iprot.ReadMessageEnd(ctx)
-	x97 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	x107 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
 	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
-	x97.Write(ctx, oprot)
+	x107.Write(ctx, oprot)
 	oprot.WriteMessageEnd(ctx)
 	oprot.Flush(ctx)
-	return false, x97
+	return false, x107
 
 }
 
@@ -8913,7 +11446,7 @@ type peerProcessorLearnCheckpoint struct {
 }
 
 func (p *peerProcessorLearnCheckpoint) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err98 error
+	var _write_err108 error
 	args := PeerLearnCheckpointArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -8959,21 +11492,21 @@ func (p *peerProcessorLearnCheckpoint) Process(ctx context.Context, seqId int32,
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc99 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing learn_checkpoint: "+err2.Error())
+		_exc109 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing learn_checkpoint: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "learn_checkpoint", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err98 = thrift.WrapTException(err2)
+			_write_err108 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc99.Write(ctx, oprot); _write_err98 == nil && err2 != nil {
-			_write_err98 = thrift.WrapTException(err2)
+		if err2 := _exc109.Write(ctx, oprot); _write_err108 == nil && err2 != nil {
+			_write_err108 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err98 == nil && err2 != nil {
-			_write_err98 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err108 == nil && err2 != nil {
+			_write_err108 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err98 == nil && err2 != nil {
-			_write_err98 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err108 == nil && err2 != nil {
+			_write_err108 = thrift.WrapTException(err2)
 		}
-		if _write_err98 != nil {
-			return false, thrift.WrapTException(_write_err98)
+		if _write_err108 != nil {
+			return false, thrift.WrapTException(_write_err108)
 		}
 		return true, err
 	} else {
@@ -8981,19 +11514,19 @@ func (p *peerProcessorLearnCheckpoint) Process(ctx context.Context, seqId int32,
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "learn_checkpoint", thrift.REPLY, seqId); err2 != nil {
-		_write_err98 = thrift.WrapTException(err2)
+		_write_err108 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err98 == nil && err2 != nil {
-		_write_err98 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err108 == nil && err2 != nil {
+		_write_err108 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err98 == nil && err2 != nil {
-		_write_err98 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err108 == nil && err2 != nil {
+		_write_err108 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err98 == nil && err2 != nil {
-		_write_err98 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err108 == nil && err2 != nil {
+		_write_err108 = thrift.WrapTException(err2)
 	}
-	if _write_err98 != nil {
-		return false, thrift.WrapTException(_write_err98)
+	if _write_err108 != nil {
+		return false, thrift.WrapTException(_write_err108)
 	}
 	return true, err
 }
@@ -10012,17 +12545,17 @@ func (p *ColdBackupClient) SetLastResponseMeta_(meta thrift.ResponseMeta) {
 // Parameters:
 //   - Req
 func (p *ColdBackupClient) Upload(ctx context.Context, req *ColdBackupRequest) (_r *ColdBackupResponse, _err error) {
-	var _args148 ColdBackupUploadArgs
-	_args148.Req = req
-	var _result150 ColdBackupUploadResult
-	var _meta149 thrift.ResponseMeta
-	_meta149, _err = p.Client_().Call(ctx, "upload", &_args148, &_result150)
-	p.SetLastResponseMeta_(_meta149)
+	var _args158 ColdBackupUploadArgs
+	_args158.Req = req
+	var _result160 ColdBackupUploadResult
+	var _meta159 thrift.ResponseMeta
+	_meta159, _err = p.Client_().Call(ctx, "upload", &_args158, &_result160)
+	p.SetLastResponseMeta_(_meta159)
 	if _err != nil {
 		return
 	}
-	if _ret151 := _result150.GetSuccess(); _ret151 != nil {
-		return _ret151, nil
+	if _ret161 := _result160.GetSuccess(); _ret161 != nil {
+		return _ret161, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "upload failed: unknown result")
 }
@@ -10030,17 +12563,17 @@ func (p *ColdBackupClient) Upload(ctx context.Context, req *ColdBackupRequest) (
 // Parameters:
 //   - Req
 func (p *ColdBackupClient) ReportRestore(ctx context.Context, req *RestoreReportRequest) (_r *RestoreReportResponse, _err error) {
-	var _args152 ColdBackupReportRestoreArgs
-	_args152.Req = req
-	var _result154 ColdBackupReportRestoreResult
-	var _meta153 thrift.ResponseMeta
-	_meta153, _err = p.Client_().Call(ctx, "report_restore", &_args152, &_result154)
-	p.SetLastResponseMeta_(_meta153)
+	var _args162 ColdBackupReportRestoreArgs
+	_args162.Req = req
+	var _result164 ColdBackupReportRestoreResult
+	var _meta163 thrift.ResponseMeta
+	_meta163, _err = p.Client_().Call(ctx, "report_restore", &_args162, &_result164)
+	p.SetLastResponseMeta_(_meta163)
 	if _err != nil {
 		return
 	}
-	if _ret155 := _result154.GetSuccess(); _ret155 != nil {
-		return _ret155, nil
+	if _ret165 := _result164.GetSuccess(); _ret165 != nil {
+		return _ret165, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "report_restore failed: unknown result")
 }
@@ -10065,10 +12598,10 @@ func (p *ColdBackupProcessor) ProcessorMap() map[string]thrift.TProcessorFunctio
 
 func NewColdBackupProcessor(handler ColdBackup) *ColdBackupProcessor {
 
-	self156 := &ColdBackupProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
-	self156.processorMap["upload"] = &coldBackupProcessorUpload{handler: handler}
-	self156.processorMap["report_restore"] = &coldBackupProcessorReportRestore{handler: handler}
-	return self156
+	self166 := &ColdBackupProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self166.processorMap["upload"] = &coldBackupProcessorUpload{handler: handler}
+	self166.processorMap["report_restore"] = &coldBackupProcessorReportRestore{handler: handler}
+	return self166
 }
 
 func (p *ColdBackupProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
@@ -10081,12 +12614,12 @@ func (p *ColdBackupProcessor) Process(ctx context.Context, iprot, oprot thrift.T
 	}
 	iprot.Skip(ctx, thrift.STRUCT)
 	iprot.ReadMessageEnd(ctx)
-	x157 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	x167 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
 	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
-	x157.Write(ctx, oprot)
+	x167.Write(ctx, oprot)
 	oprot.WriteMessageEnd(ctx)
 	oprot.Flush(ctx)
-	return false, x157
+	return false, x167
 
 }
 
@@ -10095,7 +12628,7 @@ type coldBackupProcessorUpload struct {
 }
 
 func (p *coldBackupProcessorUpload) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err158 error
+	var _write_err168 error
 	args := ColdBackupUploadArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -10141,21 +12674,21 @@ func (p *coldBackupProcessorUpload) Process(ctx context.Context, seqId int32, ip
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc159 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing upload: "+err2.Error())
+		_exc169 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing upload: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "upload", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err158 = thrift.WrapTException(err2)
+			_write_err168 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc159.Write(ctx, oprot); _write_err158 == nil && err2 != nil {
-			_write_err158 = thrift.WrapTException(err2)
+		if err2 := _exc169.Write(ctx, oprot); _write_err168 == nil && err2 != nil {
+			_write_err168 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err158 == nil && err2 != nil {
-			_write_err158 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err168 == nil && err2 != nil {
+			_write_err168 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err158 == nil && err2 != nil {
-			_write_err158 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err168 == nil && err2 != nil {
+			_write_err168 = thrift.WrapTException(err2)
 		}
-		if _write_err158 != nil {
-			return false, thrift.WrapTException(_write_err158)
+		if _write_err168 != nil {
+			return false, thrift.WrapTException(_write_err168)
 		}
 		return true, err
 	} else {
@@ -10163,19 +12696,19 @@ func (p *coldBackupProcessorUpload) Process(ctx context.Context, seqId int32, ip
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "upload", thrift.REPLY, seqId); err2 != nil {
-		_write_err158 = thrift.WrapTException(err2)
+		_write_err168 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err158 == nil && err2 != nil {
-		_write_err158 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err168 == nil && err2 != nil {
+		_write_err168 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err158 == nil && err2 != nil {
-		_write_err158 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err168 == nil && err2 != nil {
+		_write_err168 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err158 == nil && err2 != nil {
-		_write_err158 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err168 == nil && err2 != nil {
+		_write_err168 = thrift.WrapTException(err2)
 	}
-	if _write_err158 != nil {
-		return false, thrift.WrapTException(_write_err158)
+	if _write_err168 != nil {
+		return false, thrift.WrapTException(_write_err168)
 	}
 	return true, err
 }
@@ -10185,7 +12718,7 @@ type coldBackupProcessorReportRestore struct {
 }
 
 func (p *coldBackupProcessorReportRestore) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err160 error
+	var _write_err170 error
 	args := ColdBackupReportRestoreArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -10231,21 +12764,21 @@ func (p *coldBackupProcessorReportRestore) Process(ctx context.Context, seqId in
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc161 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing report_restore: "+err2.Error())
+		_exc171 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing report_restore: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "report_restore", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err160 = thrift.WrapTException(err2)
+			_write_err170 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc161.Write(ctx, oprot); _write_err160 == nil && err2 != nil {
-			_write_err160 = thrift.WrapTException(err2)
+		if err2 := _exc171.Write(ctx, oprot); _write_err170 == nil && err2 != nil {
+			_write_err170 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err160 == nil && err2 != nil {
-			_write_err160 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err170 == nil && err2 != nil {
+			_write_err170 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err160 == nil && err2 != nil {
-			_write_err160 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err170 == nil && err2 != nil {
+			_write_err170 = thrift.WrapTException(err2)
 		}
-		if _write_err160 != nil {
-			return false, thrift.WrapTException(_write_err160)
+		if _write_err170 != nil {
+			return false, thrift.WrapTException(_write_err170)
 		}
 		return true, err
 	} else {
@@ -10253,19 +12786,19 @@ func (p *coldBackupProcessorReportRestore) Process(ctx context.Context, seqId in
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "report_restore", thrift.REPLY, seqId); err2 != nil {
-		_write_err160 = thrift.WrapTException(err2)
+		_write_err170 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err160 == nil && err2 != nil {
-		_write_err160 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err170 == nil && err2 != nil {
+		_write_err170 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err160 == nil && err2 != nil {
-		_write_err160 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err170 == nil && err2 != nil {
+		_write_err170 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err160 == nil && err2 != nil {
-		_write_err160 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err170 == nil && err2 != nil {
+		_write_err170 = thrift.WrapTException(err2)
 	}
-	if _write_err160 != nil {
-		return false, thrift.WrapTException(_write_err160)
+	if _write_err170 != nil {
+		return false, thrift.WrapTException(_write_err170)
 	}
 	return true, err
 }

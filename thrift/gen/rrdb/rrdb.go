@@ -8649,6 +8649,692 @@ func (p *ScanResponse) String() string {
 	return fmt.Sprintf("ScanResponse(%+v)", *p)
 }
 
+// Attributes:
+//   - Timestamp
+//   - TaskCode
+//   - RawMessage
+//   - ClusterID
+//   - VerifyTimetag
+type DuplicateEntry struct {
+	Timestamp     *int64         `thrift:"timestamp,1" db:"timestamp" json:"timestamp,omitempty"`
+	TaskCode      *base.TaskCode `thrift:"task_code,2" db:"task_code" json:"task_code,omitempty"`
+	RawMessage    *base.Blob     `thrift:"raw_message,3" db:"raw_message" json:"raw_message,omitempty"`
+	ClusterID     *int64         `thrift:"cluster_id,4" db:"cluster_id" json:"cluster_id,omitempty"`
+	VerifyTimetag *bool          `thrift:"verify_timetag,5" db:"verify_timetag" json:"verify_timetag,omitempty"`
+}
+
+func NewDuplicateEntry() *DuplicateEntry {
+	return &DuplicateEntry{}
+}
+
+var DuplicateEntry_Timestamp_DEFAULT int64
+
+func (p *DuplicateEntry) GetTimestamp() int64 {
+	if !p.IsSetTimestamp() {
+		return DuplicateEntry_Timestamp_DEFAULT
+	}
+	return *p.Timestamp
+}
+
+var DuplicateEntry_TaskCode_DEFAULT *base.TaskCode
+
+func (p *DuplicateEntry) GetTaskCode() *base.TaskCode {
+	if !p.IsSetTaskCode() {
+		return DuplicateEntry_TaskCode_DEFAULT
+	}
+	return p.TaskCode
+}
+
+var DuplicateEntry_RawMessage_DEFAULT *base.Blob
+
+func (p *DuplicateEntry) GetRawMessage() *base.Blob {
+	if !p.IsSetRawMessage() {
+		return DuplicateEntry_RawMessage_DEFAULT
+	}
+	return p.RawMessage
+}
+
+var DuplicateEntry_ClusterID_DEFAULT int64
+
+func (p *DuplicateEntry) GetClusterID() int64 {
+	if !p.IsSetClusterID() {
+		return DuplicateEntry_ClusterID_DEFAULT
+	}
+	return *p.ClusterID
+}
+
+var DuplicateEntry_VerifyTimetag_DEFAULT bool
+
+func (p *DuplicateEntry) GetVerifyTimetag() bool {
+	if !p.IsSetVerifyTimetag() {
+		return DuplicateEntry_VerifyTimetag_DEFAULT
+	}
+	return *p.VerifyTimetag
+}
+func (p *DuplicateEntry) IsSetTimestamp() bool {
+	return p.Timestamp != nil
+}
+
+func (p *DuplicateEntry) IsSetTaskCode() bool {
+	return p.TaskCode != nil
+}
+
+func (p *DuplicateEntry) IsSetRawMessage() bool {
+	return p.RawMessage != nil
+}
+
+func (p *DuplicateEntry) IsSetClusterID() bool {
+	return p.ClusterID != nil
+}
+
+func (p *DuplicateEntry) IsSetVerifyTimetag() bool {
+	return p.VerifyTimetag != nil
+}
+
+func (p *DuplicateEntry) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.BOOL {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *DuplicateEntry) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.Timestamp = &v
+	}
+	return nil
+}
+
+func (p *DuplicateEntry) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	p.TaskCode = &base.TaskCode{}
+	if err := p.TaskCode.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.TaskCode), err)
+	}
+	return nil
+}
+
+func (p *DuplicateEntry) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	p.RawMessage = &base.Blob{}
+	if err := p.RawMessage.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.RawMessage), err)
+	}
+	return nil
+}
+
+func (p *DuplicateEntry) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.ClusterID = &v
+	}
+	return nil
+}
+
+func (p *DuplicateEntry) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBool(ctx); err != nil {
+		return thrift.PrependError("error reading field 5: ", err)
+	} else {
+		p.VerifyTimetag = &v
+	}
+	return nil
+}
+
+func (p *DuplicateEntry) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "duplicate_entry"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *DuplicateEntry) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetTimestamp() {
+		if err := oprot.WriteFieldBegin(ctx, "timestamp", thrift.I64, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:timestamp: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.Timestamp)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.timestamp (1) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:timestamp: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *DuplicateEntry) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetTaskCode() {
+		if err := oprot.WriteFieldBegin(ctx, "task_code", thrift.STRUCT, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:task_code: ", p), err)
+		}
+		if err := p.TaskCode.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.TaskCode), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:task_code: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *DuplicateEntry) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetRawMessage() {
+		if err := oprot.WriteFieldBegin(ctx, "raw_message", thrift.STRUCT, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:raw_message: ", p), err)
+		}
+		if err := p.RawMessage.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.RawMessage), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:raw_message: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *DuplicateEntry) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetClusterID() {
+		if err := oprot.WriteFieldBegin(ctx, "cluster_id", thrift.I64, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:cluster_id: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.ClusterID)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.cluster_id (4) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:cluster_id: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *DuplicateEntry) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetVerifyTimetag() {
+		if err := oprot.WriteFieldBegin(ctx, "verify_timetag", thrift.BOOL, 5); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:verify_timetag: ", p), err)
+		}
+		if err := oprot.WriteBool(ctx, bool(*p.VerifyTimetag)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.verify_timetag (5) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 5:verify_timetag: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *DuplicateEntry) Equals(other *DuplicateEntry) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.Timestamp != other.Timestamp {
+		if p.Timestamp == nil || other.Timestamp == nil {
+			return false
+		}
+		if (*p.Timestamp) != (*other.Timestamp) {
+			return false
+		}
+	}
+	if !p.TaskCode.Equals(other.TaskCode) {
+		return false
+	}
+	if !p.RawMessage.Equals(other.RawMessage) {
+		return false
+	}
+	if p.ClusterID != other.ClusterID {
+		if p.ClusterID == nil || other.ClusterID == nil {
+			return false
+		}
+		if (*p.ClusterID) != (*other.ClusterID) {
+			return false
+		}
+	}
+	if p.VerifyTimetag != other.VerifyTimetag {
+		if p.VerifyTimetag == nil || other.VerifyTimetag == nil {
+			return false
+		}
+		if (*p.VerifyTimetag) != (*other.VerifyTimetag) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *DuplicateEntry) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DuplicateEntry(%+v)", *p)
+}
+
+// Attributes:
+//   - Entries
+type DuplicateRequest struct {
+	Entries []*DuplicateEntry `thrift:"entries,1" db:"entries" json:"entries,omitempty"`
+}
+
+func NewDuplicateRequest() *DuplicateRequest {
+	return &DuplicateRequest{}
+}
+
+var DuplicateRequest_Entries_DEFAULT []*DuplicateEntry
+
+func (p *DuplicateRequest) GetEntries() []*DuplicateEntry {
+	return p.Entries
+}
+func (p *DuplicateRequest) IsSetEntries() bool {
+	return p.Entries != nil
+}
+
+func (p *DuplicateRequest) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *DuplicateRequest) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*DuplicateEntry, 0, size)
+	p.Entries = tSlice
+	for i := 0; i < size; i++ {
+		_elem16 := &DuplicateEntry{}
+		if err := _elem16.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem16), err)
+		}
+		p.Entries = append(p.Entries, _elem16)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
+}
+
+func (p *DuplicateRequest) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "duplicate_request"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *DuplicateRequest) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetEntries() {
+		if err := oprot.WriteFieldBegin(ctx, "entries", thrift.LIST, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:entries: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Entries)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.Entries {
+			if err := v.Write(ctx, oprot); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:entries: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *DuplicateRequest) Equals(other *DuplicateRequest) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if len(p.Entries) != len(other.Entries) {
+		return false
+	}
+	for i, _tgt := range p.Entries {
+		_src17 := other.Entries[i]
+		if !_tgt.Equals(_src17) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *DuplicateRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DuplicateRequest(%+v)", *p)
+}
+
+// Attributes:
+//   - Error
+//   - ErrorHint
+type DuplicateResponse struct {
+	Error     *int32  `thrift:"error,1" db:"error" json:"error,omitempty"`
+	ErrorHint *string `thrift:"error_hint,2" db:"error_hint" json:"error_hint,omitempty"`
+}
+
+func NewDuplicateResponse() *DuplicateResponse {
+	return &DuplicateResponse{}
+}
+
+var DuplicateResponse_Error_DEFAULT int32
+
+func (p *DuplicateResponse) GetError() int32 {
+	if !p.IsSetError() {
+		return DuplicateResponse_Error_DEFAULT
+	}
+	return *p.Error
+}
+
+var DuplicateResponse_ErrorHint_DEFAULT string
+
+func (p *DuplicateResponse) GetErrorHint() string {
+	if !p.IsSetErrorHint() {
+		return DuplicateResponse_ErrorHint_DEFAULT
+	}
+	return *p.ErrorHint
+}
+func (p *DuplicateResponse) IsSetError() bool {
+	return p.Error != nil
+}
+
+func (p *DuplicateResponse) IsSetErrorHint() bool {
+	return p.ErrorHint != nil
+}
+
+func (p *DuplicateResponse) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *DuplicateResponse) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.Error = &v
+	}
+	return nil
+}
+
+func (p *DuplicateResponse) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.ErrorHint = &v
+	}
+	return nil
+}
+
+func (p *DuplicateResponse) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "duplicate_response"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *DuplicateResponse) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetError() {
+		if err := oprot.WriteFieldBegin(ctx, "error", thrift.I32, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:error: ", p), err)
+		}
+		if err := oprot.WriteI32(ctx, int32(*p.Error)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.error (1) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:error: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *DuplicateResponse) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetErrorHint() {
+		if err := oprot.WriteFieldBegin(ctx, "error_hint", thrift.STRING, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:error_hint: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.ErrorHint)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.error_hint (2) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:error_hint: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *DuplicateResponse) Equals(other *DuplicateResponse) bool {
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.Error != other.Error {
+		if p.Error == nil || other.Error == nil {
+			return false
+		}
+		if (*p.Error) != (*other.Error) {
+			return false
+		}
+	}
+	if p.ErrorHint != other.ErrorHint {
+		if p.ErrorHint == nil || other.ErrorHint == nil {
+			return false
+		}
+		if (*p.ErrorHint) != (*other.ErrorHint) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *DuplicateResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DuplicateResponse(%+v)", *p)
+}
+
 type Rrdb interface {
 	// Parameters:
 	//  - Update
@@ -8735,17 +9421,17 @@ func (p *RrdbClient) SetLastResponseMeta_(meta thrift.ResponseMeta) {
 // Parameters:
 //   - Update
 func (p *RrdbClient) Put(ctx context.Context, update *UpdateRequest) (_r *UpdateResponse, _err error) {
-	var _args16 RrdbPutArgs
-	_args16.Update = update
-	var _result18 RrdbPutResult
-	var _meta17 thrift.ResponseMeta
-	_meta17, _err = p.Client_().Call(ctx, "put", &_args16, &_result18)
-	p.SetLastResponseMeta_(_meta17)
+	var _args18 RrdbPutArgs
+	_args18.Update = update
+	var _result20 RrdbPutResult
+	var _meta19 thrift.ResponseMeta
+	_meta19, _err = p.Client_().Call(ctx, "put", &_args18, &_result20)
+	p.SetLastResponseMeta_(_meta19)
 	if _err != nil {
 		return
 	}
-	if _ret19 := _result18.GetSuccess(); _ret19 != nil {
-		return _ret19, nil
+	if _ret21 := _result20.GetSuccess(); _ret21 != nil {
+		return _ret21, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "put failed: unknown result")
 }
@@ -8753,17 +9439,17 @@ func (p *RrdbClient) Put(ctx context.Context, update *UpdateRequest) (_r *Update
 // Parameters:
 //   - Request
 func (p *RrdbClient) MultiPut(ctx context.Context, request *MultiPutRequest) (_r *UpdateResponse, _err error) {
-	var _args20 RrdbMultiPutArgs
-	_args20.Request = request
-	var _result22 RrdbMultiPutResult
-	var _meta21 thrift.ResponseMeta
-	_meta21, _err = p.Client_().Call(ctx, "multi_put", &_args20, &_result22)
-	p.SetLastResponseMeta_(_meta21)
+	var _args22 RrdbMultiPutArgs
+	_args22.Request = request
+	var _result24 RrdbMultiPutResult
+	var _meta23 thrift.ResponseMeta
+	_meta23, _err = p.Client_().Call(ctx, "multi_put", &_args22, &_result24)
+	p.SetLastResponseMeta_(_meta23)
 	if _err != nil {
 		return
 	}
-	if _ret23 := _result22.GetSuccess(); _ret23 != nil {
-		return _ret23, nil
+	if _ret25 := _result24.GetSuccess(); _ret25 != nil {
+		return _ret25, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "multi_put failed: unknown result")
 }
@@ -8771,17 +9457,17 @@ func (p *RrdbClient) MultiPut(ctx context.Context, request *MultiPutRequest) (_r
 // Parameters:
 //   - Key
 func (p *RrdbClient) Remove(ctx context.Context, key *base.Blob) (_r *UpdateResponse, _err error) {
-	var _args24 RrdbRemoveArgs
-	_args24.Key = key
-	var _result26 RrdbRemoveResult
-	var _meta25 thrift.ResponseMeta
-	_meta25, _err = p.Client_().Call(ctx, "remove", &_args24, &_result26)
-	p.SetLastResponseMeta_(_meta25)
+	var _args26 RrdbRemoveArgs
+	_args26.Key = key
+	var _result28 RrdbRemoveResult
+	var _meta27 thrift.ResponseMeta
+	_meta27, _err = p.Client_().Call(ctx, "remove", &_args26, &_result28)
+	p.SetLastResponseMeta_(_meta27)
 	if _err != nil {
 		return
 	}
-	if _ret27 := _result26.GetSuccess(); _ret27 != nil {
-		return _ret27, nil
+	if _ret29 := _result28.GetSuccess(); _ret29 != nil {
+		return _ret29, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "remove failed: unknown result")
 }
@@ -8789,17 +9475,17 @@ func (p *RrdbClient) Remove(ctx context.Context, key *base.Blob) (_r *UpdateResp
 // Parameters:
 //   - Request
 func (p *RrdbClient) MultiRemove(ctx context.Context, request *MultiRemoveRequest) (_r *MultiRemoveResponse, _err error) {
-	var _args28 RrdbMultiRemoveArgs
-	_args28.Request = request
-	var _result30 RrdbMultiRemoveResult
-	var _meta29 thrift.ResponseMeta
-	_meta29, _err = p.Client_().Call(ctx, "multi_remove", &_args28, &_result30)
-	p.SetLastResponseMeta_(_meta29)
+	var _args30 RrdbMultiRemoveArgs
+	_args30.Request = request
+	var _result32 RrdbMultiRemoveResult
+	var _meta31 thrift.ResponseMeta
+	_meta31, _err = p.Client_().Call(ctx, "multi_remove", &_args30, &_result32)
+	p.SetLastResponseMeta_(_meta31)
 	if _err != nil {
 		return
 	}
-	if _ret31 := _result30.GetSuccess(); _ret31 != nil {
-		return _ret31, nil
+	if _ret33 := _result32.GetSuccess(); _ret33 != nil {
+		return _ret33, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "multi_remove failed: unknown result")
 }
@@ -8807,17 +9493,17 @@ func (p *RrdbClient) MultiRemove(ctx context.Context, request *MultiRemoveReques
 // Parameters:
 //   - Request
 func (p *RrdbClient) Incr(ctx context.Context, request *IncrRequest) (_r *IncrResponse, _err error) {
-	var _args32 RrdbIncrArgs
-	_args32.Request = request
-	var _result34 RrdbIncrResult
-	var _meta33 thrift.ResponseMeta
-	_meta33, _err = p.Client_().Call(ctx, "incr", &_args32, &_result34)
-	p.SetLastResponseMeta_(_meta33)
+	var _args34 RrdbIncrArgs
+	_args34.Request = request
+	var _result36 RrdbIncrResult
+	var _meta35 thrift.ResponseMeta
+	_meta35, _err = p.Client_().Call(ctx, "incr", &_args34, &_result36)
+	p.SetLastResponseMeta_(_meta35)
 	if _err != nil {
 		return
 	}
-	if _ret35 := _result34.GetSuccess(); _ret35 != nil {
-		return _ret35, nil
+	if _ret37 := _result36.GetSuccess(); _ret37 != nil {
+		return _ret37, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "incr failed: unknown result")
 }
@@ -8825,17 +9511,17 @@ func (p *RrdbClient) Incr(ctx context.Context, request *IncrRequest) (_r *IncrRe
 // Parameters:
 //   - Request
 func (p *RrdbClient) CheckAndSet(ctx context.Context, request *CheckAndSetRequest) (_r *CheckAndSetResponse, _err error) {
-	var _args36 RrdbCheckAndSetArgs
-	_args36.Request = request
-	var _result38 RrdbCheckAndSetResult
-	var _meta37 thrift.ResponseMeta
-	_meta37, _err = p.Client_().Call(ctx, "check_and_set", &_args36, &_result38)
-	p.SetLastResponseMeta_(_meta37)
+	var _args38 RrdbCheckAndSetArgs
+	_args38.Request = request
+	var _result40 RrdbCheckAndSetResult
+	var _meta39 thrift.ResponseMeta
+	_meta39, _err = p.Client_().Call(ctx, "check_and_set", &_args38, &_result40)
+	p.SetLastResponseMeta_(_meta39)
 	if _err != nil {
 		return
 	}
-	if _ret39 := _result38.GetSuccess(); _ret39 != nil {
-		return _ret39, nil
+	if _ret41 := _result40.GetSuccess(); _ret41 != nil {
+		return _ret41, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "check_and_set failed: unknown result")
 }
@@ -8843,17 +9529,17 @@ func (p *RrdbClient) CheckAndSet(ctx context.Context, request *CheckAndSetReques
 // Parameters:
 //   - Request
 func (p *RrdbClient) CheckAndMutate(ctx context.Context, request *CheckAndMutateRequest) (_r *CheckAndMutateResponse, _err error) {
-	var _args40 RrdbCheckAndMutateArgs
-	_args40.Request = request
-	var _result42 RrdbCheckAndMutateResult
-	var _meta41 thrift.ResponseMeta
-	_meta41, _err = p.Client_().Call(ctx, "check_and_mutate", &_args40, &_result42)
-	p.SetLastResponseMeta_(_meta41)
+	var _args42 RrdbCheckAndMutateArgs
+	_args42.Request = request
+	var _result44 RrdbCheckAndMutateResult
+	var _meta43 thrift.ResponseMeta
+	_meta43, _err = p.Client_().Call(ctx, "check_and_mutate", &_args42, &_result44)
+	p.SetLastResponseMeta_(_meta43)
 	if _err != nil {
 		return
 	}
-	if _ret43 := _result42.GetSuccess(); _ret43 != nil {
-		return _ret43, nil
+	if _ret45 := _result44.GetSuccess(); _ret45 != nil {
+		return _ret45, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "check_and_mutate failed: unknown result")
 }
@@ -8861,17 +9547,17 @@ func (p *RrdbClient) CheckAndMutate(ctx context.Context, request *CheckAndMutate
 // Parameters:
 //   - Key
 func (p *RrdbClient) Get(ctx context.Context, key *base.Blob) (_r *ReadResponse, _err error) {
-	var _args44 RrdbGetArgs
-	_args44.Key = key
-	var _result46 RrdbGetResult
-	var _meta45 thrift.ResponseMeta
-	_meta45, _err = p.Client_().Call(ctx, "get", &_args44, &_result46)
-	p.SetLastResponseMeta_(_meta45)
+	var _args46 RrdbGetArgs
+	_args46.Key = key
+	var _result48 RrdbGetResult
+	var _meta47 thrift.ResponseMeta
+	_meta47, _err = p.Client_().Call(ctx, "get", &_args46, &_result48)
+	p.SetLastResponseMeta_(_meta47)
 	if _err != nil {
 		return
 	}
-	if _ret47 := _result46.GetSuccess(); _ret47 != nil {
-		return _ret47, nil
+	if _ret49 := _result48.GetSuccess(); _ret49 != nil {
+		return _ret49, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "get failed: unknown result")
 }
@@ -8879,17 +9565,17 @@ func (p *RrdbClient) Get(ctx context.Context, key *base.Blob) (_r *ReadResponse,
 // Parameters:
 //   - Request
 func (p *RrdbClient) MultiGet(ctx context.Context, request *MultiGetRequest) (_r *MultiGetResponse, _err error) {
-	var _args48 RrdbMultiGetArgs
-	_args48.Request = request
-	var _result50 RrdbMultiGetResult
-	var _meta49 thrift.ResponseMeta
-	_meta49, _err = p.Client_().Call(ctx, "multi_get", &_args48, &_result50)
-	p.SetLastResponseMeta_(_meta49)
+	var _args50 RrdbMultiGetArgs
+	_args50.Request = request
+	var _result52 RrdbMultiGetResult
+	var _meta51 thrift.ResponseMeta
+	_meta51, _err = p.Client_().Call(ctx, "multi_get", &_args50, &_result52)
+	p.SetLastResponseMeta_(_meta51)
 	if _err != nil {
 		return
 	}
-	if _ret51 := _result50.GetSuccess(); _ret51 != nil {
-		return _ret51, nil
+	if _ret53 := _result52.GetSuccess(); _ret53 != nil {
+		return _ret53, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "multi_get failed: unknown result")
 }
@@ -8897,17 +9583,17 @@ func (p *RrdbClient) MultiGet(ctx context.Context, request *MultiGetRequest) (_r
 // Parameters:
 //   - Request
 func (p *RrdbClient) BatchGet(ctx context.Context, request *BatchGetRequest) (_r *BatchGetResponse, _err error) {
-	var _args52 RrdbBatchGetArgs
-	_args52.Request = request
-	var _result54 RrdbBatchGetResult
-	var _meta53 thrift.ResponseMeta
-	_meta53, _err = p.Client_().Call(ctx, "batch_get", &_args52, &_result54)
-	p.SetLastResponseMeta_(_meta53)
+	var _args54 RrdbBatchGetArgs
+	_args54.Request = request
+	var _result56 RrdbBatchGetResult
+	var _meta55 thrift.ResponseMeta
+	_meta55, _err = p.Client_().Call(ctx, "batch_get", &_args54, &_result56)
+	p.SetLastResponseMeta_(_meta55)
 	if _err != nil {
 		return
 	}
-	if _ret55 := _result54.GetSuccess(); _ret55 != nil {
-		return _ret55, nil
+	if _ret57 := _result56.GetSuccess(); _ret57 != nil {
+		return _ret57, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "batch_get failed: unknown result")
 }
@@ -8915,17 +9601,17 @@ func (p *RrdbClient) BatchGet(ctx context.Context, request *BatchGetRequest) (_r
 // Parameters:
 //   - HashKey
 func (p *RrdbClient) SortkeyCount(ctx context.Context, hash_key *base.Blob) (_r *CountResponse, _err error) {
-	var _args56 RrdbSortkeyCountArgs
-	_args56.HashKey = hash_key
-	var _result58 RrdbSortkeyCountResult
-	var _meta57 thrift.ResponseMeta
-	_meta57, _err = p.Client_().Call(ctx, "sortkey_count", &_args56, &_result58)
-	p.SetLastResponseMeta_(_meta57)
+	var _args58 RrdbSortkeyCountArgs
+	_args58.HashKey = hash_key
+	var _result60 RrdbSortkeyCountResult
+	var _meta59 thrift.ResponseMeta
+	_meta59, _err = p.Client_().Call(ctx, "sortkey_count", &_args58, &_result60)
+	p.SetLastResponseMeta_(_meta59)
 	if _err != nil {
 		return
 	}
-	if _ret59 := _result58.GetSuccess(); _ret59 != nil {
-		return _ret59, nil
+	if _ret61 := _result60.GetSuccess(); _ret61 != nil {
+		return _ret61, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "sortkey_count failed: unknown result")
 }
@@ -8933,17 +9619,17 @@ func (p *RrdbClient) SortkeyCount(ctx context.Context, hash_key *base.Blob) (_r 
 // Parameters:
 //   - Key
 func (p *RrdbClient) TTL(ctx context.Context, key *base.Blob) (_r *TTLResponse, _err error) {
-	var _args60 RrdbTTLArgs
-	_args60.Key = key
-	var _result62 RrdbTTLResult
-	var _meta61 thrift.ResponseMeta
-	_meta61, _err = p.Client_().Call(ctx, "ttl", &_args60, &_result62)
-	p.SetLastResponseMeta_(_meta61)
+	var _args62 RrdbTTLArgs
+	_args62.Key = key
+	var _result64 RrdbTTLResult
+	var _meta63 thrift.ResponseMeta
+	_meta63, _err = p.Client_().Call(ctx, "ttl", &_args62, &_result64)
+	p.SetLastResponseMeta_(_meta63)
 	if _err != nil {
 		return
 	}
-	if _ret63 := _result62.GetSuccess(); _ret63 != nil {
-		return _ret63, nil
+	if _ret65 := _result64.GetSuccess(); _ret65 != nil {
+		return _ret65, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "ttl failed: unknown result")
 }
@@ -8951,17 +9637,17 @@ func (p *RrdbClient) TTL(ctx context.Context, key *base.Blob) (_r *TTLResponse, 
 // Parameters:
 //   - Request
 func (p *RrdbClient) GetScanner(ctx context.Context, request *GetScannerRequest) (_r *ScanResponse, _err error) {
-	var _args64 RrdbGetScannerArgs
-	_args64.Request = request
-	var _result66 RrdbGetScannerResult
-	var _meta65 thrift.ResponseMeta
-	_meta65, _err = p.Client_().Call(ctx, "get_scanner", &_args64, &_result66)
-	p.SetLastResponseMeta_(_meta65)
+	var _args66 RrdbGetScannerArgs
+	_args66.Request = request
+	var _result68 RrdbGetScannerResult
+	var _meta67 thrift.ResponseMeta
+	_meta67, _err = p.Client_().Call(ctx, "get_scanner", &_args66, &_result68)
+	p.SetLastResponseMeta_(_meta67)
 	if _err != nil {
 		return
 	}
-	if _ret67 := _result66.GetSuccess(); _ret67 != nil {
-		return _ret67, nil
+	if _ret69 := _result68.GetSuccess(); _ret69 != nil {
+		return _ret69, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "get_scanner failed: unknown result")
 }
@@ -8969,17 +9655,17 @@ func (p *RrdbClient) GetScanner(ctx context.Context, request *GetScannerRequest)
 // Parameters:
 //   - Request
 func (p *RrdbClient) Scan(ctx context.Context, request *ScanRequest) (_r *ScanResponse, _err error) {
-	var _args68 RrdbScanArgs
-	_args68.Request = request
-	var _result70 RrdbScanResult
-	var _meta69 thrift.ResponseMeta
-	_meta69, _err = p.Client_().Call(ctx, "scan", &_args68, &_result70)
-	p.SetLastResponseMeta_(_meta69)
+	var _args70 RrdbScanArgs
+	_args70.Request = request
+	var _result72 RrdbScanResult
+	var _meta71 thrift.ResponseMeta
+	_meta71, _err = p.Client_().Call(ctx, "scan", &_args70, &_result72)
+	p.SetLastResponseMeta_(_meta71)
 	if _err != nil {
 		return
 	}
-	if _ret71 := _result70.GetSuccess(); _ret71 != nil {
-		return _ret71, nil
+	if _ret73 := _result72.GetSuccess(); _ret73 != nil {
+		return _ret73, nil
 	}
 	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "scan failed: unknown result")
 }
@@ -8987,10 +9673,10 @@ func (p *RrdbClient) Scan(ctx context.Context, request *ScanRequest) (_r *ScanRe
 // Parameters:
 //   - ContextID
 func (p *RrdbClient) ClearScanner(ctx context.Context, context_id int64) (_err error) {
-	var _args72 RrdbClearScannerArgs
-	_args72.ContextID = context_id
+	var _args74 RrdbClearScannerArgs
+	_args74.ContextID = context_id
 	p.SetLastResponseMeta_(thrift.ResponseMeta{})
-	if _, err := p.Client_().Call(ctx, "clear_scanner", &_args72, nil); err != nil {
+	if _, err := p.Client_().Call(ctx, "clear_scanner", &_args74, nil); err != nil {
 		return err
 	}
 	return nil
@@ -9016,23 +9702,23 @@ func (p *RrdbProcessor) ProcessorMap() map[string]thrift.TProcessorFunction {
 
 func NewRrdbProcessor(handler Rrdb) *RrdbProcessor {
 
-	self73 := &RrdbProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
-	self73.processorMap["put"] = &rrdbProcessorPut{handler: handler}
-	self73.processorMap["multi_put"] = &rrdbProcessorMultiPut{handler: handler}
-	self73.processorMap["remove"] = &rrdbProcessorRemove{handler: handler}
-	self73.processorMap["multi_remove"] = &rrdbProcessorMultiRemove{handler: handler}
-	self73.processorMap["incr"] = &rrdbProcessorIncr{handler: handler}
-	self73.processorMap["check_and_set"] = &rrdbProcessorCheckAndSet{handler: handler}
-	self73.processorMap["check_and_mutate"] = &rrdbProcessorCheckAndMutate{handler: handler}
-	self73.processorMap["get"] = &rrdbProcessorGet{handler: handler}
-	self73.processorMap["multi_get"] = &rrdbProcessorMultiGet{handler: handler}
-	self73.processorMap["batch_get"] = &rrdbProcessorBatchGet{handler: handler}
-	self73.processorMap["sortkey_count"] = &rrdbProcessorSortkeyCount{handler: handler}
-	self73.processorMap["ttl"] = &rrdbProcessorTTL{handler: handler}
-	self73.processorMap["get_scanner"] = &rrdbProcessorGetScanner{handler: handler}
-	self73.processorMap["scan"] = &rrdbProcessorScan{handler: handler}
-	self73.processorMap["clear_scanner"] = &rrdbProcessorClearScanner{handler: handler}
-	return self73
+	self75 := &RrdbProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self75.processorMap["put"] = &rrdbProcessorPut{handler: handler}
+	self75.processorMap["multi_put"] = &rrdbProcessorMultiPut{handler: handler}
+	self75.processorMap["remove"] = &rrdbProcessorRemove{handler: handler}
+	self75.processorMap["multi_remove"] = &rrdbProcessorMultiRemove{handler: handler}
+	self75.processorMap["incr"] = &rrdbProcessorIncr{handler: handler}
+	self75.processorMap["check_and_set"] = &rrdbProcessorCheckAndSet{handler: handler}
+	self75.processorMap["check_and_mutate"] = &rrdbProcessorCheckAndMutate{handler: handler}
+	self75.processorMap["get"] = &rrdbProcessorGet{handler: handler}
+	self75.processorMap["multi_get"] = &rrdbProcessorMultiGet{handler: handler}
+	self75.processorMap["batch_get"] = &rrdbProcessorBatchGet{handler: handler}
+	self75.processorMap["sortkey_count"] = &rrdbProcessorSortkeyCount{handler: handler}
+	self75.processorMap["ttl"] = &rrdbProcessorTTL{handler: handler}
+	self75.processorMap["get_scanner"] = &rrdbProcessorGetScanner{handler: handler}
+	self75.processorMap["scan"] = &rrdbProcessorScan{handler: handler}
+	self75.processorMap["clear_scanner"] = &rrdbProcessorClearScanner{handler: handler}
+	return self75
 }
 
 func (p *RrdbProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
@@ -9045,12 +9731,12 @@ func (p *RrdbProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtoc
 	}
 	iprot.Skip(ctx, thrift.STRUCT)
 	iprot.ReadMessageEnd(ctx)
-	x74 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	x76 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
 	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
-	x74.Write(ctx, oprot)
+	x76.Write(ctx, oprot)
 	oprot.WriteMessageEnd(ctx)
 	oprot.Flush(ctx)
-	return false, x74
+	return false, x76
 
 }
 
@@ -9059,7 +9745,7 @@ type rrdbProcessorPut struct {
 }
 
 func (p *rrdbProcessorPut) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err75 error
+	var _write_err77 error
 	args := RrdbPutArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -9105,21 +9791,21 @@ func (p *rrdbProcessorPut) Process(ctx context.Context, seqId int32, iprot, opro
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc76 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing put: "+err2.Error())
+		_exc78 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing put: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "put", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err75 = thrift.WrapTException(err2)
+			_write_err77 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc76.Write(ctx, oprot); _write_err75 == nil && err2 != nil {
-			_write_err75 = thrift.WrapTException(err2)
+		if err2 := _exc78.Write(ctx, oprot); _write_err77 == nil && err2 != nil {
+			_write_err77 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err75 == nil && err2 != nil {
-			_write_err75 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err77 == nil && err2 != nil {
+			_write_err77 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err75 == nil && err2 != nil {
-			_write_err75 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err77 == nil && err2 != nil {
+			_write_err77 = thrift.WrapTException(err2)
 		}
-		if _write_err75 != nil {
-			return false, thrift.WrapTException(_write_err75)
+		if _write_err77 != nil {
+			return false, thrift.WrapTException(_write_err77)
 		}
 		return true, err
 	} else {
@@ -9127,19 +9813,19 @@ func (p *rrdbProcessorPut) Process(ctx context.Context, seqId int32, iprot, opro
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "put", thrift.REPLY, seqId); err2 != nil {
-		_write_err75 = thrift.WrapTException(err2)
+		_write_err77 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err75 == nil && err2 != nil {
-		_write_err75 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err77 == nil && err2 != nil {
+		_write_err77 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err75 == nil && err2 != nil {
-		_write_err75 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err77 == nil && err2 != nil {
+		_write_err77 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err75 == nil && err2 != nil {
-		_write_err75 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err77 == nil && err2 != nil {
+		_write_err77 = thrift.WrapTException(err2)
 	}
-	if _write_err75 != nil {
-		return false, thrift.WrapTException(_write_err75)
+	if _write_err77 != nil {
+		return false, thrift.WrapTException(_write_err77)
 	}
 	return true, err
 }
@@ -9149,7 +9835,7 @@ type rrdbProcessorMultiPut struct {
 }
 
 func (p *rrdbProcessorMultiPut) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err77 error
+	var _write_err79 error
 	args := RrdbMultiPutArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -9195,21 +9881,21 @@ func (p *rrdbProcessorMultiPut) Process(ctx context.Context, seqId int32, iprot,
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc78 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing multi_put: "+err2.Error())
+		_exc80 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing multi_put: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "multi_put", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err77 = thrift.WrapTException(err2)
+			_write_err79 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc78.Write(ctx, oprot); _write_err77 == nil && err2 != nil {
-			_write_err77 = thrift.WrapTException(err2)
+		if err2 := _exc80.Write(ctx, oprot); _write_err79 == nil && err2 != nil {
+			_write_err79 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err77 == nil && err2 != nil {
-			_write_err77 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err79 == nil && err2 != nil {
+			_write_err79 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err77 == nil && err2 != nil {
-			_write_err77 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err79 == nil && err2 != nil {
+			_write_err79 = thrift.WrapTException(err2)
 		}
-		if _write_err77 != nil {
-			return false, thrift.WrapTException(_write_err77)
+		if _write_err79 != nil {
+			return false, thrift.WrapTException(_write_err79)
 		}
 		return true, err
 	} else {
@@ -9217,19 +9903,19 @@ func (p *rrdbProcessorMultiPut) Process(ctx context.Context, seqId int32, iprot,
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "multi_put", thrift.REPLY, seqId); err2 != nil {
-		_write_err77 = thrift.WrapTException(err2)
+		_write_err79 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err77 == nil && err2 != nil {
-		_write_err77 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err79 == nil && err2 != nil {
+		_write_err79 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err77 == nil && err2 != nil {
-		_write_err77 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err79 == nil && err2 != nil {
+		_write_err79 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err77 == nil && err2 != nil {
-		_write_err77 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err79 == nil && err2 != nil {
+		_write_err79 = thrift.WrapTException(err2)
 	}
-	if _write_err77 != nil {
-		return false, thrift.WrapTException(_write_err77)
+	if _write_err79 != nil {
+		return false, thrift.WrapTException(_write_err79)
 	}
 	return true, err
 }
@@ -9239,7 +9925,7 @@ type rrdbProcessorRemove struct {
 }
 
 func (p *rrdbProcessorRemove) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err79 error
+	var _write_err81 error
 	args := RrdbRemoveArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -9285,21 +9971,21 @@ func (p *rrdbProcessorRemove) Process(ctx context.Context, seqId int32, iprot, o
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc80 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing remove: "+err2.Error())
+		_exc82 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing remove: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "remove", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err79 = thrift.WrapTException(err2)
+			_write_err81 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc80.Write(ctx, oprot); _write_err79 == nil && err2 != nil {
-			_write_err79 = thrift.WrapTException(err2)
+		if err2 := _exc82.Write(ctx, oprot); _write_err81 == nil && err2 != nil {
+			_write_err81 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err79 == nil && err2 != nil {
-			_write_err79 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err81 == nil && err2 != nil {
+			_write_err81 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err79 == nil && err2 != nil {
-			_write_err79 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err81 == nil && err2 != nil {
+			_write_err81 = thrift.WrapTException(err2)
 		}
-		if _write_err79 != nil {
-			return false, thrift.WrapTException(_write_err79)
+		if _write_err81 != nil {
+			return false, thrift.WrapTException(_write_err81)
 		}
 		return true, err
 	} else {
@@ -9307,19 +9993,19 @@ func (p *rrdbProcessorRemove) Process(ctx context.Context, seqId int32, iprot, o
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "remove", thrift.REPLY, seqId); err2 != nil {
-		_write_err79 = thrift.WrapTException(err2)
+		_write_err81 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err79 == nil && err2 != nil {
-		_write_err79 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err81 == nil && err2 != nil {
+		_write_err81 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err79 == nil && err2 != nil {
-		_write_err79 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err81 == nil && err2 != nil {
+		_write_err81 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err79 == nil && err2 != nil {
-		_write_err79 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err81 == nil && err2 != nil {
+		_write_err81 = thrift.WrapTException(err2)
 	}
-	if _write_err79 != nil {
-		return false, thrift.WrapTException(_write_err79)
+	if _write_err81 != nil {
+		return false, thrift.WrapTException(_write_err81)
 	}
 	return true, err
 }
@@ -9329,7 +10015,7 @@ type rrdbProcessorMultiRemove struct {
 }
 
 func (p *rrdbProcessorMultiRemove) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err81 error
+	var _write_err83 error
 	args := RrdbMultiRemoveArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -9375,21 +10061,21 @@ func (p *rrdbProcessorMultiRemove) Process(ctx context.Context, seqId int32, ipr
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc82 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing multi_remove: "+err2.Error())
+		_exc84 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing multi_remove: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "multi_remove", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err81 = thrift.WrapTException(err2)
+			_write_err83 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc82.Write(ctx, oprot); _write_err81 == nil && err2 != nil {
-			_write_err81 = thrift.WrapTException(err2)
+		if err2 := _exc84.Write(ctx, oprot); _write_err83 == nil && err2 != nil {
+			_write_err83 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err81 == nil && err2 != nil {
-			_write_err81 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err83 == nil && err2 != nil {
+			_write_err83 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err81 == nil && err2 != nil {
-			_write_err81 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err83 == nil && err2 != nil {
+			_write_err83 = thrift.WrapTException(err2)
 		}
-		if _write_err81 != nil {
-			return false, thrift.WrapTException(_write_err81)
+		if _write_err83 != nil {
+			return false, thrift.WrapTException(_write_err83)
 		}
 		return true, err
 	} else {
@@ -9397,19 +10083,19 @@ func (p *rrdbProcessorMultiRemove) Process(ctx context.Context, seqId int32, ipr
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "multi_remove", thrift.REPLY, seqId); err2 != nil {
-		_write_err81 = thrift.WrapTException(err2)
+		_write_err83 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err81 == nil && err2 != nil {
-		_write_err81 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err83 == nil && err2 != nil {
+		_write_err83 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err81 == nil && err2 != nil {
-		_write_err81 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err83 == nil && err2 != nil {
+		_write_err83 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err81 == nil && err2 != nil {
-		_write_err81 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err83 == nil && err2 != nil {
+		_write_err83 = thrift.WrapTException(err2)
 	}
-	if _write_err81 != nil {
-		return false, thrift.WrapTException(_write_err81)
+	if _write_err83 != nil {
+		return false, thrift.WrapTException(_write_err83)
 	}
 	return true, err
 }
@@ -9419,7 +10105,7 @@ type rrdbProcessorIncr struct {
 }
 
 func (p *rrdbProcessorIncr) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err83 error
+	var _write_err85 error
 	args := RrdbIncrArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -9465,21 +10151,21 @@ func (p *rrdbProcessorIncr) Process(ctx context.Context, seqId int32, iprot, opr
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc84 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing incr: "+err2.Error())
+		_exc86 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing incr: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "incr", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err83 = thrift.WrapTException(err2)
+			_write_err85 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc84.Write(ctx, oprot); _write_err83 == nil && err2 != nil {
-			_write_err83 = thrift.WrapTException(err2)
+		if err2 := _exc86.Write(ctx, oprot); _write_err85 == nil && err2 != nil {
+			_write_err85 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err83 == nil && err2 != nil {
-			_write_err83 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err85 == nil && err2 != nil {
+			_write_err85 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err83 == nil && err2 != nil {
-			_write_err83 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err85 == nil && err2 != nil {
+			_write_err85 = thrift.WrapTException(err2)
 		}
-		if _write_err83 != nil {
-			return false, thrift.WrapTException(_write_err83)
+		if _write_err85 != nil {
+			return false, thrift.WrapTException(_write_err85)
 		}
 		return true, err
 	} else {
@@ -9487,19 +10173,19 @@ func (p *rrdbProcessorIncr) Process(ctx context.Context, seqId int32, iprot, opr
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "incr", thrift.REPLY, seqId); err2 != nil {
-		_write_err83 = thrift.WrapTException(err2)
+		_write_err85 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err83 == nil && err2 != nil {
-		_write_err83 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err85 == nil && err2 != nil {
+		_write_err85 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err83 == nil && err2 != nil {
-		_write_err83 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err85 == nil && err2 != nil {
+		_write_err85 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err83 == nil && err2 != nil {
-		_write_err83 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err85 == nil && err2 != nil {
+		_write_err85 = thrift.WrapTException(err2)
 	}
-	if _write_err83 != nil {
-		return false, thrift.WrapTException(_write_err83)
+	if _write_err85 != nil {
+		return false, thrift.WrapTException(_write_err85)
 	}
 	return true, err
 }
@@ -9509,7 +10195,7 @@ type rrdbProcessorCheckAndSet struct {
 }
 
 func (p *rrdbProcessorCheckAndSet) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err85 error
+	var _write_err87 error
 	args := RrdbCheckAndSetArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -9555,21 +10241,21 @@ func (p *rrdbProcessorCheckAndSet) Process(ctx context.Context, seqId int32, ipr
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc86 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing check_and_set: "+err2.Error())
+		_exc88 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing check_and_set: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "check_and_set", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err85 = thrift.WrapTException(err2)
+			_write_err87 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc86.Write(ctx, oprot); _write_err85 == nil && err2 != nil {
-			_write_err85 = thrift.WrapTException(err2)
+		if err2 := _exc88.Write(ctx, oprot); _write_err87 == nil && err2 != nil {
+			_write_err87 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err85 == nil && err2 != nil {
-			_write_err85 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err87 == nil && err2 != nil {
+			_write_err87 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err85 == nil && err2 != nil {
-			_write_err85 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err87 == nil && err2 != nil {
+			_write_err87 = thrift.WrapTException(err2)
 		}
-		if _write_err85 != nil {
-			return false, thrift.WrapTException(_write_err85)
+		if _write_err87 != nil {
+			return false, thrift.WrapTException(_write_err87)
 		}
 		return true, err
 	} else {
@@ -9577,19 +10263,19 @@ func (p *rrdbProcessorCheckAndSet) Process(ctx context.Context, seqId int32, ipr
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "check_and_set", thrift.REPLY, seqId); err2 != nil {
-		_write_err85 = thrift.WrapTException(err2)
+		_write_err87 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err85 == nil && err2 != nil {
-		_write_err85 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err87 == nil && err2 != nil {
+		_write_err87 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err85 == nil && err2 != nil {
-		_write_err85 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err87 == nil && err2 != nil {
+		_write_err87 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err85 == nil && err2 != nil {
-		_write_err85 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err87 == nil && err2 != nil {
+		_write_err87 = thrift.WrapTException(err2)
 	}
-	if _write_err85 != nil {
-		return false, thrift.WrapTException(_write_err85)
+	if _write_err87 != nil {
+		return false, thrift.WrapTException(_write_err87)
 	}
 	return true, err
 }
@@ -9599,7 +10285,7 @@ type rrdbProcessorCheckAndMutate struct {
 }
 
 func (p *rrdbProcessorCheckAndMutate) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err87 error
+	var _write_err89 error
 	args := RrdbCheckAndMutateArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -9645,21 +10331,21 @@ func (p *rrdbProcessorCheckAndMutate) Process(ctx context.Context, seqId int32, 
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc88 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing check_and_mutate: "+err2.Error())
+		_exc90 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing check_and_mutate: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "check_and_mutate", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err87 = thrift.WrapTException(err2)
+			_write_err89 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc88.Write(ctx, oprot); _write_err87 == nil && err2 != nil {
-			_write_err87 = thrift.WrapTException(err2)
+		if err2 := _exc90.Write(ctx, oprot); _write_err89 == nil && err2 != nil {
+			_write_err89 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err87 == nil && err2 != nil {
-			_write_err87 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err89 == nil && err2 != nil {
+			_write_err89 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err87 == nil && err2 != nil {
-			_write_err87 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err89 == nil && err2 != nil {
+			_write_err89 = thrift.WrapTException(err2)
 		}
-		if _write_err87 != nil {
-			return false, thrift.WrapTException(_write_err87)
+		if _write_err89 != nil {
+			return false, thrift.WrapTException(_write_err89)
 		}
 		return true, err
 	} else {
@@ -9667,19 +10353,19 @@ func (p *rrdbProcessorCheckAndMutate) Process(ctx context.Context, seqId int32, 
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "check_and_mutate", thrift.REPLY, seqId); err2 != nil {
-		_write_err87 = thrift.WrapTException(err2)
+		_write_err89 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err87 == nil && err2 != nil {
-		_write_err87 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err89 == nil && err2 != nil {
+		_write_err89 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err87 == nil && err2 != nil {
-		_write_err87 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err89 == nil && err2 != nil {
+		_write_err89 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err87 == nil && err2 != nil {
-		_write_err87 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err89 == nil && err2 != nil {
+		_write_err89 = thrift.WrapTException(err2)
 	}
-	if _write_err87 != nil {
-		return false, thrift.WrapTException(_write_err87)
+	if _write_err89 != nil {
+		return false, thrift.WrapTException(_write_err89)
 	}
 	return true, err
 }
@@ -9689,7 +10375,7 @@ type rrdbProcessorGet struct {
 }
 
 func (p *rrdbProcessorGet) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err89 error
+	var _write_err91 error
 	args := RrdbGetArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -9735,21 +10421,21 @@ func (p *rrdbProcessorGet) Process(ctx context.Context, seqId int32, iprot, opro
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc90 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing get: "+err2.Error())
+		_exc92 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing get: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "get", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err89 = thrift.WrapTException(err2)
+			_write_err91 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc90.Write(ctx, oprot); _write_err89 == nil && err2 != nil {
-			_write_err89 = thrift.WrapTException(err2)
+		if err2 := _exc92.Write(ctx, oprot); _write_err91 == nil && err2 != nil {
+			_write_err91 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err89 == nil && err2 != nil {
-			_write_err89 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err91 == nil && err2 != nil {
+			_write_err91 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err89 == nil && err2 != nil {
-			_write_err89 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err91 == nil && err2 != nil {
+			_write_err91 = thrift.WrapTException(err2)
 		}
-		if _write_err89 != nil {
-			return false, thrift.WrapTException(_write_err89)
+		if _write_err91 != nil {
+			return false, thrift.WrapTException(_write_err91)
 		}
 		return true, err
 	} else {
@@ -9757,19 +10443,19 @@ func (p *rrdbProcessorGet) Process(ctx context.Context, seqId int32, iprot, opro
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "get", thrift.REPLY, seqId); err2 != nil {
-		_write_err89 = thrift.WrapTException(err2)
+		_write_err91 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err89 == nil && err2 != nil {
-		_write_err89 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err91 == nil && err2 != nil {
+		_write_err91 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err89 == nil && err2 != nil {
-		_write_err89 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err91 == nil && err2 != nil {
+		_write_err91 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err89 == nil && err2 != nil {
-		_write_err89 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err91 == nil && err2 != nil {
+		_write_err91 = thrift.WrapTException(err2)
 	}
-	if _write_err89 != nil {
-		return false, thrift.WrapTException(_write_err89)
+	if _write_err91 != nil {
+		return false, thrift.WrapTException(_write_err91)
 	}
 	return true, err
 }
@@ -9779,7 +10465,7 @@ type rrdbProcessorMultiGet struct {
 }
 
 func (p *rrdbProcessorMultiGet) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err91 error
+	var _write_err93 error
 	args := RrdbMultiGetArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -9825,21 +10511,21 @@ func (p *rrdbProcessorMultiGet) Process(ctx context.Context, seqId int32, iprot,
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc92 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing multi_get: "+err2.Error())
+		_exc94 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing multi_get: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "multi_get", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err91 = thrift.WrapTException(err2)
+			_write_err93 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc92.Write(ctx, oprot); _write_err91 == nil && err2 != nil {
-			_write_err91 = thrift.WrapTException(err2)
+		if err2 := _exc94.Write(ctx, oprot); _write_err93 == nil && err2 != nil {
+			_write_err93 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err91 == nil && err2 != nil {
-			_write_err91 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err93 == nil && err2 != nil {
+			_write_err93 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err91 == nil && err2 != nil {
-			_write_err91 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err93 == nil && err2 != nil {
+			_write_err93 = thrift.WrapTException(err2)
 		}
-		if _write_err91 != nil {
-			return false, thrift.WrapTException(_write_err91)
+		if _write_err93 != nil {
+			return false, thrift.WrapTException(_write_err93)
 		}
 		return true, err
 	} else {
@@ -9847,19 +10533,19 @@ func (p *rrdbProcessorMultiGet) Process(ctx context.Context, seqId int32, iprot,
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "multi_get", thrift.REPLY, seqId); err2 != nil {
-		_write_err91 = thrift.WrapTException(err2)
+		_write_err93 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err91 == nil && err2 != nil {
-		_write_err91 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err93 == nil && err2 != nil {
+		_write_err93 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err91 == nil && err2 != nil {
-		_write_err91 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err93 == nil && err2 != nil {
+		_write_err93 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err91 == nil && err2 != nil {
-		_write_err91 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err93 == nil && err2 != nil {
+		_write_err93 = thrift.WrapTException(err2)
 	}
-	if _write_err91 != nil {
-		return false, thrift.WrapTException(_write_err91)
+	if _write_err93 != nil {
+		return false, thrift.WrapTException(_write_err93)
 	}
 	return true, err
 }
@@ -9869,7 +10555,7 @@ type rrdbProcessorBatchGet struct {
 }
 
 func (p *rrdbProcessorBatchGet) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err93 error
+	var _write_err95 error
 	args := RrdbBatchGetArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -9915,21 +10601,21 @@ func (p *rrdbProcessorBatchGet) Process(ctx context.Context, seqId int32, iprot,
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc94 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing batch_get: "+err2.Error())
+		_exc96 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing batch_get: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "batch_get", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err93 = thrift.WrapTException(err2)
+			_write_err95 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc94.Write(ctx, oprot); _write_err93 == nil && err2 != nil {
-			_write_err93 = thrift.WrapTException(err2)
+		if err2 := _exc96.Write(ctx, oprot); _write_err95 == nil && err2 != nil {
+			_write_err95 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err93 == nil && err2 != nil {
-			_write_err93 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err95 == nil && err2 != nil {
+			_write_err95 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err93 == nil && err2 != nil {
-			_write_err93 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err95 == nil && err2 != nil {
+			_write_err95 = thrift.WrapTException(err2)
 		}
-		if _write_err93 != nil {
-			return false, thrift.WrapTException(_write_err93)
+		if _write_err95 != nil {
+			return false, thrift.WrapTException(_write_err95)
 		}
 		return true, err
 	} else {
@@ -9937,19 +10623,19 @@ func (p *rrdbProcessorBatchGet) Process(ctx context.Context, seqId int32, iprot,
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "batch_get", thrift.REPLY, seqId); err2 != nil {
-		_write_err93 = thrift.WrapTException(err2)
+		_write_err95 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err93 == nil && err2 != nil {
-		_write_err93 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err95 == nil && err2 != nil {
+		_write_err95 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err93 == nil && err2 != nil {
-		_write_err93 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err95 == nil && err2 != nil {
+		_write_err95 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err93 == nil && err2 != nil {
-		_write_err93 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err95 == nil && err2 != nil {
+		_write_err95 = thrift.WrapTException(err2)
 	}
-	if _write_err93 != nil {
-		return false, thrift.WrapTException(_write_err93)
+	if _write_err95 != nil {
+		return false, thrift.WrapTException(_write_err95)
 	}
 	return true, err
 }
@@ -9959,7 +10645,7 @@ type rrdbProcessorSortkeyCount struct {
 }
 
 func (p *rrdbProcessorSortkeyCount) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err95 error
+	var _write_err97 error
 	args := RrdbSortkeyCountArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -10005,21 +10691,21 @@ func (p *rrdbProcessorSortkeyCount) Process(ctx context.Context, seqId int32, ip
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc96 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing sortkey_count: "+err2.Error())
+		_exc98 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing sortkey_count: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "sortkey_count", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err95 = thrift.WrapTException(err2)
+			_write_err97 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc96.Write(ctx, oprot); _write_err95 == nil && err2 != nil {
-			_write_err95 = thrift.WrapTException(err2)
+		if err2 := _exc98.Write(ctx, oprot); _write_err97 == nil && err2 != nil {
+			_write_err97 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err95 == nil && err2 != nil {
-			_write_err95 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err97 == nil && err2 != nil {
+			_write_err97 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err95 == nil && err2 != nil {
-			_write_err95 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err97 == nil && err2 != nil {
+			_write_err97 = thrift.WrapTException(err2)
 		}
-		if _write_err95 != nil {
-			return false, thrift.WrapTException(_write_err95)
+		if _write_err97 != nil {
+			return false, thrift.WrapTException(_write_err97)
 		}
 		return true, err
 	} else {
@@ -10027,19 +10713,19 @@ func (p *rrdbProcessorSortkeyCount) Process(ctx context.Context, seqId int32, ip
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "sortkey_count", thrift.REPLY, seqId); err2 != nil {
-		_write_err95 = thrift.WrapTException(err2)
+		_write_err97 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err95 == nil && err2 != nil {
-		_write_err95 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err97 == nil && err2 != nil {
+		_write_err97 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err95 == nil && err2 != nil {
-		_write_err95 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err97 == nil && err2 != nil {
+		_write_err97 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err95 == nil && err2 != nil {
-		_write_err95 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err97 == nil && err2 != nil {
+		_write_err97 = thrift.WrapTException(err2)
 	}
-	if _write_err95 != nil {
-		return false, thrift.WrapTException(_write_err95)
+	if _write_err97 != nil {
+		return false, thrift.WrapTException(_write_err97)
 	}
 	return true, err
 }
@@ -10049,7 +10735,7 @@ type rrdbProcessorTTL struct {
 }
 
 func (p *rrdbProcessorTTL) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err97 error
+	var _write_err99 error
 	args := RrdbTTLArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -10095,21 +10781,21 @@ func (p *rrdbProcessorTTL) Process(ctx context.Context, seqId int32, iprot, opro
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc98 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing ttl: "+err2.Error())
+		_exc100 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing ttl: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "ttl", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err97 = thrift.WrapTException(err2)
+			_write_err99 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc98.Write(ctx, oprot); _write_err97 == nil && err2 != nil {
-			_write_err97 = thrift.WrapTException(err2)
+		if err2 := _exc100.Write(ctx, oprot); _write_err99 == nil && err2 != nil {
+			_write_err99 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err97 == nil && err2 != nil {
-			_write_err97 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err99 == nil && err2 != nil {
+			_write_err99 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err97 == nil && err2 != nil {
-			_write_err97 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err99 == nil && err2 != nil {
+			_write_err99 = thrift.WrapTException(err2)
 		}
-		if _write_err97 != nil {
-			return false, thrift.WrapTException(_write_err97)
+		if _write_err99 != nil {
+			return false, thrift.WrapTException(_write_err99)
 		}
 		return true, err
 	} else {
@@ -10117,19 +10803,19 @@ func (p *rrdbProcessorTTL) Process(ctx context.Context, seqId int32, iprot, opro
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "ttl", thrift.REPLY, seqId); err2 != nil {
-		_write_err97 = thrift.WrapTException(err2)
+		_write_err99 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err97 == nil && err2 != nil {
-		_write_err97 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err99 == nil && err2 != nil {
+		_write_err99 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err97 == nil && err2 != nil {
-		_write_err97 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err99 == nil && err2 != nil {
+		_write_err99 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err97 == nil && err2 != nil {
-		_write_err97 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err99 == nil && err2 != nil {
+		_write_err99 = thrift.WrapTException(err2)
 	}
-	if _write_err97 != nil {
-		return false, thrift.WrapTException(_write_err97)
+	if _write_err99 != nil {
+		return false, thrift.WrapTException(_write_err99)
 	}
 	return true, err
 }
@@ -10139,7 +10825,7 @@ type rrdbProcessorGetScanner struct {
 }
 
 func (p *rrdbProcessorGetScanner) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err99 error
+	var _write_err101 error
 	args := RrdbGetScannerArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -10185,21 +10871,21 @@ func (p *rrdbProcessorGetScanner) Process(ctx context.Context, seqId int32, ipro
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc100 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing get_scanner: "+err2.Error())
+		_exc102 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing get_scanner: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "get_scanner", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err99 = thrift.WrapTException(err2)
+			_write_err101 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc100.Write(ctx, oprot); _write_err99 == nil && err2 != nil {
-			_write_err99 = thrift.WrapTException(err2)
+		if err2 := _exc102.Write(ctx, oprot); _write_err101 == nil && err2 != nil {
+			_write_err101 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err99 == nil && err2 != nil {
-			_write_err99 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err101 == nil && err2 != nil {
+			_write_err101 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err99 == nil && err2 != nil {
-			_write_err99 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err101 == nil && err2 != nil {
+			_write_err101 = thrift.WrapTException(err2)
 		}
-		if _write_err99 != nil {
-			return false, thrift.WrapTException(_write_err99)
+		if _write_err101 != nil {
+			return false, thrift.WrapTException(_write_err101)
 		}
 		return true, err
 	} else {
@@ -10207,19 +10893,19 @@ func (p *rrdbProcessorGetScanner) Process(ctx context.Context, seqId int32, ipro
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "get_scanner", thrift.REPLY, seqId); err2 != nil {
-		_write_err99 = thrift.WrapTException(err2)
+		_write_err101 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err99 == nil && err2 != nil {
-		_write_err99 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err101 == nil && err2 != nil {
+		_write_err101 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err99 == nil && err2 != nil {
-		_write_err99 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err101 == nil && err2 != nil {
+		_write_err101 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err99 == nil && err2 != nil {
-		_write_err99 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err101 == nil && err2 != nil {
+		_write_err101 = thrift.WrapTException(err2)
 	}
-	if _write_err99 != nil {
-		return false, thrift.WrapTException(_write_err99)
+	if _write_err101 != nil {
+		return false, thrift.WrapTException(_write_err101)
 	}
 	return true, err
 }
@@ -10229,7 +10915,7 @@ type rrdbProcessorScan struct {
 }
 
 func (p *rrdbProcessorScan) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
-	var _write_err101 error
+	var _write_err103 error
 	args := RrdbScanArgs{}
 	if err2 := args.Read(ctx, iprot); err2 != nil {
 		iprot.ReadMessageEnd(ctx)
@@ -10275,21 +10961,21 @@ func (p *rrdbProcessorScan) Process(ctx context.Context, seqId int32, iprot, opr
 		if errors.Is(err2, thrift.ErrAbandonRequest) {
 			return false, thrift.WrapTException(err2)
 		}
-		_exc102 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing scan: "+err2.Error())
+		_exc104 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing scan: "+err2.Error())
 		if err2 := oprot.WriteMessageBegin(ctx, "scan", thrift.EXCEPTION, seqId); err2 != nil {
-			_write_err101 = thrift.WrapTException(err2)
+			_write_err103 = thrift.WrapTException(err2)
 		}
-		if err2 := _exc102.Write(ctx, oprot); _write_err101 == nil && err2 != nil {
-			_write_err101 = thrift.WrapTException(err2)
+		if err2 := _exc104.Write(ctx, oprot); _write_err103 == nil && err2 != nil {
+			_write_err103 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.WriteMessageEnd(ctx); _write_err101 == nil && err2 != nil {
-			_write_err101 = thrift.WrapTException(err2)
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err103 == nil && err2 != nil {
+			_write_err103 = thrift.WrapTException(err2)
 		}
-		if err2 := oprot.Flush(ctx); _write_err101 == nil && err2 != nil {
-			_write_err101 = thrift.WrapTException(err2)
+		if err2 := oprot.Flush(ctx); _write_err103 == nil && err2 != nil {
+			_write_err103 = thrift.WrapTException(err2)
 		}
-		if _write_err101 != nil {
-			return false, thrift.WrapTException(_write_err101)
+		if _write_err103 != nil {
+			return false, thrift.WrapTException(_write_err103)
 		}
 		return true, err
 	} else {
@@ -10297,19 +10983,19 @@ func (p *rrdbProcessorScan) Process(ctx context.Context, seqId int32, iprot, opr
 	}
 	tickerCancel()
 	if err2 := oprot.WriteMessageBegin(ctx, "scan", thrift.REPLY, seqId); err2 != nil {
-		_write_err101 = thrift.WrapTException(err2)
+		_write_err103 = thrift.WrapTException(err2)
 	}
-	if err2 := result.Write(ctx, oprot); _write_err101 == nil && err2 != nil {
-		_write_err101 = thrift.WrapTException(err2)
+	if err2 := result.Write(ctx, oprot); _write_err103 == nil && err2 != nil {
+		_write_err103 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.WriteMessageEnd(ctx); _write_err101 == nil && err2 != nil {
-		_write_err101 = thrift.WrapTException(err2)
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err103 == nil && err2 != nil {
+		_write_err103 = thrift.WrapTException(err2)
 	}
-	if err2 := oprot.Flush(ctx); _write_err101 == nil && err2 != nil {
-		_write_err101 = thrift.WrapTException(err2)
+	if err2 := oprot.Flush(ctx); _write_err103 == nil && err2 != nil {
+		_write_err103 = thrift.WrapTException(err2)
 	}
-	if _write_err101 != nil {
-		return false, thrift.WrapTException(_write_err101)
+	if _write_err103 != nil {
+		return false, thrift.WrapTException(_write_err103)
 	}
 	return true, err
 }
