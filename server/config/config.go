@@ -193,6 +193,8 @@ type File struct {
 	Meta    Meta    `toml:"meta"`
 	Replica Replica `toml:"replica"`
 	Backup  Backup  `toml:"backup"`
+	// Duplication configures cross-cluster duplication ([duplication]).
+	Duplication Duplication `toml:"duplication"`
 }
 
 // Backup configures cold backup and restore on a meta server ([backup],
@@ -221,6 +223,9 @@ func Load(path string) (File, error) {
 		return f, fmt.Errorf("config %s: unknown keys: %s", path, strings.Join(keys, ", "))
 	}
 	f.fill()
+	if err := f.Duplication.Validate(); err != nil {
+		return f, fmt.Errorf("config %s: %w", path, err)
+	}
 	return f, nil
 }
 
@@ -254,6 +259,7 @@ func (f *File) fill() {
 	if f.Debug.GCPercent == 0 {
 		f.Debug.GCPercent = 400
 	}
+	f.Duplication.fill()
 	r := &f.Replica
 	setDur(&r.BeaconInterval, 3*time.Second)
 	setDur(&r.LeaseTimeout, 20*time.Second)
