@@ -8,6 +8,7 @@ import (
 
 	"github.com/pegasus-go/pegasus/server/storage"
 	"github.com/pegasus-go/pegasus/thrift/base"
+	"github.com/pegasus-go/pegasus/thrift/catalog"
 	"github.com/pegasus-go/pegasus/thrift/gen/rrdb"
 	"github.com/pegasus-go/pegasus/thrift/wire"
 )
@@ -126,4 +127,37 @@ func updateRequestOf(a *wire.PutRequest) *rrdb.UpdateRequest {
 		req.CheckValue = &base.Blob{Data: a.CheckValue}
 	}
 	return req
+}
+
+// OpDuplicate is the payload op of a write another cluster shipped here
+// (RPC_RRDB_RRDB_DUPLICATE); the rest of such a payload is the
+// rrdb_duplicate_args bytes. A duplication pipeline never ships these
+// payloads again, which keeps master-master setups free of loops.
+const OpDuplicate = byte(storage.OpDuplicate)
+
+// clientWriteRPCs names the RPC each client write op arrived as.
+var clientWriteRPCs = map[storage.Op]string{
+	storage.OpPut:            catalog.RPC_RRDB_RRDB_PUT,
+	storage.OpRemove:         catalog.RPC_RRDB_RRDB_REMOVE,
+	storage.OpMultiPut:       catalog.RPC_RRDB_RRDB_MULTI_PUT,
+	storage.OpMultiRemove:    catalog.RPC_RRDB_RRDB_MULTI_REMOVE,
+	storage.OpIncr:           catalog.RPC_RRDB_RRDB_INCR,
+	storage.OpCheckAndSet:    catalog.RPC_RRDB_RRDB_CHECK_AND_SET,
+	storage.OpCheckAndMutate: catalog.RPC_RRDB_RRDB_CHECK_AND_MUTATE,
+}
+
+// ClientWrite splits a mutation payload (as the log stores it) written by
+// a client's write into the RPC name the write arrived as and its args
+// bytes (aliasing p). ok is false for anything else: an empty payload, a
+// duplicated write (OpDuplicate) or an unknown op. The args are not
+// decoded here.
+func ClientWrite(p []byte) (rpcName string, args []byte, ok bool) {
+	if len(p) < 1 {
+		return "", nil, false
+	}
+	name, ok := clientWriteRPCs[storage.Op(p[0])]
+	if !ok {
+		return "", nil, false
+	}
+	return name, p[1:], true
 }

@@ -16,9 +16,13 @@ const (
 	OpIncr                     // Request: *rrdb.IncrRequest
 	OpCheckAndSet              // Request: *rrdb.CheckAndSetRequest
 	OpCheckAndMutate           // Request: *rrdb.CheckAndMutateRequest
+	// OpDuplicate re-executes writes another cluster shipped (cross-cluster
+	// duplication), each with its own timetag. Request: *rrdb.DuplicateRequest;
+	// response: *rrdb.DuplicateResponse.
+	OpDuplicate
 )
 
-var opNames = [...]string{"put", "remove", "multi_put", "multi_remove", "incr", "check_and_set", "check_and_mutate"}
+var opNames = [...]string{"put", "remove", "multi_put", "multi_remove", "incr", "check_and_set", "check_and_mutate", "duplicate"}
 
 func (o Op) String() string {
 	if o >= 0 && int(o) < len(opNames) {

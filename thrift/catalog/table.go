@@ -60,7 +60,9 @@ var entries = []Entry{
 		func(r *rrdb.RrdbScanResult) **rrdb.ScanResponse { return &r.Success }),
 	oneway(RPC_RRDB_RRDB_CLEAR_SCANNER, Replica, Read,
 		func(a *rrdb.RrdbClearScannerArgs) *int64 { return &a.ContextID }),
-	reserved(RPC_RRDB_RRDB_DUPLICATE, Replica, Write),
+	call(RPC_RRDB_RRDB_DUPLICATE, Replica, Write,
+		func(a *rrdb.RrdbDuplicateArgs) **rrdb.DuplicateRequest { return &a.Request },
+		func(r *rrdb.RrdbDuplicateResult) **rrdb.DuplicateResponse { return &r.Success }),
 	reserved(RPC_RRDB_RRDB_BULK_LOAD, Replica, Write),
 
 	// §2.3 meta-server RPCs. Routing queries count as reads.

@@ -327,4 +327,7 @@ service rrdb {
     scan_response get_scanner(1: get_scanner_request request);
     scan_response scan(1: scan_request request);
     oneway void clear_scanner(1: i64 context_id);
+    // Server to server: a master cluster's primary ships its writes to the
+    // follower table (RPC_RRDB_RRDB_DUPLICATE).
+    duplicate_response duplicate(1: duplicate_request request);
 }
