@@ -261,9 +261,19 @@ var entries = []Entry{
 		func(r *replication.ColdBackupReportRestoreResult) **replication.RestoreReportResponse {
 			return &r.Success
 		}),
-	reserved(RPC_CM_REGISTER_CHILD_REPLICA, Meta, Admin),
-	reserved(RPC_CM_NOTIFY_STOP_SPLIT, Meta, Admin),
-	reserved(RPC_CM_QUERY_CHILD_STATE, Meta, Admin),
+	call(RPC_CM_REGISTER_CHILD_REPLICA, Meta, Admin,
+		func(a *replication.SplitRegisterChildArgs) **replication.RegisterChildRequest { return &a.Req },
+		func(r *replication.SplitRegisterChildResult) **replication.RegisterChildResponse { return &r.Success }),
+	call(RPC_CM_NOTIFY_STOP_SPLIT, Meta, Admin,
+		func(a *replication.SplitNotifyStopSplitArgs) **replication.NotifyStopSplitRequest { return &a.Req },
+		func(r *replication.SplitNotifyStopSplitResult) **replication.NotifyStopSplitResponse {
+			return &r.Success
+		}),
+	call(RPC_CM_QUERY_CHILD_STATE, Meta, Admin,
+		func(a *replication.SplitQueryChildStateArgs) **replication.QueryChildStateRequest { return &a.Req },
+		func(r *replication.SplitQueryChildStateResult) **replication.QueryChildStateResponse {
+			return &r.Success
+		}),
 
 	// §2.4 replica-server admin RPCs.
 	call(RPC_QUERY_DISK_INFO, ReplicaAdmin, Admin,

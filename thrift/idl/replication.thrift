@@ -316,6 +316,12 @@ struct query_child_state_response {
     3: optional layer2.partition_configuration child_config;
 }
 
+service split {
+    register_child_response register_child(1: register_child_request req);              // RPC_CM_REGISTER_CHILD_REPLICA
+    notify_stop_split_response notify_stop_split(1: notify_stop_split_request req);     // RPC_CM_NOTIFY_STOP_SPLIT
+    query_child_state_response query_child_state(1: query_child_state_request req);     // RPC_CM_QUERY_CHILD_STATE
+}
+
 // Duplication between replica servers and the meta server (design notes
 // §7.4). RPC_CM_DUPLICATION_SYNC: every duplication_sync_interval a replica
 // server reports, per primary partition and duplication, what the follower

@@ -13236,3 +13236,1070 @@ func (p *ColdBackupReportRestoreResult) String() string {
 	}
 	return fmt.Sprintf("ColdBackupReportRestoreResult(%+v)", *p)
 }
+
+type Split interface {
+	// Parameters:
+	//  - Req
+	RegisterChild(ctx context.Context, req *RegisterChildRequest) (_r *RegisterChildResponse, _err error)
+	// Parameters:
+	//  - Req
+	NotifyStopSplit(ctx context.Context, req *NotifyStopSplitRequest) (_r *NotifyStopSplitResponse, _err error)
+	// Parameters:
+	//  - Req
+	QueryChildState(ctx context.Context, req *QueryChildStateRequest) (_r *QueryChildStateResponse, _err error)
+}
+
+type SplitClient struct {
+	c    thrift.TClient
+	meta thrift.ResponseMeta
+}
+
+func NewSplitClientFactory(t thrift.TTransport, f thrift.TProtocolFactory) *SplitClient {
+	return &SplitClient{
+		c: thrift.NewTStandardClient(f.GetProtocol(t), f.GetProtocol(t)),
+	}
+}
+
+func NewSplitClientProtocol(t thrift.TTransport, iprot thrift.TProtocol, oprot thrift.TProtocol) *SplitClient {
+	return &SplitClient{
+		c: thrift.NewTStandardClient(iprot, oprot),
+	}
+}
+
+func NewSplitClient(c thrift.TClient) *SplitClient {
+	return &SplitClient{
+		c: c,
+	}
+}
+
+func (p *SplitClient) Client_() thrift.TClient {
+	return p.c
+}
+
+func (p *SplitClient) LastResponseMeta_() thrift.ResponseMeta {
+	return p.meta
+}
+
+func (p *SplitClient) SetLastResponseMeta_(meta thrift.ResponseMeta) {
+	p.meta = meta
+}
+
+// Parameters:
+//   - Req
+func (p *SplitClient) RegisterChild(ctx context.Context, req *RegisterChildRequest) (_r *RegisterChildResponse, _err error) {
+	var _args184 SplitRegisterChildArgs
+	_args184.Req = req
+	var _result186 SplitRegisterChildResult
+	var _meta185 thrift.ResponseMeta
+	_meta185, _err = p.Client_().Call(ctx, "register_child", &_args184, &_result186)
+	p.SetLastResponseMeta_(_meta185)
+	if _err != nil {
+		return
+	}
+	if _ret187 := _result186.GetSuccess(); _ret187 != nil {
+		return _ret187, nil
+	}
+	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "register_child failed: unknown result")
+}
+
+// Parameters:
+//   - Req
+func (p *SplitClient) NotifyStopSplit(ctx context.Context, req *NotifyStopSplitRequest) (_r *NotifyStopSplitResponse, _err error) {
+	var _args188 SplitNotifyStopSplitArgs
+	_args188.Req = req
+	var _result190 SplitNotifyStopSplitResult
+	var _meta189 thrift.ResponseMeta
+	_meta189, _err = p.Client_().Call(ctx, "notify_stop_split", &_args188, &_result190)
+	p.SetLastResponseMeta_(_meta189)
+	if _err != nil {
+		return
+	}
+	if _ret191 := _result190.GetSuccess(); _ret191 != nil {
+		return _ret191, nil
+	}
+	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "notify_stop_split failed: unknown result")
+}
+
+// Parameters:
+//   - Req
+func (p *SplitClient) QueryChildState(ctx context.Context, req *QueryChildStateRequest) (_r *QueryChildStateResponse, _err error) {
+	var _args192 SplitQueryChildStateArgs
+	_args192.Req = req
+	var _result194 SplitQueryChildStateResult
+	var _meta193 thrift.ResponseMeta
+	_meta193, _err = p.Client_().Call(ctx, "query_child_state", &_args192, &_result194)
+	p.SetLastResponseMeta_(_meta193)
+	if _err != nil {
+		return
+	}
+	if _ret195 := _result194.GetSuccess(); _ret195 != nil {
+		return _ret195, nil
+	}
+	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "query_child_state failed: unknown result")
+}
+
+type SplitProcessor struct {
+	processorMap map[string]thrift.TProcessorFunction
+	handler      Split
+}
+
+func (p *SplitProcessor) AddToProcessorMap(key string, processor thrift.TProcessorFunction) {
+	p.processorMap[key] = processor
+}
+
+func (p *SplitProcessor) GetProcessorFunction(key string) (processor thrift.TProcessorFunction, ok bool) {
+	processor, ok = p.processorMap[key]
+	return processor, ok
+}
+
+func (p *SplitProcessor) ProcessorMap() map[string]thrift.TProcessorFunction {
+	return p.processorMap
+}
+
+func NewSplitProcessor(handler Split) *SplitProcessor {
+
+	self196 := &SplitProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self196.processorMap["register_child"] = &splitProcessorRegisterChild{handler: handler}
+	self196.processorMap["notify_stop_split"] = &splitProcessorNotifyStopSplit{handler: handler}
+	self196.processorMap["query_child_state"] = &splitProcessorQueryChildState{handler: handler}
+	return self196
+}
+
+func (p *SplitProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	name, _, seqId, err2 := iprot.ReadMessageBegin(ctx)
+	if err2 != nil {
+		return false, thrift.WrapTException(err2)
+	}
+	if processor, ok := p.GetProcessorFunction(name); ok {
+		return processor.Process(ctx, seqId, iprot, oprot)
+	}
+	iprot.Skip(ctx, thrift.STRUCT)
+	iprot.ReadMessageEnd(ctx)
+	x197 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
+	x197.Write(ctx, oprot)
+	oprot.WriteMessageEnd(ctx)
+	oprot.Flush(ctx)
+	return false, x197
+
+}
+
+type splitProcessorRegisterChild struct {
+	handler Split
+}
+
+func (p *splitProcessorRegisterChild) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	var _write_err198 error
+	args := SplitRegisterChildArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
+		oprot.WriteMessageBegin(ctx, "register_child", thrift.EXCEPTION, seqId)
+		x.Write(ctx, oprot)
+		oprot.WriteMessageEnd(ctx)
+		oprot.Flush(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	// Start a goroutine to do server side connectivity check.
+	if thrift.ServerConnectivityCheckInterval > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		var tickerCtx context.Context
+		tickerCtx, tickerCancel = context.WithCancel(context.Background())
+		defer tickerCancel()
+		go func(ctx context.Context, cancel context.CancelFunc) {
+			ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
+			defer ticker.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+					if !iprot.Transport().IsOpen() {
+						cancel()
+						return
+					}
+				}
+			}
+		}(tickerCtx, cancel)
+	}
+
+	result := SplitRegisterChildResult{}
+	if retval, err2 := p.handler.RegisterChild(ctx, args.Req); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+		if errors.Is(err2, thrift.ErrAbandonRequest) {
+			return false, thrift.WrapTException(err2)
+		}
+		_exc199 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing register_child: "+err2.Error())
+		if err2 := oprot.WriteMessageBegin(ctx, "register_child", thrift.EXCEPTION, seqId); err2 != nil {
+			_write_err198 = thrift.WrapTException(err2)
+		}
+		if err2 := _exc199.Write(ctx, oprot); _write_err198 == nil && err2 != nil {
+			_write_err198 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err198 == nil && err2 != nil {
+			_write_err198 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.Flush(ctx); _write_err198 == nil && err2 != nil {
+			_write_err198 = thrift.WrapTException(err2)
+		}
+		if _write_err198 != nil {
+			return false, thrift.WrapTException(_write_err198)
+		}
+		return true, err
+	} else {
+		result.Success = retval
+	}
+	tickerCancel()
+	if err2 := oprot.WriteMessageBegin(ctx, "register_child", thrift.REPLY, seqId); err2 != nil {
+		_write_err198 = thrift.WrapTException(err2)
+	}
+	if err2 := result.Write(ctx, oprot); _write_err198 == nil && err2 != nil {
+		_write_err198 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err198 == nil && err2 != nil {
+		_write_err198 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.Flush(ctx); _write_err198 == nil && err2 != nil {
+		_write_err198 = thrift.WrapTException(err2)
+	}
+	if _write_err198 != nil {
+		return false, thrift.WrapTException(_write_err198)
+	}
+	return true, err
+}
+
+type splitProcessorNotifyStopSplit struct {
+	handler Split
+}
+
+func (p *splitProcessorNotifyStopSplit) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	var _write_err200 error
+	args := SplitNotifyStopSplitArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
+		oprot.WriteMessageBegin(ctx, "notify_stop_split", thrift.EXCEPTION, seqId)
+		x.Write(ctx, oprot)
+		oprot.WriteMessageEnd(ctx)
+		oprot.Flush(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	// Start a goroutine to do server side connectivity check.
+	if thrift.ServerConnectivityCheckInterval > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		var tickerCtx context.Context
+		tickerCtx, tickerCancel = context.WithCancel(context.Background())
+		defer tickerCancel()
+		go func(ctx context.Context, cancel context.CancelFunc) {
+			ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
+			defer ticker.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+					if !iprot.Transport().IsOpen() {
+						cancel()
+						return
+					}
+				}
+			}
+		}(tickerCtx, cancel)
+	}
+
+	result := SplitNotifyStopSplitResult{}
+	if retval, err2 := p.handler.NotifyStopSplit(ctx, args.Req); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+		if errors.Is(err2, thrift.ErrAbandonRequest) {
+			return false, thrift.WrapTException(err2)
+		}
+		_exc201 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing notify_stop_split: "+err2.Error())
+		if err2 := oprot.WriteMessageBegin(ctx, "notify_stop_split", thrift.EXCEPTION, seqId); err2 != nil {
+			_write_err200 = thrift.WrapTException(err2)
+		}
+		if err2 := _exc201.Write(ctx, oprot); _write_err200 == nil && err2 != nil {
+			_write_err200 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err200 == nil && err2 != nil {
+			_write_err200 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.Flush(ctx); _write_err200 == nil && err2 != nil {
+			_write_err200 = thrift.WrapTException(err2)
+		}
+		if _write_err200 != nil {
+			return false, thrift.WrapTException(_write_err200)
+		}
+		return true, err
+	} else {
+		result.Success = retval
+	}
+	tickerCancel()
+	if err2 := oprot.WriteMessageBegin(ctx, "notify_stop_split", thrift.REPLY, seqId); err2 != nil {
+		_write_err200 = thrift.WrapTException(err2)
+	}
+	if err2 := result.Write(ctx, oprot); _write_err200 == nil && err2 != nil {
+		_write_err200 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err200 == nil && err2 != nil {
+		_write_err200 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.Flush(ctx); _write_err200 == nil && err2 != nil {
+		_write_err200 = thrift.WrapTException(err2)
+	}
+	if _write_err200 != nil {
+		return false, thrift.WrapTException(_write_err200)
+	}
+	return true, err
+}
+
+type splitProcessorQueryChildState struct {
+	handler Split
+}
+
+func (p *splitProcessorQueryChildState) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	var _write_err202 error
+	args := SplitQueryChildStateArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
+		oprot.WriteMessageBegin(ctx, "query_child_state", thrift.EXCEPTION, seqId)
+		x.Write(ctx, oprot)
+		oprot.WriteMessageEnd(ctx)
+		oprot.Flush(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	// Start a goroutine to do server side connectivity check.
+	if thrift.ServerConnectivityCheckInterval > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		var tickerCtx context.Context
+		tickerCtx, tickerCancel = context.WithCancel(context.Background())
+		defer tickerCancel()
+		go func(ctx context.Context, cancel context.CancelFunc) {
+			ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
+			defer ticker.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+					if !iprot.Transport().IsOpen() {
+						cancel()
+						return
+					}
+				}
+			}
+		}(tickerCtx, cancel)
+	}
+
+	result := SplitQueryChildStateResult{}
+	if retval, err2 := p.handler.QueryChildState(ctx, args.Req); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+		if errors.Is(err2, thrift.ErrAbandonRequest) {
+			return false, thrift.WrapTException(err2)
+		}
+		_exc203 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing query_child_state: "+err2.Error())
+		if err2 := oprot.WriteMessageBegin(ctx, "query_child_state", thrift.EXCEPTION, seqId); err2 != nil {
+			_write_err202 = thrift.WrapTException(err2)
+		}
+		if err2 := _exc203.Write(ctx, oprot); _write_err202 == nil && err2 != nil {
+			_write_err202 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err202 == nil && err2 != nil {
+			_write_err202 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.Flush(ctx); _write_err202 == nil && err2 != nil {
+			_write_err202 = thrift.WrapTException(err2)
+		}
+		if _write_err202 != nil {
+			return false, thrift.WrapTException(_write_err202)
+		}
+		return true, err
+	} else {
+		result.Success = retval
+	}
+	tickerCancel()
+	if err2 := oprot.WriteMessageBegin(ctx, "query_child_state", thrift.REPLY, seqId); err2 != nil {
+		_write_err202 = thrift.WrapTException(err2)
+	}
+	if err2 := result.Write(ctx, oprot); _write_err202 == nil && err2 != nil {
+		_write_err202 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err202 == nil && err2 != nil {
+		_write_err202 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.Flush(ctx); _write_err202 == nil && err2 != nil {
+		_write_err202 = thrift.WrapTException(err2)
+	}
+	if _write_err202 != nil {
+		return false, thrift.WrapTException(_write_err202)
+	}
+	return true, err
+}
+
+// HELPER FUNCTIONS AND STRUCTURES
+
+// Attributes:
+//   - Req
+type SplitRegisterChildArgs struct {
+	Req *RegisterChildRequest `thrift:"req,1" db:"req" json:"req"`
+}
+
+func NewSplitRegisterChildArgs() *SplitRegisterChildArgs {
+	return &SplitRegisterChildArgs{}
+}
+
+var SplitRegisterChildArgs_Req_DEFAULT *RegisterChildRequest
+
+func (p *SplitRegisterChildArgs) GetReq() *RegisterChildRequest {
+	if !p.IsSetReq() {
+		return SplitRegisterChildArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *SplitRegisterChildArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *SplitRegisterChildArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *SplitRegisterChildArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Req = &RegisterChildRequest{}
+	if err := p.Req.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Req), err)
+	}
+	return nil
+}
+
+func (p *SplitRegisterChildArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "register_child_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *SplitRegisterChildArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "req", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:req: ", p), err)
+	}
+	if err := p.Req.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Req), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:req: ", p), err)
+	}
+	return err
+}
+
+func (p *SplitRegisterChildArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("SplitRegisterChildArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Success
+type SplitRegisterChildResult struct {
+	Success *RegisterChildResponse `thrift:"success,0" db:"success" json:"success,omitempty"`
+}
+
+func NewSplitRegisterChildResult() *SplitRegisterChildResult {
+	return &SplitRegisterChildResult{}
+}
+
+var SplitRegisterChildResult_Success_DEFAULT *RegisterChildResponse
+
+func (p *SplitRegisterChildResult) GetSuccess() *RegisterChildResponse {
+	if !p.IsSetSuccess() {
+		return SplitRegisterChildResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *SplitRegisterChildResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *SplitRegisterChildResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField0(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *SplitRegisterChildResult) ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Success = &RegisterChildResponse{}
+	if err := p.Success.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Success), err)
+	}
+	return nil
+}
+
+func (p *SplitRegisterChildResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "register_child_result"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField0(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *SplitRegisterChildResult) writeField0(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetSuccess() {
+		if err := oprot.WriteFieldBegin(ctx, "success", thrift.STRUCT, 0); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 0:success: ", p), err)
+		}
+		if err := p.Success.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Success), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 0:success: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *SplitRegisterChildResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("SplitRegisterChildResult(%+v)", *p)
+}
+
+// Attributes:
+//   - Req
+type SplitNotifyStopSplitArgs struct {
+	Req *NotifyStopSplitRequest `thrift:"req,1" db:"req" json:"req"`
+}
+
+func NewSplitNotifyStopSplitArgs() *SplitNotifyStopSplitArgs {
+	return &SplitNotifyStopSplitArgs{}
+}
+
+var SplitNotifyStopSplitArgs_Req_DEFAULT *NotifyStopSplitRequest
+
+func (p *SplitNotifyStopSplitArgs) GetReq() *NotifyStopSplitRequest {
+	if !p.IsSetReq() {
+		return SplitNotifyStopSplitArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *SplitNotifyStopSplitArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *SplitNotifyStopSplitArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *SplitNotifyStopSplitArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Req = &NotifyStopSplitRequest{}
+	if err := p.Req.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Req), err)
+	}
+	return nil
+}
+
+func (p *SplitNotifyStopSplitArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "notify_stop_split_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *SplitNotifyStopSplitArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "req", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:req: ", p), err)
+	}
+	if err := p.Req.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Req), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:req: ", p), err)
+	}
+	return err
+}
+
+func (p *SplitNotifyStopSplitArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("SplitNotifyStopSplitArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Success
+type SplitNotifyStopSplitResult struct {
+	Success *NotifyStopSplitResponse `thrift:"success,0" db:"success" json:"success,omitempty"`
+}
+
+func NewSplitNotifyStopSplitResult() *SplitNotifyStopSplitResult {
+	return &SplitNotifyStopSplitResult{}
+}
+
+var SplitNotifyStopSplitResult_Success_DEFAULT *NotifyStopSplitResponse
+
+func (p *SplitNotifyStopSplitResult) GetSuccess() *NotifyStopSplitResponse {
+	if !p.IsSetSuccess() {
+		return SplitNotifyStopSplitResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *SplitNotifyStopSplitResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *SplitNotifyStopSplitResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField0(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *SplitNotifyStopSplitResult) ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Success = &NotifyStopSplitResponse{}
+	if err := p.Success.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Success), err)
+	}
+	return nil
+}
+
+func (p *SplitNotifyStopSplitResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "notify_stop_split_result"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField0(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *SplitNotifyStopSplitResult) writeField0(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetSuccess() {
+		if err := oprot.WriteFieldBegin(ctx, "success", thrift.STRUCT, 0); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 0:success: ", p), err)
+		}
+		if err := p.Success.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Success), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 0:success: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *SplitNotifyStopSplitResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("SplitNotifyStopSplitResult(%+v)", *p)
+}
+
+// Attributes:
+//   - Req
+type SplitQueryChildStateArgs struct {
+	Req *QueryChildStateRequest `thrift:"req,1" db:"req" json:"req"`
+}
+
+func NewSplitQueryChildStateArgs() *SplitQueryChildStateArgs {
+	return &SplitQueryChildStateArgs{}
+}
+
+var SplitQueryChildStateArgs_Req_DEFAULT *QueryChildStateRequest
+
+func (p *SplitQueryChildStateArgs) GetReq() *QueryChildStateRequest {
+	if !p.IsSetReq() {
+		return SplitQueryChildStateArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *SplitQueryChildStateArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *SplitQueryChildStateArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *SplitQueryChildStateArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Req = &QueryChildStateRequest{}
+	if err := p.Req.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Req), err)
+	}
+	return nil
+}
+
+func (p *SplitQueryChildStateArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "query_child_state_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *SplitQueryChildStateArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "req", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:req: ", p), err)
+	}
+	if err := p.Req.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Req), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:req: ", p), err)
+	}
+	return err
+}
+
+func (p *SplitQueryChildStateArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("SplitQueryChildStateArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Success
+type SplitQueryChildStateResult struct {
+	Success *QueryChildStateResponse `thrift:"success,0" db:"success" json:"success,omitempty"`
+}
+
+func NewSplitQueryChildStateResult() *SplitQueryChildStateResult {
+	return &SplitQueryChildStateResult{}
+}
+
+var SplitQueryChildStateResult_Success_DEFAULT *QueryChildStateResponse
+
+func (p *SplitQueryChildStateResult) GetSuccess() *QueryChildStateResponse {
+	if !p.IsSetSuccess() {
+		return SplitQueryChildStateResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *SplitQueryChildStateResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *SplitQueryChildStateResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField0(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *SplitQueryChildStateResult) ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Success = &QueryChildStateResponse{}
+	if err := p.Success.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Success), err)
+	}
+	return nil
+}
+
+func (p *SplitQueryChildStateResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "query_child_state_result"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField0(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *SplitQueryChildStateResult) writeField0(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetSuccess() {
+		if err := oprot.WriteFieldBegin(ctx, "success", thrift.STRUCT, 0); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 0:success: ", p), err)
+		}
+		if err := p.Success.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Success), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 0:success: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *SplitQueryChildStateResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("SplitQueryChildStateResult(%+v)", *p)
+}
