@@ -28,19 +28,20 @@ func TestCatalogueShape(t *testing.T) {
 		served[e.Target]++
 	}
 	// protocol.md §2.2-§2.6, plus our typed internal meta <-> replica RPCs
-	// (ping, config sync, update partition configuration, restore report;
+	// (ping, config sync, update partition configuration, restore report,
+	// duplication sync;
 	// config proposal, file copy list and fetch, cold backup) and the
 	// replica-to-replica ones (seven PacificA messages and learn checkpoint),
 	// the cross-cluster duplicate write, and the three split RPCs (register
 	// child, notify stop split, query child state).
-	want := map[Target]int{Replica: 15 + 1, Meta: 37 + 4 + 3, ReplicaAdmin: 5 + 4 + 8, Any: 2}
+	want := map[Target]int{Replica: 15 + 1, Meta: 37 + 5 + 3, ReplicaAdmin: 5 + 4 + 8, Any: 2}
 	for target, n := range want {
 		if served[target] != n {
 			t.Errorf("%v serves %d RPCs, want %d", target, served[target], n)
 		}
 	}
-	if reservedCount != 6-1-3 {
-		t.Errorf("%d reserved names, want %d", reservedCount, 6-1-3)
+	if reservedCount != 6-1-3-1 {
+		t.Errorf("%d reserved names, want %d", reservedCount, 6-1-3-1)
 	}
 }
 
@@ -68,7 +69,7 @@ func TestLookup(t *testing.T) {
 		{RPC_PREPARE_ACK, true, false, ReplicaAdmin, Admin, true},
 		{RPC_LEARN_COMPLETION_NOTIFY, true, false, ReplicaAdmin, Admin, true},
 		{RPC_LEARN_CHECKPOINT, true, false, ReplicaAdmin, Admin, false},
-		{RPC_CM_DUPLICATION_SYNC, true, true, Meta, Admin, false},
+		{RPC_CM_DUPLICATION_SYNC, true, false, Meta, Admin, false},
 		{"RPC_NO_SUCH_THING", false, false, 0, 0, false},
 		{"RPC_RRDB_RRDB_PUT_ACK", false, false, 0, 0, false},
 		{"", false, false, 0, 0, false},

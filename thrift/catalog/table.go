@@ -252,7 +252,9 @@ var entries = []Entry{
 		func(r *replication.PeerLearnCheckpointResult) **replication.LearnCheckpointResponse {
 			return &r.Success
 		}),
-	reserved(RPC_CM_DUPLICATION_SYNC, Meta, Admin),
+	call(RPC_CM_DUPLICATION_SYNC, Meta, Admin,
+		func(a *replication.DuplicationSyncArgs) **replication.DuplicationSyncRequest { return &a.Req },
+		func(r *replication.DuplicationSyncResult) **replication.DuplicationSyncResponse { return &r.Success }),
 	call(RPC_COLD_BACKUP, ReplicaAdmin, Admin,
 		func(a *replication.ColdBackupUploadArgs) **replication.ColdBackupRequest { return &a.Req },
 		func(r *replication.ColdBackupUploadResult) **replication.ColdBackupResponse { return &r.Success }),

@@ -68,6 +68,10 @@ struct duplication_modify_response {
 struct duplication_partition_state {
     1: i64 confirmed_decree;
     2: i64 last_committed_decree;
+    // Our addition: how long (ms) the oldest write the follower has not
+    // confirmed has been committed on the master, as the meta server saw
+    // it through duplication sync; 0 when nothing is pending.
+    3: optional i64 lag_ms;
 }
 
 // Field id 6 is unused on purpose.

@@ -351,3 +351,7 @@ struct duplication_sync_response {
     // app id -> dupid -> duplication (status, fail mode, remote, progress).
     2: map<i32, map<i32, duplication.duplication_entry>> dup_map;
 }
+
+service duplication {
+    duplication_sync_response sync(1: duplication_sync_request req);    // RPC_CM_DUPLICATION_SYNC
+}

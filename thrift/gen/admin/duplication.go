@@ -1381,9 +1381,11 @@ func (p *DuplicationModifyResponse) String() string {
 // Attributes:
 //   - ConfirmedDecree
 //   - LastCommittedDecree
+//   - LagMs
 type DuplicationPartitionState struct {
-	ConfirmedDecree     int64 `thrift:"confirmed_decree,1" db:"confirmed_decree" json:"confirmed_decree"`
-	LastCommittedDecree int64 `thrift:"last_committed_decree,2" db:"last_committed_decree" json:"last_committed_decree"`
+	ConfirmedDecree     int64  `thrift:"confirmed_decree,1" db:"confirmed_decree" json:"confirmed_decree"`
+	LastCommittedDecree int64  `thrift:"last_committed_decree,2" db:"last_committed_decree" json:"last_committed_decree"`
+	LagMs               *int64 `thrift:"lag_ms,3" db:"lag_ms" json:"lag_ms,omitempty"`
 }
 
 func NewDuplicationPartitionState() *DuplicationPartitionState {
@@ -1397,6 +1399,19 @@ func (p *DuplicationPartitionState) GetConfirmedDecree() int64 {
 func (p *DuplicationPartitionState) GetLastCommittedDecree() int64 {
 	return p.LastCommittedDecree
 }
+
+var DuplicationPartitionState_LagMs_DEFAULT int64
+
+func (p *DuplicationPartitionState) GetLagMs() int64 {
+	if !p.IsSetLagMs() {
+		return DuplicationPartitionState_LagMs_DEFAULT
+	}
+	return *p.LagMs
+}
+func (p *DuplicationPartitionState) IsSetLagMs() bool {
+	return p.LagMs != nil
+}
+
 func (p *DuplicationPartitionState) Read(ctx context.Context, iprot thrift.TProtocol) error {
 	if _, err := iprot.ReadStructBegin(ctx); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
@@ -1424,6 +1439,16 @@ func (p *DuplicationPartitionState) Read(ctx context.Context, iprot thrift.TProt
 		case 2:
 			if fieldTypeId == thrift.I64 {
 				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField3(ctx, iprot); err != nil {
 					return err
 				}
 			} else {
@@ -1464,6 +1489,15 @@ func (p *DuplicationPartitionState) ReadField2(ctx context.Context, iprot thrift
 	return nil
 }
 
+func (p *DuplicationPartitionState) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.LagMs = &v
+	}
+	return nil
+}
+
 func (p *DuplicationPartitionState) Write(ctx context.Context, oprot thrift.TProtocol) error {
 	if err := oprot.WriteStructBegin(ctx, "duplication_partition_state"); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
@@ -1473,6 +1507,9 @@ func (p *DuplicationPartitionState) Write(ctx context.Context, oprot thrift.TPro
 			return err
 		}
 		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
 			return err
 		}
 	}
@@ -1511,6 +1548,21 @@ func (p *DuplicationPartitionState) writeField2(ctx context.Context, oprot thrif
 	return err
 }
 
+func (p *DuplicationPartitionState) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetLagMs() {
+		if err := oprot.WriteFieldBegin(ctx, "lag_ms", thrift.I64, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:lag_ms: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.LagMs)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.lag_ms (3) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:lag_ms: ", p), err)
+		}
+	}
+	return err
+}
+
 func (p *DuplicationPartitionState) Equals(other *DuplicationPartitionState) bool {
 	if p == other {
 		return true
@@ -1522,6 +1574,14 @@ func (p *DuplicationPartitionState) Equals(other *DuplicationPartitionState) boo
 	}
 	if p.LastCommittedDecree != other.LastCommittedDecree {
 		return false
+	}
+	if p.LagMs != other.LagMs {
+		if p.LagMs == nil || other.LagMs == nil {
+			return false
+		}
+		if (*p.LagMs) != (*other.LagMs) {
+			return false
+		}
 	}
 	return true
 }

@@ -14303,3 +14303,414 @@ func (p *SplitQueryChildStateResult) String() string {
 	}
 	return fmt.Sprintf("SplitQueryChildStateResult(%+v)", *p)
 }
+
+type Duplication interface {
+	// Parameters:
+	//  - Req
+	Sync(ctx context.Context, req *DuplicationSyncRequest) (_r *DuplicationSyncResponse, _err error)
+}
+
+type DuplicationClient struct {
+	c    thrift.TClient
+	meta thrift.ResponseMeta
+}
+
+func NewDuplicationClientFactory(t thrift.TTransport, f thrift.TProtocolFactory) *DuplicationClient {
+	return &DuplicationClient{
+		c: thrift.NewTStandardClient(f.GetProtocol(t), f.GetProtocol(t)),
+	}
+}
+
+func NewDuplicationClientProtocol(t thrift.TTransport, iprot thrift.TProtocol, oprot thrift.TProtocol) *DuplicationClient {
+	return &DuplicationClient{
+		c: thrift.NewTStandardClient(iprot, oprot),
+	}
+}
+
+func NewDuplicationClient(c thrift.TClient) *DuplicationClient {
+	return &DuplicationClient{
+		c: c,
+	}
+}
+
+func (p *DuplicationClient) Client_() thrift.TClient {
+	return p.c
+}
+
+func (p *DuplicationClient) LastResponseMeta_() thrift.ResponseMeta {
+	return p.meta
+}
+
+func (p *DuplicationClient) SetLastResponseMeta_(meta thrift.ResponseMeta) {
+	p.meta = meta
+}
+
+// Parameters:
+//   - Req
+func (p *DuplicationClient) Sync(ctx context.Context, req *DuplicationSyncRequest) (_r *DuplicationSyncResponse, _err error) {
+	var _args222 DuplicationSyncArgs
+	_args222.Req = req
+	var _result224 DuplicationSyncResult
+	var _meta223 thrift.ResponseMeta
+	_meta223, _err = p.Client_().Call(ctx, "sync", &_args222, &_result224)
+	p.SetLastResponseMeta_(_meta223)
+	if _err != nil {
+		return
+	}
+	if _ret225 := _result224.GetSuccess(); _ret225 != nil {
+		return _ret225, nil
+	}
+	return nil, thrift.NewTApplicationException(thrift.MISSING_RESULT, "sync failed: unknown result")
+}
+
+type DuplicationProcessor struct {
+	processorMap map[string]thrift.TProcessorFunction
+	handler      Duplication
+}
+
+func (p *DuplicationProcessor) AddToProcessorMap(key string, processor thrift.TProcessorFunction) {
+	p.processorMap[key] = processor
+}
+
+func (p *DuplicationProcessor) GetProcessorFunction(key string) (processor thrift.TProcessorFunction, ok bool) {
+	processor, ok = p.processorMap[key]
+	return processor, ok
+}
+
+func (p *DuplicationProcessor) ProcessorMap() map[string]thrift.TProcessorFunction {
+	return p.processorMap
+}
+
+func NewDuplicationProcessor(handler Duplication) *DuplicationProcessor {
+
+	self226 := &DuplicationProcessor{handler: handler, processorMap: make(map[string]thrift.TProcessorFunction)}
+	self226.processorMap["sync"] = &duplicationProcessorSync{handler: handler}
+	return self226
+}
+
+func (p *DuplicationProcessor) Process(ctx context.Context, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	name, _, seqId, err2 := iprot.ReadMessageBegin(ctx)
+	if err2 != nil {
+		return false, thrift.WrapTException(err2)
+	}
+	if processor, ok := p.GetProcessorFunction(name); ok {
+		return processor.Process(ctx, seqId, iprot, oprot)
+	}
+	iprot.Skip(ctx, thrift.STRUCT)
+	iprot.ReadMessageEnd(ctx)
+	x227 := thrift.NewTApplicationException(thrift.UNKNOWN_METHOD, "Unknown function "+name)
+	oprot.WriteMessageBegin(ctx, name, thrift.EXCEPTION, seqId)
+	x227.Write(ctx, oprot)
+	oprot.WriteMessageEnd(ctx)
+	oprot.Flush(ctx)
+	return false, x227
+
+}
+
+type duplicationProcessorSync struct {
+	handler Duplication
+}
+
+func (p *duplicationProcessorSync) Process(ctx context.Context, seqId int32, iprot, oprot thrift.TProtocol) (success bool, err thrift.TException) {
+	var _write_err228 error
+	args := DuplicationSyncArgs{}
+	if err2 := args.Read(ctx, iprot); err2 != nil {
+		iprot.ReadMessageEnd(ctx)
+		x := thrift.NewTApplicationException(thrift.PROTOCOL_ERROR, err2.Error())
+		oprot.WriteMessageBegin(ctx, "sync", thrift.EXCEPTION, seqId)
+		x.Write(ctx, oprot)
+		oprot.WriteMessageEnd(ctx)
+		oprot.Flush(ctx)
+		return false, thrift.WrapTException(err2)
+	}
+	iprot.ReadMessageEnd(ctx)
+
+	tickerCancel := func() {}
+	// Start a goroutine to do server side connectivity check.
+	if thrift.ServerConnectivityCheckInterval > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		var tickerCtx context.Context
+		tickerCtx, tickerCancel = context.WithCancel(context.Background())
+		defer tickerCancel()
+		go func(ctx context.Context, cancel context.CancelFunc) {
+			ticker := time.NewTicker(thrift.ServerConnectivityCheckInterval)
+			defer ticker.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+					if !iprot.Transport().IsOpen() {
+						cancel()
+						return
+					}
+				}
+			}
+		}(tickerCtx, cancel)
+	}
+
+	result := DuplicationSyncResult{}
+	if retval, err2 := p.handler.Sync(ctx, args.Req); err2 != nil {
+		tickerCancel()
+		err = thrift.WrapTException(err2)
+		if errors.Is(err2, thrift.ErrAbandonRequest) {
+			return false, thrift.WrapTException(err2)
+		}
+		_exc229 := thrift.NewTApplicationException(thrift.INTERNAL_ERROR, "Internal error processing sync: "+err2.Error())
+		if err2 := oprot.WriteMessageBegin(ctx, "sync", thrift.EXCEPTION, seqId); err2 != nil {
+			_write_err228 = thrift.WrapTException(err2)
+		}
+		if err2 := _exc229.Write(ctx, oprot); _write_err228 == nil && err2 != nil {
+			_write_err228 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.WriteMessageEnd(ctx); _write_err228 == nil && err2 != nil {
+			_write_err228 = thrift.WrapTException(err2)
+		}
+		if err2 := oprot.Flush(ctx); _write_err228 == nil && err2 != nil {
+			_write_err228 = thrift.WrapTException(err2)
+		}
+		if _write_err228 != nil {
+			return false, thrift.WrapTException(_write_err228)
+		}
+		return true, err
+	} else {
+		result.Success = retval
+	}
+	tickerCancel()
+	if err2 := oprot.WriteMessageBegin(ctx, "sync", thrift.REPLY, seqId); err2 != nil {
+		_write_err228 = thrift.WrapTException(err2)
+	}
+	if err2 := result.Write(ctx, oprot); _write_err228 == nil && err2 != nil {
+		_write_err228 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.WriteMessageEnd(ctx); _write_err228 == nil && err2 != nil {
+		_write_err228 = thrift.WrapTException(err2)
+	}
+	if err2 := oprot.Flush(ctx); _write_err228 == nil && err2 != nil {
+		_write_err228 = thrift.WrapTException(err2)
+	}
+	if _write_err228 != nil {
+		return false, thrift.WrapTException(_write_err228)
+	}
+	return true, err
+}
+
+// HELPER FUNCTIONS AND STRUCTURES
+
+// Attributes:
+//   - Req
+type DuplicationSyncArgs struct {
+	Req *DuplicationSyncRequest `thrift:"req,1" db:"req" json:"req"`
+}
+
+func NewDuplicationSyncArgs() *DuplicationSyncArgs {
+	return &DuplicationSyncArgs{}
+}
+
+var DuplicationSyncArgs_Req_DEFAULT *DuplicationSyncRequest
+
+func (p *DuplicationSyncArgs) GetReq() *DuplicationSyncRequest {
+	if !p.IsSetReq() {
+		return DuplicationSyncArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *DuplicationSyncArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *DuplicationSyncArgs) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *DuplicationSyncArgs) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Req = &DuplicationSyncRequest{}
+	if err := p.Req.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Req), err)
+	}
+	return nil
+}
+
+func (p *DuplicationSyncArgs) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "sync_args"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *DuplicationSyncArgs) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if err := oprot.WriteFieldBegin(ctx, "req", thrift.STRUCT, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:req: ", p), err)
+	}
+	if err := p.Req.Write(ctx, oprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Req), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:req: ", p), err)
+	}
+	return err
+}
+
+func (p *DuplicationSyncArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DuplicationSyncArgs(%+v)", *p)
+}
+
+// Attributes:
+//   - Success
+type DuplicationSyncResult struct {
+	Success *DuplicationSyncResponse `thrift:"success,0" db:"success" json:"success,omitempty"`
+}
+
+func NewDuplicationSyncResult() *DuplicationSyncResult {
+	return &DuplicationSyncResult{}
+}
+
+var DuplicationSyncResult_Success_DEFAULT *DuplicationSyncResponse
+
+func (p *DuplicationSyncResult) GetSuccess() *DuplicationSyncResponse {
+	if !p.IsSetSuccess() {
+		return DuplicationSyncResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *DuplicationSyncResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *DuplicationSyncResult) Read(ctx context.Context, iprot thrift.TProtocol) error {
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
+
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 0:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField0(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
+}
+
+func (p *DuplicationSyncResult) ReadField0(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Success = &DuplicationSyncResponse{}
+	if err := p.Success.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Success), err)
+	}
+	return nil
+}
+
+func (p *DuplicationSyncResult) Write(ctx context.Context, oprot thrift.TProtocol) error {
+	if err := oprot.WriteStructBegin(ctx, "sync_result"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField0(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
+}
+
+func (p *DuplicationSyncResult) writeField0(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetSuccess() {
+		if err := oprot.WriteFieldBegin(ctx, "success", thrift.STRUCT, 0); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 0:success: ", p), err)
+		}
+		if err := p.Success.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Success), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 0:success: ", p), err)
+		}
+	}
+	return err
+}
+
+func (p *DuplicationSyncResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DuplicationSyncResult(%+v)", *p)
+}
