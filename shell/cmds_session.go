@@ -16,7 +16,7 @@ func init() {
 		&Command{Name: "help", Group: "session", Summary: "list the commands, or show one command's help",
 			Help: "Without an argument, lists every command with a one-line summary, by group.\n" +
 				"With a command name, prints its usage, flags and description (as `<cmd> --help` does).",
-			Args: []Arg{{Name: "command", Optional: true, Kind: KindCommand}},
+			Args: []Arg{{Name: "command", Optional: true, Repeated: true, Kind: KindCommand}},
 			Run:  runHelp},
 		&Command{Name: "version", Group: "session", Summary: "print the shell's version", JSON: true,
 			Run: func(c *Call) error {
@@ -52,9 +52,9 @@ func init() {
 }
 
 func runHelp(c *Call) error {
-	if len(c.args) == 1 {
-		cmd := lookup(c.args[0])
-		if cmd == nil {
+	if len(c.args) > 0 {
+		cmd, rest := lookupWords(c.args)
+		if cmd == nil || len(rest) > 0 {
 			msg := fmt.Sprintf("ERROR: invalid subcommand '%s'", c.args[0])
 			if m := closest(c.args[0]); m != "" {
 				msg += fmt.Sprintf(", did you mean '%s'?", m)

@@ -27,15 +27,31 @@ func (s *Session) suggest(before string) []prompt.Suggest {
 			return nil
 		}
 		var out []prompt.Suggest
+		seen := map[string]bool{}
 		for _, c := range commands {
 			out = append(out, prompt.Suggest{Text: c.Name, Description: c.Summary})
 			for _, a := range c.Aliases {
+				// A two-word alias offers its first word once.
+				if first, _, ok := strings.Cut(a, " "); ok {
+					if !seen[first] {
+						seen[first] = true
+						out = append(out, prompt.Suggest{Text: first, Description: "subcommands: " + first + " <...>"})
+					}
+					continue
+				}
 				out = append(out, prompt.Suggest{Text: a, Description: c.Summary})
 			}
 		}
 		return prompt.FilterHasPrefix(out, cur, true)
 	}
-	cmd := lookup(words[0])
+	if len(words) == 1 && lookup(words[0]) == nil {
+		var out []prompt.Suggest
+		for _, sc := range subcommands(words[0]) {
+			out = append(out, prompt.Suggest{Text: sc[0], Description: sc[1]})
+		}
+		return prompt.FilterHasPrefix(out, cur, true)
+	}
+	cmd, rest := lookupWords(words)
 	if cmd == nil {
 		return nil
 	}
@@ -56,7 +72,7 @@ func (s *Session) suggest(before string) []prompt.Suggest {
 	// which positional argument.
 	pos := 0
 	var valueOf *Flag
-	for _, w := range words[1:] {
+	for _, w := range rest {
 		if valueOf != nil {
 			valueOf = nil
 			continue

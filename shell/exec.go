@@ -18,9 +18,17 @@ func (s *Session) Exec(ctx context.Context, line string) int {
 	if len(words) == 0 {
 		return ExitOK
 	}
-	cmd := lookup(words[0])
+	cmd, rest := lookupWords(words)
 	if cmd == nil {
 		msg := fmt.Sprintf("ERROR: invalid subcommand '%s'", words[0])
+		if subs := subcommands(words[0]); len(subs) > 0 {
+			names := make([]string, len(subs))
+			for i, sc := range subs {
+				names[i] = sc[0]
+			}
+			fmt.Fprintf(s.stderr, "ERROR: %s needs one of: %s\n", words[0], strings.Join(names, ", "))
+			return ExitUsage
+		}
 		if m := closest(words[0]); m != "" {
 			msg += fmt.Sprintf(", did you mean '%s'?", m)
 		}
@@ -28,7 +36,7 @@ func (s *Session) Exec(ctx context.Context, line string) int {
 		fmt.Fprintln(s.stderr, "Type 'help' for the list of commands.")
 		return ExitUsage
 	}
-	p, err := parseArgs(cmd, words[1:])
+	p, err := parseArgs(cmd, rest)
 	if err != nil {
 		return s.report(cmd, err)
 	}

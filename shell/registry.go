@@ -89,6 +89,34 @@ func register(cmds ...*Command) {
 // lookup finds a command by name or alias (case-sensitively, as upstream).
 func lookup(name string) *Command { return registry[name] }
 
+// lookupWords finds the command a line's words start with: a two-word
+// alias (admin-cli spellings such as "partition-split start") before a
+// one-word name. It returns the command and the words after its name.
+func lookupWords(words []string) (*Command, []string) {
+	if len(words) >= 2 {
+		if c := registry[words[0]+" "+words[1]]; c != nil {
+			return c, words[2:]
+		}
+	}
+	if len(words) == 0 {
+		return nil, nil
+	}
+	return registry[words[0]], words[1:]
+}
+
+// subcommands lists the second words of the two-word aliases that start
+// with first, sorted, with their commands' summaries.
+func subcommands(first string) [][2]string {
+	var out [][2]string
+	for n, c := range registry {
+		if f, sub, ok := strings.Cut(n, " "); ok && f == first {
+			out = append(out, [2]string{sub, c.Summary})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
 // Names lists every command name and alias, sorted.
 func Names() []string {
 	out := make([]string, 0, len(registry))
