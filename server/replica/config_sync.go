@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"time"
 
@@ -74,14 +75,22 @@ func (n *Node) applySync(resp *replication.ConfigurationQueryByNodeResponse) {
 	n.hostMu.Lock()
 	defer n.hostMu.Unlock()
 	mentioned := make(map[base.Gpid]bool)
+	listed := make(map[base.Gpid]*replication.ConfigurationUpdateRequest)
 	for _, u := range resp.Partitions {
 		if u == nil || u.Config == nil || u.Config.Pid == nil || u.Info == nil {
 			continue
 		}
 		gpid := *u.Config.Pid
 		mentioned[gpid] = true
-		n.adopt(gpid, u.Info, u.Config)
+		listed[gpid] = u
+		status := splitStatusOf(u)
+		n.adopt(gpid, u.Info, u.Config, status)
+		if r := n.srv.Replica(gpid); r != nil {
+			count := u.Info.PartitionCount
+			r.post(func() { r.onSplitSync(status, count) })
+		}
 	}
+	n.prunePending(listed)
 	for _, r := range n.srv.Replicas() {
 		if mentioned[r.Gpid] {
 			continue
@@ -102,11 +111,12 @@ func (n *Node) applySync(resp *replication.ConfigurationQueryByNodeResponse) {
 
 // adopt hands one partition configuration that lists this node to its
 // replica, reopening it from disk if needed.
-func (n *Node) adopt(gpid base.Gpid, info *layer2.AppInfo, cfg *layer2.PartitionConfiguration) {
+func (n *Node) adopt(gpid base.Gpid, info *layer2.AppInfo, cfg *layer2.PartitionConfiguration, split *admin.SplitStatus) {
 	r := n.srv.Replica(gpid)
 	if r == nil {
 		var ok bool
 		var err error
+		n.promotePending(gpid) // a split child the meta now lists: registered
 		if r, ok, err = n.reopenClosed(gpid); err != nil {
 			n.log.Error("replica node: reopen replica", "gpid", gpidString(gpid), "err", err)
 			return
@@ -127,7 +137,7 @@ func (n *Node) adopt(gpid base.Gpid, info *layer2.AppInfo, cfg *layer2.Partition
 		n.log.Warn("replica node: unreadable configuration from the meta", "gpid", gpidString(gpid), "err", err)
 		return
 	}
-	n.updateAppInfo(r, info)
+	n.updateAppInfo(r, info, split != nil)
 	r.post(func() { r.sm.ConfigFromMeta(c) })
 }
 
@@ -141,19 +151,29 @@ func (n *Node) listsSelf(cfg *layer2.PartitionConfiguration) bool {
 }
 
 // updateAppInfo applies table-level changes (envs, partition count, name).
-func (n *Node) updateAppInfo(r *Replica, info *layer2.AppInfo) {
+// With keepCount (the meta reports the partition splitting) the partition
+// count a replica serves under stays its own (servingCountFor).
+func (n *Node) updateAppInfo(r *Replica, info *layer2.AppInfo, keepCount bool) {
 	r.cfgMu.Lock()
-	changed := r.state.AppName != info.AppName || r.state.PartitionCount != info.PartitionCount ||
+	count := servingCountFor(r.state.PartitionCount, info.PartitionCount, keepCount)
+	grown := count != r.state.PartitionCount
+	changed := r.state.AppName != info.AppName || r.state.PartitionCount != count ||
 		r.state.MaxReplicaCount != info.MaxReplicaCount || !sameEnvs(r.state.Envs, info.Envs)
 	if changed {
 		r.state.AppName, r.state.AppType = info.AppName, info.AppType
-		r.state.PartitionCount, r.state.MaxReplicaCount = info.PartitionCount, info.MaxReplicaCount
+		r.state.PartitionCount, r.state.MaxReplicaCount = count, info.MaxReplicaCount
 		r.state.Envs = copyEnvs(info.Envs)
 	}
 	st := r.state
 	r.cfgMu.Unlock()
 	if !changed {
 		return
+	}
+	if grown {
+		// The count changed outside this replica's own registration (the
+		// meta registered a child elsewhere, or a split was canceled): a
+		// split of the old count is moot.
+		r.post(func() { r.abortSplit("partition count changed to "+fmt.Sprint(count), false) })
 	}
 	r.Storage().UpdateEnvs(st.Envs)
 	r.Storage().SetPartitionCount(st.PartitionCount)

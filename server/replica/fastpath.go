@@ -16,12 +16,9 @@ import (
 // frame is kept once the handler returns.
 
 func (s *Server) handlePut(ctx context.Context, req *rpc.Request) rpc.Reply {
-	r, errno := s.route(req)
+	r, errno := s.routeWrite(req)
 	if errno != base.ERR_OK {
 		return rpc.Fail(errno)
-	}
-	if s.opts.MaxWriteSize > 0 && len(req.Args) > s.opts.MaxWriteSize {
-		return rpc.Fail(base.ERR_INVALID_DATA)
 	}
 	var args wire.PutRequest
 	if err := args.Decode(req.Args); err != nil {
@@ -33,7 +30,7 @@ func (s *Server) handlePut(ctx context.Context, req *rpc.Request) rpc.Reply {
 }
 
 func (s *Server) handleRemove(ctx context.Context, req *rpc.Request) rpc.Reply {
-	r, errno := s.route(req)
+	r, errno := s.routeWrite(req)
 	if errno != base.ERR_OK {
 		return rpc.Fail(errno)
 	}

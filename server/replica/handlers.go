@@ -145,12 +145,9 @@ func (s *Server) clearScanner(ctx context.Context, req *rpc.Request) rpc.Reply {
 // write gets a decree, and runs it through the replica's write path.
 func (s *Server) write(op storage.Op, newArgs func() thrift.TStruct) rpc.Handler {
 	return func(ctx context.Context, req *rpc.Request) rpc.Reply {
-		r, errno := s.route(req)
+		r, errno := s.routeWrite(req)
 		if errno != base.ERR_OK {
 			return rpc.Fail(errno)
-		}
-		if s.opts.MaxWriteSize > 0 && len(req.Args) > s.opts.MaxWriteSize {
-			return rpc.Fail(base.ERR_INVALID_DATA)
 		}
 		args := newArgs()
 		if err := req.DecodeArgs(args); err != nil {

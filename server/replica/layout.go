@@ -41,6 +41,10 @@ type replicaState struct {
 	MaxReplicaCount int32             `json:"max_replica_count"`
 	Envs            map[string]string `json:"envs,omitempty"`
 	Ballot          int64             `json:"ballot"`
+	// SplitPending marks the child of a partition split whose parent has
+	// let go of it but which the meta has not yet been seen to register:
+	// it is not opened until the meta lists it (split_node.go).
+	SplitPending bool `json:"split_pending,omitempty"`
 }
 
 func (s replicaState) gpid() base.Gpid {

@@ -68,6 +68,12 @@ func (r *Replica) process() {
 	for r.sm.HasReady() {
 		r.handle(r.sm.Ready())
 	}
+	if r.split != nil {
+		r.splitProgress()
+		for r.sm.HasReady() {
+			r.handle(r.sm.Ready())
+		}
+	}
 	r.publish()
 }
 
@@ -112,6 +118,7 @@ func (r *Replica) onTick() {
 	if r.broken {
 		return // its storage may be closed (a failed learning swap): leave it alone
 	}
+	r.splitTick()
 	if r.ticks%gcEveryTicks == 0 {
 		r.collectLog()
 	}
@@ -157,7 +164,7 @@ func (r *Replica) handle(rd pacifica.Ready) {
 	// come only after the Advance that confirms them), so prepares leave
 	// while the log syncs — unless a learn reply promises state the apply
 	// below has yet to write.
-	early := !promisesCopy(rd.Messages)
+	early := !promisesCopy(rd.Messages) && !r.splitHoldsMessages()
 	if early {
 		r.sendAll(rd.Messages)
 	}
@@ -204,6 +211,7 @@ func (r *Replica) sendAll(ms []pacifica.Message) {
 		if m.Type == pacifica.MsgGroupCheck {
 			e.App = r.appInfo() // an invited learner creates the replica from it
 		}
+		r.splitFields(&e)
 		r.links.sendPeer(e)
 	}
 }
@@ -281,6 +289,7 @@ func (r *Replica) apply(cs []pacifica.Committed) error {
 	if err != nil {
 		return fmt.Errorf("apply decrees %d..%d: %w", batch[0].Decree, last, err)
 	}
+	r.splitApply(batch)
 	for k, c := range applied {
 		for i, t := range c.Tokens {
 			if i < len(index[k]) && index[k][i] >= 0 {
@@ -348,6 +357,9 @@ func (r *Replica) persistBallot(b int64) error {
 // shutdown answers the writes still waiting: the replica is closing and
 // cannot tell what becomes of them.
 func (r *Replica) shutdown() {
+	if sp := r.split; sp != nil && sp.store != nil {
+		r.abortSplit("replica closing", true)
+	}
 	for t := range r.waiters {
 		r.answer(t, nil, base.ERR_TIMEOUT)
 	}

@@ -117,6 +117,7 @@ type Node struct {
 	connected   bool
 	lastAckSend time.Time
 	closed      map[base.Gpid]storedReplica // replicas on disk but not open
+	pending     map[base.Gpid]*pendingChild // frozen split children (split_node.go)
 
 	// hostMu serialises opening, creating and closing replicas on behalf of
 	// the meta (proposals and config sync), so that a duplicated proposal
@@ -160,6 +161,7 @@ func NewNode(opts NodeOptions) (*Node, error) {
 		startTime: time.Now(),
 		log:       opts.Logger.With("node", opts.Address),
 		closed:    make(map[base.Gpid]storedReplica),
+		pending:   make(map[base.Gpid]*pendingChild),
 		syncNow:   make(chan struct{}, 1),
 		ctx:       ctx,
 		cancel:    cancel,
@@ -180,6 +182,10 @@ func NewNode(opts NodeOptions) (*Node, error) {
 		return nil, fmt.Errorf("replica node: %w", err)
 	}
 	for _, st := range found {
+		if st.state.SplitPending {
+			n.pending[st.gpid] = &pendingChild{stored: st}
+			continue
+		}
 		if _, err := n.open(st.gpid, st.dir, st.state, logged[st.gpid], false); err != nil {
 			n.log.Error("replica node: cannot open replica; left closed", "gpid", gpidString(st.gpid), "err", err)
 			n.closed[st.gpid] = st

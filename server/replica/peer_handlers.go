@@ -40,9 +40,20 @@ func (n *Node) handlePeer(_ context.Context, req *rpc.Request) rpc.Reply {
 		}
 	}
 	if r == nil {
+		// A message for a frozen split child can only come from a member of
+		// the registered child: the meta took it.
+		r = n.hostRegisteredChild(m)
+	}
+	if r == nil {
 		return rpc.Reply{Silent: true} // the sender times out and reports us
 	}
 	r.post(func() {
+		switch m.Type {
+		case pacifica.MsgGroupCheck:
+			r.onSplitCheck(e)
+		case pacifica.MsgGroupCheckReply:
+			r.onSplitReply(e)
+		}
 		if err := r.sm.Step(m); err != nil {
 			r.log.Debug("replica: peer message refused", "msg", m, "err", err)
 		}

@@ -59,7 +59,7 @@ func (n *Node) onProposal(p *replication.ConfigurationUpdateRequest) {
 	if r == nil {
 		return
 	}
-	n.updateAppInfo(r, p.Info)
+	n.updateAppInfo(r, p.Info, true) // a proposal never changes the partition count
 	prop := pacifica.Proposal{Type: p.Type, Node: node, Config: cfg}
 	r.post(func() { r.sm.Proposal(prop) })
 }

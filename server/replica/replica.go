@@ -15,7 +15,9 @@ import (
 	"github.com/pegasus-go/pegasus/server/replica/peerwire"
 	"github.com/pegasus-go/pegasus/server/storage"
 	"github.com/pegasus-go/pegasus/thrift/base"
+	"github.com/pegasus-go/pegasus/thrift/gen/admin"
 	"github.com/pegasus-go/pegasus/thrift/gen/layer2"
+	"github.com/pegasus-go/pegasus/thrift/gen/replication"
 )
 
 // Status is a replica's role in its partition (protocol.md §3.6
@@ -77,6 +79,20 @@ type links interface {
 	syncSoon()
 	// closing tells the host the state machine allows closing r.
 	closing(r *Replica)
+
+	// Partition split (split.go, split_node.go). splitSlot readies the way
+	// for a new child (refusing a child hosted here already);
+	// childFrozen records a frozen child its parent still holds;
+	// childReleased takes one from an ended split (cfg: the meta
+	// registered it); childDropped removes one the meta did not register.
+	splitSlot(child base.Gpid, dir string) error
+	childFrozen(parent *Replica, c storedReplica)
+	childReleased(parent *Replica, c storedReplica, cfg *layer2.PartitionConfiguration)
+	childDropped(child base.Gpid, dir string)
+	// registerChild asks the meta to register a child and posts the answer
+	// to r (onRegistered); stopSplit confirms a pause or cancel.
+	registerChild(r *Replica, req *replication.RegisterChildRequest)
+	stopSplit(r *Replica, status admin.SplitStatus, count int32)
 }
 
 // Replica is one partition hosted by this server: its storage, its mutation
@@ -109,6 +125,13 @@ type Replica struct {
 	// how long a replica has been learning, say.
 	statusSince atomic.Int64
 
+	// splitPaused is set during a split's registration step: requests
+	// are answered ERR_SPLITTING (split.go).
+	splitPaused atomic.Bool
+	// lastSplitPause is how long the last registration step paused
+	// service (nanoseconds), for reports.
+	lastSplitPause atomic.Int64
+
 	// firstServing is closed the first time the replica may serve reads.
 	firstServing chan struct{}
 	servingOnce  sync.Once
@@ -128,6 +151,7 @@ type Replica struct {
 	broken    bool             // a local I/O failure: the replica is in ERROR for good
 	ticks     int
 	encodeBuf []byte
+	split     *splitState // a partition split under way (split.go)
 
 	openedAt time.Time
 	cfgMu    sync.Mutex // guards state

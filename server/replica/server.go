@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
 	"sort"
 	"sync"
 	"time"
@@ -15,6 +16,8 @@ import (
 	"github.com/pegasus-go/pegasus/server/storage"
 	"github.com/pegasus-go/pegasus/thrift/base"
 	"github.com/pegasus-go/pegasus/thrift/gen/admin"
+	"github.com/pegasus-go/pegasus/thrift/gen/layer2"
+	"github.com/pegasus-go/pegasus/thrift/gen/replication"
 	"github.com/pegasus-go/pegasus/thrift/rpc"
 )
 
@@ -132,6 +135,17 @@ func (soloLinks) learn(*Replica, pacifica.LearnTask) {}
 func (soloLinks) syncSoon()                          {}
 func (soloLinks) closing(*Replica)                   {}
 
+// A standalone replica's split: its meta registers every child as asked;
+// the frozen child stays on disk beside the parent's storage.
+func (soloLinks) splitSlot(base.Gpid, string) error                                     { return nil }
+func (soloLinks) childFrozen(*Replica, storedReplica)                                   {}
+func (soloLinks) childReleased(*Replica, storedReplica, *layer2.PartitionConfiguration) {}
+func (soloLinks) childDropped(_ base.Gpid, dir string)                                  { os.RemoveAll(dir) }
+func (soloLinks) registerChild(r *Replica, req *replication.RegisterChildRequest) {
+	go r.post(func() { r.onRegistered(base.ERR_OK, req.ChildConfig) })
+}
+func (soloLinks) stopSplit(*Replica, admin.SplitStatus, int32) {}
+
 // CloseReplica stops hosting gpid and closes its storage.
 func (s *Server) CloseReplica(gpid base.Gpid) error {
 	s.mu.Lock()
@@ -181,8 +195,32 @@ func (s *Server) Close() error {
 
 // route finds the replica that must serve req (protocol.md §4.2): requests
 // without a partition in the header are not data requests at all, unknown
-// partitions make the client refresh its routing, and only a primary serves.
+// partitions make the client refresh its routing, a partition in its split
+// registration step or one the request's key no longer maps to answers as
+// the split rules say, and only a primary serves.
 func (s *Server) route(req *rpc.Request) (*Replica, base.Errno) {
+	r, errno := s.lookup(req)
+	if errno != base.ERR_OK {
+		return nil, errno
+	}
+	return r, r.admit(req.Header.PartitionHash)
+}
+
+// routeWrite is route for writes, which also refuse an oversized body
+// before the split checks (§4.2 writes, check 5).
+func (s *Server) routeWrite(req *rpc.Request) (*Replica, base.Errno) {
+	r, errno := s.lookup(req)
+	if errno != base.ERR_OK {
+		return nil, errno
+	}
+	if s.opts.MaxWriteSize > 0 && len(req.Args) > s.opts.MaxWriteSize {
+		return nil, base.ERR_INVALID_DATA
+	}
+	return r, r.admit(req.Header.PartitionHash)
+}
+
+// lookup finds the hosted replica a data request names.
+func (s *Server) lookup(req *rpc.Request) (*Replica, base.Errno) {
 	h := req.Header
 	if h.AppID <= 0 {
 		return nil, base.ERR_HANDLER_NOT_FOUND
@@ -191,10 +229,22 @@ func (s *Server) route(req *rpc.Request) (*Replica, base.Errno) {
 	if r == nil {
 		return nil, base.ERR_OBJECT_NOT_FOUND
 	}
-	if r.Status() != StatusPrimary {
-		return nil, base.ERR_INVALID_STATE
-	}
 	return r, base.ERR_OK
+}
+
+// admit runs the checks after the lookup: split registration step, then
+// the partition hash, then the role.
+func (r *Replica) admit(hash uint64) base.Errno {
+	if r.splitPaused.Load() {
+		return base.ERR_SPLITTING
+	}
+	if r.Storage().MisroutedHash(hash) {
+		return base.ERR_PARENT_PARTITION_MISUSED
+	}
+	if r.Status() != StatusPrimary {
+		return base.ERR_INVALID_STATE
+	}
+	return base.ERR_OK
 }
 
 // routeRead is route for reads, which also wait for the primary's read

@@ -198,3 +198,22 @@ func (p *Partition) ownsKey(key []byte) bool {
 func (p *Partition) validHashKey(hashKey []byte) bool {
 	return len(hashKey) <= p.opts.MaxHashKeyLen
 }
+
+// PartitionCount is the partition count the partition serves under (the
+// count before a split until its child registers; see SetPartitionCount).
+func (p *Partition) PartitionCount() int32 { return p.partitionCount.Load() }
+
+// MisroutedHash reports whether a request whose header carries hash must
+// be refused as ERR_PARENT_PARTITION_MISUSED (protocol.md §5.3): only while
+// the table validates partition hashes, when hash does not map to this
+// partition under its partition count.
+func (p *Partition) MisroutedHash(hash uint64) bool {
+	if !p.envs.Load().validateHash {
+		return false
+	}
+	n := p.partitionCount.Load()
+	if n <= 0 {
+		return false
+	}
+	return !keys.BelongsTo(hash, p.opts.PartitionIndex, n-1)
+}

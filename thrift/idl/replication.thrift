@@ -190,6 +190,10 @@ struct peer_message {
     // Group check during a split: the table's new partition count, which
     // tells a secondary to create its child replica (design notes §8).
     21: optional i32 split_partition_count;
+    // Group check in a split's registration step: the decree at which every
+    // member's child stops following its parent. Group check ack: the
+    // member's child holds exactly this decree on disk.
+    22: optional i64 split_child_decree;
 }
 
 // RPC_LEARN_CHECKPOINT: a learner's server asks the primary's server to

@@ -59,6 +59,9 @@ func check(e Envelope) error {
 			return fmt.Errorf("entry %d: %w", i, err)
 		}
 	}
+	if e.SplitPartitionCount < 0 || e.SplitChildDecree < 0 {
+		return fmt.Errorf("negative split field (count %d, child decree %d)", e.SplitPartitionCount, e.SplitChildDecree)
+	}
 	if e.App != nil && e.App.AppID != m.Pid.Appid {
 		return fmt.Errorf("app_info of table %d in a message about %v", e.App.AppID, &m.Pid)
 	}

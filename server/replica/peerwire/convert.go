@@ -45,6 +45,14 @@ func toWire(e Envelope) *replication.PeerMessage {
 	b.pid, b.from, b.to = m.Pid, *base.RPCAddressFromRaw(rpcRaw(m.From)), *base.RPCAddressFromRaw(rpcRaw(m.To))
 	pm.Pid, pm.FromNode, pm.ToNode, pm.Ballot = &b.pid, &b.from, &b.to, m.Ballot
 	pm.App = e.App
+	if e.SplitPartitionCount != 0 {
+		c := e.SplitPartitionCount
+		pm.SplitPartitionCount = &c
+	}
+	if e.SplitChildDecree != 0 {
+		d := e.SplitChildDecree
+		pm.SplitChildDecree = &d
+	}
 	if m.Err != "" {
 		b.err.Errno, pm.Err = m.Err, &b.err
 	}
@@ -161,7 +169,7 @@ func fromWire(t pacifica.MsgType, pm *replication.PeerMessage) (Envelope, error)
 			m.Entries[i] = mutationFromWire(md)
 		}
 	}
-	return Envelope{Msg: m, App: pm.App}, nil
+	return Envelope{Msg: m, App: pm.App, SplitPartitionCount: pm.GetSplitPartitionCount(), SplitChildDecree: pm.GetSplitChildDecree()}, nil
 }
 
 func configFromWire(c *replication.ReplicaConfig) (pacifica.Config, error) {

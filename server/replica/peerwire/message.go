@@ -19,6 +19,12 @@ type Envelope struct {
 	// to a group check inviting a learner so that a server that does not
 	// hold the replica yet can create it. Nil otherwise.
 	App *layer2.AppInfo
+	// SplitPartitionCount and SplitChildDecree are the host's partition
+	// split fields of a group check and its ack (peer_message fields 21 and
+	// 22; zero when absent): the new partition count, and the decree at
+	// which the members' children stop following their parent.
+	SplitPartitionCount int32
+	SplitChildDecree    int64
 }
 
 // Encode returns the RPC name and args struct that carry e, for

@@ -3983,6 +3983,7 @@ func (p *ReplicaConfig) String() string {
 //   - App
 //   - DupConfirmed
 //   - SplitPartitionCount
+//   - SplitChildDecree
 type PeerMessage struct {
 	Pid                 *base.Gpid             `thrift:"pid,1" db:"pid" json:"pid"`
 	FromNode            *base.RPCAddress       `thrift:"from_node,2" db:"from_node" json:"from_node"`
@@ -4005,6 +4006,7 @@ type PeerMessage struct {
 	App                 *layer2.AppInfo        `thrift:"app,19" db:"app" json:"app,omitempty"`
 	DupConfirmed        *int64                 `thrift:"dup_confirmed,20" db:"dup_confirmed" json:"dup_confirmed,omitempty"`
 	SplitPartitionCount *int32                 `thrift:"split_partition_count,21" db:"split_partition_count" json:"split_partition_count,omitempty"`
+	SplitChildDecree    *int64                 `thrift:"split_child_decree,22" db:"split_child_decree" json:"split_child_decree,omitempty"`
 }
 
 func NewPeerMessage() *PeerMessage {
@@ -4191,6 +4193,15 @@ func (p *PeerMessage) GetSplitPartitionCount() int32 {
 	}
 	return *p.SplitPartitionCount
 }
+
+var PeerMessage_SplitChildDecree_DEFAULT int64
+
+func (p *PeerMessage) GetSplitChildDecree() int64 {
+	if !p.IsSetSplitChildDecree() {
+		return PeerMessage_SplitChildDecree_DEFAULT
+	}
+	return *p.SplitChildDecree
+}
 func (p *PeerMessage) IsSetPid() bool {
 	return p.Pid != nil
 }
@@ -4269,6 +4280,10 @@ func (p *PeerMessage) IsSetDupConfirmed() bool {
 
 func (p *PeerMessage) IsSetSplitPartitionCount() bool {
 	return p.SplitPartitionCount != nil
+}
+
+func (p *PeerMessage) IsSetSplitChildDecree() bool {
+	return p.SplitChildDecree != nil
 }
 
 func (p *PeerMessage) Read(ctx context.Context, iprot thrift.TProtocol) error {
@@ -4495,6 +4510,16 @@ func (p *PeerMessage) Read(ctx context.Context, iprot thrift.TProtocol) error {
 					return err
 				}
 			}
+		case 22:
+			if fieldTypeId == thrift.I64 {
+				if err := p.ReadField22(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
 		default:
 			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
 				return err
@@ -4709,6 +4734,15 @@ func (p *PeerMessage) ReadField21(ctx context.Context, iprot thrift.TProtocol) e
 	return nil
 }
 
+func (p *PeerMessage) ReadField22(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI64(ctx); err != nil {
+		return thrift.PrependError("error reading field 22: ", err)
+	} else {
+		p.SplitChildDecree = &v
+	}
+	return nil
+}
+
 func (p *PeerMessage) Write(ctx context.Context, oprot thrift.TProtocol) error {
 	if err := oprot.WriteStructBegin(ctx, "peer_message"); err != nil {
 		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
@@ -4775,6 +4809,9 @@ func (p *PeerMessage) Write(ctx context.Context, oprot thrift.TProtocol) error {
 			return err
 		}
 		if err := p.writeField21(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField22(ctx, oprot); err != nil {
 			return err
 		}
 	}
@@ -5102,6 +5139,21 @@ func (p *PeerMessage) writeField21(ctx context.Context, oprot thrift.TProtocol) 
 	return err
 }
 
+func (p *PeerMessage) writeField22(ctx context.Context, oprot thrift.TProtocol) (err error) {
+	if p.IsSetSplitChildDecree() {
+		if err := oprot.WriteFieldBegin(ctx, "split_child_decree", thrift.I64, 22); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 22:split_child_decree: ", p), err)
+		}
+		if err := oprot.WriteI64(ctx, int64(*p.SplitChildDecree)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.split_child_decree (22) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 22:split_child_decree: ", p), err)
+		}
+	}
+	return err
+}
+
 func (p *PeerMessage) Equals(other *PeerMessage) bool {
 	if p == other {
 		return true
@@ -5234,6 +5286,14 @@ func (p *PeerMessage) Equals(other *PeerMessage) bool {
 			return false
 		}
 		if (*p.SplitPartitionCount) != (*other.SplitPartitionCount) {
+			return false
+		}
+	}
+	if p.SplitChildDecree != other.SplitChildDecree {
+		if p.SplitChildDecree == nil || other.SplitChildDecree == nil {
+			return false
+		}
+		if (*p.SplitChildDecree) != (*other.SplitChildDecree) {
 			return false
 		}
 	}
