@@ -126,7 +126,7 @@ func TestReact(t *testing.T) {
 		{"ERR_OBJECT_NOT_FOUND", remote(base.ERR_OBJECT_NOT_FOUND), reaction{true, true}, reaction{true, true}},
 		{"ERR_INVALID_STATE", remote(base.ERR_INVALID_STATE), reaction{true, true}, reaction{true, true}},
 		{"ERR_PARENT_PARTITION_MISUSED", remote(base.ERR_PARENT_PARTITION_MISUSED), reaction{true, true}, reaction{true, true}},
-		{"ERR_SPLITTING", remote(base.ERR_SPLITTING), reaction{true, true}, reaction{true, true}},
+		{"ERR_SPLITTING", remote(base.ERR_SPLITTING), reaction{retry: true}, reaction{retry: true}},
 		{"ERR_BUSY", remote(base.ERR_BUSY), reaction{retry: true}, reaction{retry: true}},
 		{"ERR_NOT_ENOUGH_MEMBER", remote(base.ERR_NOT_ENOUGH_MEMBER), reaction{retry: true}, reaction{}},
 		{"ERR_CAPACITY_EXCEEDED", remote(base.ERR_CAPACITY_EXCEEDED), reaction{retry: true}, reaction{}},

@@ -39,7 +39,7 @@ type reaction struct {
 //	no primary in the configuration, dial failure     yes      yes                 yes: not sent
 //	ERR_OBJECT_NOT_FOUND, ERR_INVALID_STATE,
 //	  ERR_PARENT_PARTITION_MISUSED                    yes      yes                 yes: refused before execution
-//	ERR_SPLITTING                                     yes      yes                 yes: refused before execution
+//	ERR_SPLITTING (a parent registering its child)    no       yes                 yes: refused before execution
 //	ERR_BUSY (throttling)                             no       yes                 yes: refused before execution
 //	ERR_NOT_ENOUGH_MEMBER, ERR_CAPACITY_EXCEEDED      no       yes                 no: may come from a prepared write
 //	ERR_TIMEOUT (server side)                         no       yes                 no
@@ -63,9 +63,9 @@ func react(ctx context.Context, err error, kind opKind) reaction {
 	var re *rpc.RemoteError
 	if errors.As(err, &re) {
 		switch re.Errno {
-		case base.ERR_OBJECT_NOT_FOUND, base.ERR_INVALID_STATE, base.ERR_PARENT_PARTITION_MISUSED, base.ERR_SPLITTING:
+		case base.ERR_OBJECT_NOT_FOUND, base.ERR_INVALID_STATE, base.ERR_PARENT_PARTITION_MISUSED:
 			return reaction{retry: kind != once, refresh: true}
-		case base.ERR_BUSY:
+		case base.ERR_BUSY, base.ERR_SPLITTING:
 			return reaction{retry: kind != once}
 		case base.ERR_NOT_ENOUGH_MEMBER, base.ERR_CAPACITY_EXCEEDED, base.ERR_TIMEOUT:
 			return reaction{retry: kind == idempotent}

@@ -20,8 +20,16 @@ import (
 //
 // The server keeps a scan context between batches. If it is lost (expired
 // after idling, or the partition moved), the scanner starts again right
-// after the last record it returned, so no record is returned twice and
+// after the last record it received, so no record is returned twice and
 // none is skipped.
+//
+// A full-table scan survives a partition split (docs/split.md): each share
+// of it covers a class of partition hashes (hash mod a partition count)
+// and returns only that class's records; when a share's partition is done,
+// the scanner fetches a fresh configuration and, for each part of the
+// class now served by another partition (a child that registered while or
+// before the share was scanned), adds a share on that partition starting
+// after the last record of that part already returned.
 type Scanner struct {
 	t             *Table
 	opts          ScanOptions
@@ -30,13 +38,16 @@ type Scanner struct {
 	validateHash  bool
 	fullScan      bool
 
-	mu     sync.Mutex // serializes Next and Close; guards everything below
-	parts  []scanPart // partitions not started yet
-	part   scanPart   // the partition being scanned
-	state  scanState
-	ctxID  int64            // server context of part, when state == scanContinue
-	last   []byte           // encoded key of the last record returned from part
-	batch  []*rrdb.KeyValue // records fetched and not yet returned
+	mu    sync.Mutex // serializes Next and Close; guards everything below
+	parts []scanPart // partitions not started yet
+	part  scanPart   // the partition being scanned
+	state scanState
+	ctxID int64            // server context of part, when state == scanContinue
+	last  []byte           // encoded key of the last record received from part
+	batch []*rrdb.KeyValue // records fetched and not yet returned
+	// lastOf holds, for a full scan, the encoded key of the last record
+	// returned from part per residue hash % part.window.
+	lastOf map[uint64][]byte
 	closed bool
 }
 
@@ -45,14 +56,25 @@ type scanPart struct {
 	target         target
 	start          []byte // encoded start key
 	startInclusive bool
+	// A full scan's share returns the records whose hash % modulus ==
+	// class; its partition (target.index) may hold others too (those of a
+	// split child not registered yet, or not yet compacted away).
+	// modulus 0: no such filter (a hash-key scan).
+	class, modulus uint64
+	window         uint64 // residues lastOf tracks: a multiple of modulus
 }
+
+// splitWindow bounds how far a table's partition count may grow while one
+// share of a full scan is read: three doublings.
+const splitWindow = 8
 
 type scanState int
 
 const (
-	scanNextPart scanState = iota // part is finished: move to the next one
-	scanStart                     // open a context with GET_SCANNER
-	scanContinue                  // fetch the next batch with SCAN(ctxID)
+	scanNextPart   scanState = iota // part is finished: move to the next one
+	scanStart                       // open a context with GET_SCANNER
+	scanContinue                    // fetch the next batch with SCAN(ctxID)
+	scanFinishPart                  // part's partition is done: see whether a split moved some of its class
 )
 
 // clearScannerTimeout bounds sending CLEAR_SCANNER at Close.
@@ -104,23 +126,45 @@ func (t *Table) GetUnorderedScanners(ctx context.Context, n int, opts *ScanOptio
 	if err := ctx.Err(); err != nil {
 		return nil, opError(op, t.name, err)
 	}
-	count := int(t.route.Load().count)
-	n = min(n, count)
+	shares := fullScanShares(t.route.Load())
+	n = min(n, len(shares))
 	out := make([]*Scanner, n)
 	next := 0
 	for i := range n {
-		share := count / n
-		if i < count%n {
+		share := len(shares) / n
+		if i < len(shares)%n {
 			share++
 		}
 		s := &Scanner{t: t, opts: o, stop: []byte{0xFF, 0xFF}, validateHash: true, fullScan: true}
-		for range share {
-			s.parts = append(s.parts, scanPart{target: indexTarget(int32(next)), start: []byte{0, 0}, startInclusive: true})
-			next++
-		}
+		s.parts = append(s.parts, shares[next:next+share]...)
+		next += share
 		out[i] = s
 	}
 	return out, nil
+}
+
+// fullScanShares is one share per partition that serves data: a parent
+// whose split child has not registered (ballot < 0) covers its child's
+// hashes too, and the child gets no share.
+func fullScanShares(rt *routeTable) []scanPart {
+	var out []scanPart
+	half := rt.count / 2
+	for i := range rt.count {
+		if i >= half && rt.parts[i].ballot < 0 {
+			continue
+		}
+		mod := uint64(rt.count)
+		if i < half && rt.parts[i+half].ballot < 0 {
+			mod = uint64(half)
+		}
+		out = append(out, fullScanPart(i, uint64(i), mod, []byte{0, 0}, true))
+	}
+	return out
+}
+
+func fullScanPart(partition int32, class, modulus uint64, start []byte, inclusive bool) scanPart {
+	return scanPart{target: indexTarget(partition), start: start, startInclusive: inclusive,
+		class: class, modulus: modulus, window: splitWindow * modulus}
 }
 
 func scanOptions(opts *ScanOptions) (ScanOptions, error) {
@@ -159,6 +203,13 @@ func (s *Scanner) Next(ctx context.Context) (completed bool, hashKey, sortKey, v
 				return false, nil, nil, nil, opError(op, s.t.name, fmt.Errorf("scan returned key %x: %w", key, err))
 			}
 			s.last = key
+			if m := s.part.modulus; m > 0 {
+				h := keys.KeyHash(key)
+				if h%m != s.part.class {
+					continue // another share's record
+				}
+				s.lastOf[h%s.part.window] = key
+			}
 			return false, hk, sk, nonNil(kv.Value.Bytes()), nil
 		}
 		switch s.state {
@@ -167,7 +218,12 @@ func (s *Scanner) Next(ctx context.Context) (completed bool, hashKey, sortKey, v
 				return true, nil, nil, nil, nil
 			}
 			s.part, s.parts = s.parts[0], s.parts[1:]
-			s.state, s.last = scanStart, nil
+			s.state, s.last, s.lastOf = scanStart, nil, map[uint64][]byte{}
+		case scanFinishPart:
+			if err := s.followSplit(ctx); err != nil {
+				return false, nil, nil, nil, opError(op, s.t.name, err)
+			}
+			s.state = scanNextPart
 		case scanStart:
 			if err := s.getScanner(ctx); err != nil {
 				return false, nil, nil, nil, err
@@ -245,11 +301,11 @@ func (s *Scanner) onResponse(r *rrdb.ScanResponse, opened bool) error {
 		s.batch = r.Kvs
 		switch {
 		case r.ContextID == -1:
-			s.state = scanNextPart
+			s.state = s.partDone()
 		case opened && len(r.Kvs) == 0 && r.ContextID == 0:
 			// An empty range: upstream leaves the id at 0 and keeps no
 			// context (§3.4).
-			s.state = scanNextPart
+			s.state = s.partDone()
 		default:
 			s.state, s.ctxID = scanContinue, r.ContextID
 		}
@@ -269,6 +325,57 @@ func (s *Scanner) onResponse(r *rrdb.ScanResponse, opened bool) error {
 	}
 	s.state = scanStart
 	return s.t.status(op, r.Error)
+}
+
+// partDone is the state after part's partition returned its last record.
+func (s *Scanner) partDone() scanState {
+	if s.part.modulus > 0 {
+		return scanFinishPart
+	}
+	return scanNextPart
+}
+
+// followSplit runs when a full scan's share is done with its partition.
+// On a configuration fetched now, it splits the share's class into the
+// classes of the current partition count; each one served by another
+// partition than the one just read (its records moved there by a split
+// during or before the read) becomes a new share, starting after the last
+// record of that class already returned. Counts only grow while records
+// move (a cancel happens before any child registered), and a partition
+// filters by a larger count only after its child registered with the
+// meta, so a configuration fetched after the read knows of every move the
+// read could have seen.
+func (s *Scanner) followSplit(ctx context.Context) error {
+	p := s.part
+	rt, err := s.t.freshRoute(ctx)
+	if err != nil {
+		return err
+	}
+	n := uint64(rt.count)
+	if n < p.modulus {
+		return nil // a split was canceled: the partition kept its records
+	}
+	if n > p.window {
+		return fmt.Errorf("the table's partition count grew from %d to %d while one partition was scanned: start the scan again", p.modulus, n)
+	}
+	half := rt.count / 2
+	for c := p.class; c < n; c += p.modulus {
+		srv := int32(c)
+		if srv >= half && rt.parts[srv].ballot < 0 {
+			srv -= half // not registered: its parent serves it
+		}
+		if srv == p.target.index {
+			continue
+		}
+		start, incl := p.start, p.startInclusive
+		for r, k := range s.lastOf {
+			if r%n == c && (!incl && bytes.Compare(k, start) > 0 || incl && bytes.Compare(k, start) >= 0) {
+				start, incl = k, false
+			}
+		}
+		s.parts = append(s.parts, fullScanPart(srv, c, n, start, incl))
+	}
+	return nil
 }
 
 // Close ends the scan, asking the server to drop an open context.

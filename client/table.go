@@ -78,6 +78,26 @@ func (t *Table) refresh(ctx context.Context, seen uint64) error {
 	}
 }
 
+// freshRoute returns a configuration queried after the call began: it
+// waits for a refresh already running (which may have been answered
+// before), then refreshes past the snapshot it left.
+func (t *Table) freshRoute(ctx context.Context) (*routeTable, error) {
+	t.mu.Lock()
+	running := t.inflight
+	t.mu.Unlock()
+	if running != nil {
+		select {
+		case <-running.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if err := t.refresh(ctx, t.route.Load().gen); err != nil {
+		return nil, err
+	}
+	return t.route.Load(), nil
+}
+
 // refreshSoon starts a refresh past snapshot seen without waiting for it,
 // unless one is running, the snapshot was already replaced, or a refresh
 // ended less than minRefreshInterval ago. Operations that time out call
