@@ -36,6 +36,13 @@ type Config struct {
 	// Timeout bounds each operation.
 	Timeout time.Duration
 	Seed    int64
+	// Check records every acknowledged write and verifies every read
+	// against it, during the run and, for every key written, after it
+	// (check.go). Each worker then owns the keys k % Workers == worker.
+	Check bool
+	// Progress, if set, is called about once a second with the operations
+	// acknowledged so far (for tests and live output).
+	Progress func(acked int64)
 }
 
 // OpStats summarises one kind of operation.
@@ -60,6 +67,8 @@ type Result struct {
 	ByOp      map[string]OpStats `json:"by_op"`
 	// FirstError is the first failure seen, if any.
 	FirstError string `json:"first_error,omitempty"`
+	// Check is the checker's verdict with -check.
+	Check *CheckResult `json:"check,omitempty"`
 }
 
 type workerStats struct {
@@ -79,6 +88,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	case "set", "get", "mixed", "fill":
 	default:
 		return nil, fmt.Errorf("bench: unknown op %q (set, get, mixed, fill)", cfg.Op)
+	}
+	if cfg.Check && cfg.Op == "fill" {
+		return nil, errors.New("bench: -check needs -op set, get or mixed (fill writes keys in an order workers share)")
+	}
+	if cfg.Check && cfg.Keys < cfg.Workers {
+		return nil, errors.New("bench: -check needs at least one key per worker")
 	}
 	if cfg.Op == "fill" && (cfg.Count <= 0 || cfg.Count > int64(cfg.Keys)) {
 		cfg.Count = int64(cfg.Keys)
@@ -105,6 +120,29 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	stats := make([]*workerStats, cfg.Workers)
 	value := make([]byte, cfg.ValueSize)
 	rand.New(rand.NewSource(cfg.Seed)).Read(value)
+	var chk *checker
+	if cfg.Check {
+		chk = newChecker(cfg.ValueSize)
+	}
+	var acked atomic.Int64
+	stopProgress := make(chan struct{})
+	var progressDone sync.WaitGroup
+	if cfg.Progress != nil {
+		progressDone.Add(1)
+		go func() {
+			defer progressDone.Done()
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stopProgress:
+					return
+				case <-tick.C:
+					cfg.Progress(acked.Load())
+				}
+			}
+		}()
+	}
 	start := time.Now()
 	// With a rate, operation n may not start before start + n/rate.
 	var interval time.Duration
@@ -134,17 +172,33 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					}
 				}
 				op, key := pick(cfg, rng, n)
+				if chk != nil {
+					key = ownedKey(cfg, w, key)
+				}
 				hk := []byte(fmt.Sprintf("k%d", key))
+				val, seq := value, int64(0)
+				if chk != nil && op == "set" {
+					seq, val = chk.nextWrite(key)
+				}
 				opCtx, cancel := context.WithTimeout(runCtx, cfg.Timeout)
 				t0 := time.Now()
 				var err error
+				var got []byte
 				if op == "get" {
-					_, err = table.Get(opCtx, hk, nil)
+					got, err = table.Get(opCtx, hk, nil)
 				} else {
-					err = table.Set(opCtx, hk, nil, value)
+					err = table.Set(opCtx, hk, nil, val)
 				}
 				elapsed := time.Since(t0)
 				cancel()
+				if chk != nil {
+					switch {
+					case op == "set":
+						chk.wrote(key, seq, err == nil)
+					case err == nil:
+						chk.read(key, got)
+					}
+				}
 				if err != nil {
 					if runCtx.Err() != nil {
 						return // the run ended under this op; not its failure
@@ -153,12 +207,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					firstErr.CompareAndSwap(nil, fmt.Sprintf("%s %s: %v", op, hk, err))
 					continue
 				}
+				acked.Add(1)
 				ws.hist[op].record(elapsed)
 			}
 		}(w)
 	}
 	wg.Wait()
 	secs := time.Since(start).Seconds()
+	close(stopProgress)
+	progressDone.Wait()
 	res := &Result{Op: cfg.Op, Rate: cfg.Rate, Workers: cfg.Workers, ValueSize: cfg.ValueSize, Seconds: secs, ByOp: map[string]OpStats{}}
 	total := &histogram{}
 	var totalErr uint64
@@ -180,7 +237,50 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if v := firstErr.Load(); v != nil {
 		res.FirstError = v.(string)
 	}
+	if chk != nil {
+		verifyAll(ctx, table, chk, cfg.Timeout)
+		res.Check = chk.result()
+	}
 	return res, nil
+}
+
+// ownedKey maps a key drawn from the whole key space to one that worker w
+// owns (k % Workers == w).
+func ownedKey(cfg Config, w, key int) int {
+	owned := (cfg.Keys - w + cfg.Workers - 1) / cfg.Workers
+	return w + cfg.Workers*(key%owned)
+}
+
+// verifyAll reads back every key the run wrote, in batches, each retried
+// until its timeout (several times the operation timeout: the cluster may
+// still be settling).
+func verifyAll(ctx context.Context, table *client.Table, chk *checker, opTimeout time.Duration) {
+	keysWritten := chk.written()
+	const chunk = 100
+	for i := 0; i < len(keysWritten); i += chunk {
+		part := keysWritten[i:min(i+chunk, len(keysWritten))]
+		ks := make([]client.CompositeKey, len(part))
+		for j, k := range part {
+			ks[j] = client.CompositeKey{HashKey: []byte(fmt.Sprintf("k%d", k))}
+		}
+		var vals [][]byte
+		var err error
+		for attempt := 0; attempt < 5; attempt++ {
+			vctx, cancel := context.WithTimeout(ctx, 4*opTimeout)
+			vals, err = table.BatchGet(vctx, ks)
+			cancel()
+			if err == nil || ctx.Err() != nil {
+				break
+			}
+		}
+		for j, k := range part {
+			if err != nil {
+				chk.verifyFailed(k, err)
+				continue
+			}
+			chk.verified(k, vals[j])
+		}
+	}
 }
 
 func pick(cfg Config, rng *rand.Rand, n int64) (op string, key int) {
@@ -232,6 +332,18 @@ func (r *Result) Print(w io.Writer, asJSON bool) error {
 	}
 	if r.FirstError != "" {
 		fmt.Fprintf(w, "first error: %s\n", r.FirstError)
+	}
+	if c := r.Check; c != nil {
+		verdict := "OK"
+		if !c.OK() {
+			verdict = "FAILED"
+		}
+		fmt.Fprintf(w, "check %s: %d keys, %d acked writes, %d unknown writes, %d reads checked, %d keys verified; "+
+			"lost writes %d, wrong reads %d, verify errors %d\n", verdict, c.Keys, c.AckedWrites, c.UnknownWrites,
+			c.ReadsChecked, c.Verified, c.LostWrites, c.WrongReads, c.VerifyErrors)
+		if c.FirstProblem != "" {
+			fmt.Fprintf(w, "first problem: %s\n", c.FirstProblem)
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@
 //
 //	pegasus-bench -op fill -keys 100000
 //	pegasus-bench -op get -workers 64 -duration 30s -json
+//	pegasus-bench -op mixed -check -duration 60s   # zero lost writes, zero wrong reads?
 package main
 
 import (
@@ -34,6 +35,7 @@ func main() {
 	flag.DurationVar(&cfg.Timeout, "timeout", 5*time.Second, "per-operation timeout")
 	flag.Float64Var(&cfg.Rate, "rate", 0, "cap on total operations per second (0: unthrottled)")
 	flag.Int64Var(&cfg.Seed, "seed", 1, "random seed")
+	flag.BoolVar(&cfg.Check, "check", false, "record every acknowledged write and verify every read against it, during the run and after it (each worker owns its keys); exit 1 on a lost write or a wrong read")
 	asJSON := flag.Bool("json", false, "print the result as JSON")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the load generator to this file")
 	flag.Parse()
@@ -63,7 +65,7 @@ func main() {
 		os.Exit(1)
 	}
 	res.Print(os.Stdout, *asJSON)
-	if res.Total.Errors > 0 {
+	if res.Total.Errors > 0 || res.Check != nil && !res.Check.OK() {
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
