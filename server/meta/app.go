@@ -2,7 +2,9 @@ package meta
 
 import (
 	"maps"
+	"slices"
 
+	"github.com/pegasus-go/pegasus/thrift/gen/admin"
 	"github.com/pegasus-go/pegasus/thrift/gen/layer2"
 )
 
@@ -28,6 +30,10 @@ type App struct {
 	CreateSecond int64
 	DropSecond   int64
 	ExpireSecond int64
+	// Split is the partition split under way (split.go): the status of
+	// each parent by index, PartitionCount/2 of them; nil when the table
+	// is not splitting.
+	Split []admin.SplitStatus
 }
 
 // Clone returns a deep copy.
@@ -36,6 +42,7 @@ func (a App) Clone() App {
 	if a.Envs == nil {
 		a.Envs = map[string]string{}
 	}
+	a.Split = slices.Clone(a.Split)
 	return a
 }
 

@@ -82,7 +82,7 @@ type moveState struct {
 func (s *State) PlanBalance(appID int32) []Move {
 	t := s.tables[appID]
 	alive := s.aliveNodes()
-	if t == nil || !t.app.Available() || len(alive) < 2 {
+	if t == nil || !t.app.Available() || t.app.Splitting() || len(alive) < 2 {
 		return nil
 	}
 	for _, p := range t.parts {
@@ -206,6 +206,8 @@ func (s *State) StartMove(m Move) error {
 	switch {
 	case !ok || !t.app.Available() || p.Dropped():
 		return refuse(base.ERR_OBJECT_NOT_FOUND, "%v: no such partition", m)
+	case t.app.Splitting():
+		return refuse(base.ERR_BUSY, "%v: table %q is splitting; move its partitions after the split", m, t.app.Name)
 	case s.moves[m.Pid] != nil:
 		return refuse(base.ERR_BUSY, "%v: the partition already has a move under way", m)
 	case !s.Alive(m.From) || !s.Alive(m.To):

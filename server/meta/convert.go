@@ -6,6 +6,7 @@ import (
 	"net/netip"
 
 	"github.com/pegasus-go/pegasus/thrift/base"
+	"github.com/pegasus-go/pegasus/thrift/gen/admin"
 	"github.com/pegasus-go/pegasus/thrift/gen/layer2"
 	"github.com/pegasus-go/pegasus/thrift/gen/replication"
 )
@@ -152,13 +153,18 @@ func toAppInfo(a App) *layer2.AppInfo {
 }
 
 func toUpdateRequest(u ConfigUpdate) *replication.ConfigurationUpdateRequest {
-	return &replication.ConfigurationUpdateRequest{
+	r := &replication.ConfigurationUpdateRequest{
 		Info:   toAppInfo(u.App),
 		Config: toPartitionConfiguration(u.Config),
 		Type:   u.Type,
 		Node:   rpcAddress(u.Node),
 		HpNode: hostPort(u.Node),
 	}
+	if u.SplitStatus != admin.SplitStatus_NOT_SPLIT {
+		st := u.SplitStatus
+		r.MetaSplitStatus = &st
+	}
+	return r
 }
 
 // parseIPv4 parses an "a.b.c.d:port" endpoint.

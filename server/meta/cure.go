@@ -59,8 +59,8 @@ func (s *State) Cure(now time.Time) []Proposal {
 			continue
 		}
 		for _, p := range t.parts {
-			if p.Dropped() {
-				continue
+			if p.Dropped() || p.Ballot == childBallot {
+				continue // a split child is its parent's business until it registers
 			}
 			if p.HasPrimary() {
 				out = append(out, s.downgradeDeadSecondaries(t.app, p)...)

@@ -37,10 +37,16 @@ func (s *Server) Register(rs *rpc.Server) {
 	handle(s, rs, catalog.RPC_CM_QUERY_RESTORE_STATUS, s.queryRestoreStatus)
 	handle(s, rs, catalog.RPC_CM_REPORT_RESTORE_STATUS, s.reportRestore)
 	handle(s, rs, catalog.RPC_CM_PROPOSE_BALANCER, s.proposeBalancer)
+	handle(s, rs, catalog.RPC_CM_START_PARTITION_SPLIT, s.startPartitionSplit)
+	handle(s, rs, catalog.RPC_CM_CONTROL_PARTITION_SPLIT, s.controlPartitionSplit)
+	handle(s, rs, catalog.RPC_CM_QUERY_PARTITION_SPLIT, s.queryPartitionSplit)
 	// Replica servers (docs/cluster-protocol.md).
 	handle(s, rs, catalog.RPC_FD_FAILURE_DETECTOR_PING, s.ping)
 	handle(s, rs, catalog.RPC_CM_CONFIG_SYNC, s.configSync)
 	handle(s, rs, catalog.RPC_CM_UPDATE_PARTITION_CONFIGURATION, s.updateConfiguration)
+	handle(s, rs, catalog.RPC_CM_REGISTER_CHILD_REPLICA, s.registerChild)
+	handle(s, rs, catalog.RPC_CM_NOTIFY_STOP_SPLIT, s.notifyStopSplit)
+	handle(s, rs, catalog.RPC_CM_QUERY_CHILD_STATE, s.queryChildState)
 
 	for _, e := range catalog.All() {
 		if e.Target != catalog.Meta || e.Reserved || s.implements(e.Name) {
@@ -75,9 +81,15 @@ var implemented = map[string]bool{
 	catalog.RPC_CM_QUERY_RESTORE_STATUS:            true,
 	catalog.RPC_CM_REPORT_RESTORE_STATUS:           true,
 	catalog.RPC_CM_PROPOSE_BALANCER:                true,
+	catalog.RPC_CM_START_PARTITION_SPLIT:           true,
+	catalog.RPC_CM_CONTROL_PARTITION_SPLIT:         true,
+	catalog.RPC_CM_QUERY_PARTITION_SPLIT:           true,
 	catalog.RPC_FD_FAILURE_DETECTOR_PING:           true,
 	catalog.RPC_CM_CONFIG_SYNC:                     true,
 	catalog.RPC_CM_UPDATE_PARTITION_CONFIGURATION:  true,
+	catalog.RPC_CM_REGISTER_CHILD_REPLICA:          true,
+	catalog.RPC_CM_NOTIFY_STOP_SPLIT:               true,
+	catalog.RPC_CM_QUERY_CHILD_STATE:               true,
 }
 
 func (s *Server) implements(name string) bool { return implemented[name] }

@@ -106,6 +106,8 @@ func (s *Server) proposeOne(pid base.Gpid, a action) error {
 			serr = refuse(base.ERR_STATE_FREEZED, "the meta function level forbids proposals")
 		case !ok || !t.app.Available() || p.Dropped():
 			serr = refuse(base.ERR_OBJECT_NOT_FOUND, "no partition %v", &pid)
+		case p.Ballot == childBallot:
+			serr = refuse(base.ERR_CHILD_NOT_READY, "partition %v is a split child that has not registered", &pid)
 		case !st.Alive(a.target):
 			serr = refuse(base.ERR_INVALID_PARAMETERS, "target %v is not alive", a.target)
 		default:

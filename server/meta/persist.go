@@ -37,6 +37,9 @@ type appRecord struct {
 	CreateSecond       int64             `json:"create_second"`
 	DropSecond         int64             `json:"drop_second"`
 	ExpireSecond       int64             `json:"expire_second"`
+	// SplitStatus is App.Split by name ("SPLITTING", ...), absent when the
+	// table is not splitting.
+	SplitStatus []string `json:"split_status,omitempty"`
 }
 
 type partitionRecord struct {
@@ -72,7 +75,7 @@ func (c Change) Ops(root string) ([]metastore.Op, error) {
 			PartitionCount: a.PartitionCount, InitPartitionCount: a.InitPartitionCount,
 			MaxReplicaCount: a.MaxReplicaCount, Envs: a.Envs, IsStateful: a.IsStateful,
 			AtomicIdempotent: a.AtomicIdempotent, CreateSecond: a.CreateSecond,
-			DropSecond: a.DropSecond, ExpireSecond: a.ExpireSecond,
+			DropSecond: a.DropSecond, ExpireSecond: a.ExpireSecond, SplitStatus: splitNames(a.Split),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("encode table %d: %w", a.ID, err)
@@ -93,6 +96,9 @@ func (c Change) Ops(root string) ([]metastore.Op, error) {
 			return nil, fmt.Errorf("encode partition %v: %w", &p.Pid, err)
 		}
 		ops = append(ops, metastore.PutOp(partitionPath(root, p.Pid), v))
+	}
+	for _, pid := range c.RemovedPartitions {
+		ops = append(ops, metastore.DeleteOp(partitionPath(root, pid)))
 	}
 	return ops, nil
 }
@@ -166,6 +172,9 @@ func loadTable(ctx context.Context, store metastore.Store, root string, id int32
 		InitPartitionCount: r.InitPartitionCount, MaxReplicaCount: r.MaxReplicaCount, Envs: r.Envs,
 		IsStateful: r.IsStateful, AtomicIdempotent: r.AtomicIdempotent, CreateSecond: r.CreateSecond,
 		DropSecond: r.DropSecond, ExpireSecond: r.ExpireSecond,
+	}
+	if app.Split, err = parseSplit(r.SplitStatus, r.PartitionCount); err != nil {
+		return Change{}, fmt.Errorf("load table %d from %s: %w", id, path, err)
 	}
 	c := Change{Apps: []App{app.Clone()}}
 	for i := range r.PartitionCount {

@@ -101,10 +101,15 @@ func NewState(cfg Config) *State {
 type Change struct {
 	Apps       []App
 	Partitions []Partition
+	// RemovedPartitions are the configurations to delete: the children of
+	// a canceled split, beyond their table's (halved) partition count.
+	RemovedPartitions []base.Gpid
 }
 
 // Empty reports whether there is nothing to persist.
-func (c Change) Empty() bool { return len(c.Apps) == 0 && len(c.Partitions) == 0 }
+func (c Change) Empty() bool {
+	return len(c.Apps) == 0 && len(c.Partitions) == 0 && len(c.RemovedPartitions) == 0
+}
 
 // Apply makes a persisted change visible. Apps are applied before
 // partitions, so a change may create a table together with its partitions.
@@ -122,6 +127,9 @@ func (s *State) Apply(c Change) error {
 			for i := len(t.parts); i < n; i++ {
 				t.parts = append(t.parts, Partition{Pid: base.Gpid{Appid: a.ID, PartitionIndex: int32(i)}})
 			}
+		} else if len(t.parts) > n {
+			s.forgetPartitions(t.parts[n:])
+			t.parts = t.parts[:n]
 		}
 		if a.Available() {
 			s.names[a.Name] = a.ID
@@ -139,6 +147,17 @@ func (s *State) Apply(c Change) error {
 		t.parts[p.Pid.PartitionIndex] = p.Clone()
 	}
 	return nil
+}
+
+// forgetPartitions drops what the state knows in memory of partitions that
+// no longer exist (a canceled split's children).
+func (s *State) forgetPartitions(parts []Partition) {
+	for _, p := range parts {
+		delete(s.pending, p.Pid)
+		delete(s.adding, p.Pid)
+		delete(s.committed, p.Pid)
+		delete(s.moves, p.Pid)
+	}
 }
 
 // partition returns the stored configuration of pid.

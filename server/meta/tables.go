@@ -92,6 +92,9 @@ func (s *State) DropApp(name string, successIfNotExist bool, reserveSeconds int6
 		}
 		return Change{}, refuse(base.ERR_APP_NOT_EXIST, "no table %q", name)
 	}
+	if t.app.Splitting() {
+		return Change{}, refuse(base.ERR_BUSY, "table %q is splitting; cancel the split (or let it finish) before dropping it", name)
+	}
 	hold := int64(s.cfg.HoldDroppedApps / time.Second)
 	if reserveSeconds > 0 {
 		hold = reserveSeconds

@@ -17,6 +17,9 @@ type ConfigUpdate struct {
 	Type   admin.ConfigType
 	// Node is the member the change is about.
 	Node netip.AddrPort
+	// SplitStatus is the partition's split status when it is a parent of
+	// a split under way (config sync only; NOT_SPLIT otherwise).
+	SplitStatus admin.SplitStatus
 }
 
 // UpdateConfiguration validates a replica server's request to change a
@@ -40,6 +43,9 @@ func (s *State) UpdateConfiguration(u ConfigUpdate) (Change, Partition, error) {
 	cur = cur.Clone()
 	if !t.app.Available() {
 		return Change{}, cur, refuse(base.ERR_APP_DROPPED, "table %s (%d) is dropped", t.app.Name, t.app.ID)
+	}
+	if cur.Ballot == childBallot {
+		return Change{}, cur, refuse(base.ERR_CHILD_NOT_READY, "partition %v is a split child that has not registered", &cur.Pid)
 	}
 	if u.Config.Ballot == cur.Ballot && sameMembers(u.Config, cur) {
 		return Change{}, cur, nil
