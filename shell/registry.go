@@ -61,7 +61,7 @@ type Command struct {
 }
 
 // Groups in the order `help` lists them.
-var groups = []string{"session", "tables", "envs", "cluster", "data", "bulk", "backup"}
+var groups = []string{"session", "tables", "envs", "cluster", "data", "bulk", "backup", "duplication"}
 
 var (
 	registry = map[string]*Command{} // by name and alias

@@ -30,6 +30,9 @@ func (b *Box) Start(ctx context.Context) error {
 	if err := b.checkMode(); err != nil {
 		return err
 	}
+	if err := b.recordBase(); err != nil {
+		return err
+	}
 	if err := b.startZooKeeper(ctx); err != nil {
 		return err
 	}
@@ -58,7 +61,7 @@ func (b *Box) Start(ctx context.Context) error {
 	if err := b.waitServed(ctx, ac, TableName); err != nil {
 		return err
 	}
-	b.printf("onebox is up: meta %s, replica servers %s, table %s (%d partitions)\n",
+	b.printf("onebox %s is up: meta %s, replica servers %s, table %s (%d partitions)\n", b.clusterName(),
 		strings.Join(b.metaAddresses(), ","), strings.Join(b.replicaAddresses(), " "), TableName, TablePartitions)
 	return nil
 }
@@ -67,7 +70,11 @@ func (b *Box) launch(p process) error {
 	if err := os.MkdirAll(b.dir(p), 0o755); err != nil {
 		return fmt.Errorf("%s: %w", p.Name, err)
 	}
-	if err := os.WriteFile(b.cfgFile(p), []byte(b.config(p)), 0o644); err != nil {
+	cfg, err := b.config(p)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.Name, err)
+	}
+	if err := os.WriteFile(b.cfgFile(p), []byte(cfg), 0o644); err != nil {
 		return fmt.Errorf("%s: write config: %w", p.Name, err)
 	}
 	if err := waitPortFree(p.Address, 5*time.Second); err != nil {

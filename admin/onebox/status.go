@@ -20,6 +20,7 @@ func (b *Box) Status(ctx context.Context, w io.Writer) error {
 		b.HA = true
 	}
 	down, metasUp := 0, 0
+	fmt.Fprintf(w, "cluster %s in %s\n\n", b.clusterName(), b.Dir)
 	fmt.Fprintf(w, "%-10s %-8s %-17s %s\n", "process", "pid", "address", "state")
 	if b.HA {
 		line, up := b.zooKeeperStatus()

@@ -2,7 +2,7 @@
 //
 //	pegasus-server meta    -config conf/meta.toml
 //	pegasus-server replica -config conf/replica.toml
-//	pegasus-server onebox  start|stop|status|clear|add-replica|stop-replica PORT [-dir ./onebox] [-ha]
+//	pegasus-server onebox  start|stop|status|clear|add-replica|stop-replica PORT [-name onebox] [-port-base 34] [-dir ./onebox] [-ha]
 //
 // meta and replica run in the foreground until SIGTERM or SIGINT, then shut
 // down cleanly. onebox manages a local cluster of such processes.
@@ -22,10 +22,12 @@ func usage() {
 	fmt.Fprintf(os.Stderr, `usage:
   pegasus-server meta    -config FILE     run a meta server
   pegasus-server replica -config FILE     run a replica server
-  pegasus-server onebox  start|stop|status|clear [-dir DIR] [-ha]
-  pegasus-server onebox  add-replica | stop-replica PORT [-dir DIR]
+  pegasus-server onebox  start|stop|status|clear [-name NAME] [-port-base N] [-dir DIR] [-ha]
+  pegasus-server onebox  add-replica | stop-replica PORT [-name NAME] [-dir DIR]
                                           manage a local cluster (1 meta, 3 replica servers;
-                                          with -ha: ZooKeeper and 3 meta servers)
+                                          with -ha: ZooKeeper and 3 meta servers). -name onebox2
+                                          (or -port-base 35) runs a second one beside it: meta
+                                          35601, replicas 35801-35803, in ./onebox-onebox2
 `)
 }
 

@@ -106,3 +106,24 @@ func OpenTable(t *testing.T, b *onebox.Box, table string) *client.Table {
 	}
 	return tb
 }
+
+// DupPair returns the standard duplication pair on ip, not started: A is
+// cluster "onebox" (duplication id 1) on ports 34601/34801.., B is
+// "onebox2" (id 2) on 35601/35801.., and each server's configuration names
+// both clusters. Replica servers report duplication progress every
+// second, so that tests watch progress move without long waits.
+func DupPair(t *testing.T, binary, ip string) (a, b *onebox.Box) {
+	t.Helper()
+	boxes := make([]*onebox.Box, 2)
+	for i, name := range []string{onebox.DefaultName, onebox.SecondName} {
+		box, err := onebox.Named(name, ip, 0, filepath.Join(t.TempDir(), name))
+		if err != nil {
+			t.Fatalf("onebox %s: %v", name, err)
+		}
+		box.Binary = binary
+		box.Dup = onebox.StandardGroup(ip, ip)
+		box.Dup.SyncInterval = time.Second
+		boxes[i] = box
+	}
+	return boxes[0], boxes[1]
+}
