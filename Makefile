@@ -12,7 +12,7 @@ FUZZTIME ?= 30000x
 # for the HA onebox and the tests that start their own ZooKeeper servers.
 DEB_PACKAGES := librocksdb-dev thrift-compiler tmux zookeeper
 
-.PHONY: all deps build run onebox-stop onebox-clear test unit fuzz thrift vet fmt bench clean
+.PHONY: all deps build run onebox-stop onebox-clear onebox2 onebox2-stop onebox2-clear test unit fuzz thrift vet fmt bench clean
 
 all: build
 
@@ -36,6 +36,18 @@ onebox-stop:
 
 onebox-clear:
 	@if [ -x bin/pegasus-server ]; then bin/pegasus-server onebox clear; fi
+
+# A second onebox beside the first (cluster onebox2: meta 127.0.0.1:35601,
+# replica servers 35801-35803, ./onebox-onebox2/), the duplication target
+# of the first (docs/duplication.md).
+onebox2: build
+	bin/pegasus-server onebox start --name onebox2
+
+onebox2-stop:
+	@if [ -x bin/pegasus-server ]; then bin/pegasus-server onebox stop --name onebox2; fi
+
+onebox2-clear:
+	@if [ -x bin/pegasus-server ]; then bin/pegasus-server onebox clear --name onebox2; fi
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }

@@ -190,4 +190,9 @@ func Progress(e *admin.DuplicationEntry) []DupProgress {
 func IsDupExist(err error) bool { return errors.Is(err, base.ERR_DUP_EXIST) }
 
 // partitionLagMs is the meta's lag_ms of a partition, -1 when it sends none.
-func partitionLagMs(st *admin.DuplicationPartitionState) int64 { return -1 }
+func partitionLagMs(st *admin.DuplicationPartitionState) int64 {
+	if !st.IsSetLagMs() || st.GetLagMs() < 0 {
+		return -1
+	}
+	return st.GetLagMs()
+}

@@ -79,10 +79,12 @@ func dupEntry(id int32, st admintypes.DuplicationStatus, remote string, states m
 
 func TestDupProgress(t *testing.T) {
 	e := dupEntry(7, admintypes.DuplicationStatus_DS_LOG, "onebox2", map[int32][3]int64{1: {10, 15}, 0: {-1, 4}, 2: {8, -1}})
+	lag := int64(2500)
+	e.PartitionStates[1].LagMs = &lag
 	got := admin.Progress(e)
 	want := []admin.DupProgress{
 		{Partition: 0, Confirmed: -1, LastCommitted: 4, LagMs: -1},
-		{Partition: 1, Confirmed: 10, LastCommitted: 15, LagMs: -1},
+		{Partition: 1, Confirmed: 10, LastCommitted: 15, LagMs: 2500},
 		{Partition: 2, Confirmed: 8, LastCommitted: -1, LagMs: -1},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -96,7 +98,7 @@ func TestDupProgress(t *testing.T) {
 	wantText := "[dup 7 progress]\n" +
 		"partition_id  confirmed_decree  last_committed_decree  decree_gap  lag_seconds\n" +
 		"           0                 -                      4           -            -\n" +
-		"           1                10                     15           5            -\n" +
+		"           1                10                     15           5          2.5\n" +
 		"           2                 8                      -           -            -\n"
 	if out.String() != wantText {
 		t.Errorf("progress table:\n%s\nwant:\n%s", out.String(), wantText)
