@@ -97,3 +97,17 @@ func (b *Box) WaitServed(ctx context.Context) error {
 // MetaServers lists the box's meta addresses (three in HA mode), for
 // clients.
 func (b *Box) MetaServers() []string { return b.metaAddresses() }
+
+// WaitTable waits until every partition of table has its full group and a
+// primary that answers.
+func (b *Box) WaitTable(ctx context.Context, table string) error {
+	ac := admin.New(b.MetaServers())
+	defer ac.Close()
+	return b.waitServed(ctx, ac, table)
+}
+
+// ProcessAt names the box's process listening on addr (replica2, ...).
+func (b *Box) ProcessAt(addr string) (string, error) {
+	p, err := b.byAddress(addr)
+	return p.Name, err
+}
