@@ -113,7 +113,9 @@ func (t *Table) GetScanner(ctx context.Context, hashKey, startSortKey, stopSortK
 // GetUnorderedScanners splits a scan of the whole table into at most n
 // scanners, each covering a disjoint set of whole partitions, so that
 // together they return every record exactly once, in no particular order
-// across scanners. opts' range inclusiveness is ignored.
+// across scanners. With n at least the partition count, scanner i starts
+// on partition i (during a split, an unregistered child's scanner is empty:
+// its parent's covers its records). opts' range inclusiveness is ignored.
 func (t *Table) GetUnorderedScanners(ctx context.Context, n int, opts *ScanOptions) ([]*Scanner, error) {
 	const op = "GetUnorderedScanners"
 	if n <= 0 {
@@ -126,8 +128,24 @@ func (t *Table) GetUnorderedScanners(ctx context.Context, n int, opts *ScanOptio
 	if err := ctx.Err(); err != nil {
 		return nil, opError(op, t.name, err)
 	}
-	shares := fullScanShares(t.route.Load())
-	n = min(n, len(shares))
+	rt := t.route.Load()
+	shares := fullScanShares(rt)
+	newScanner := func(parts []scanPart) *Scanner {
+		return &Scanner{t: t, opts: o, stop: []byte{0xFF, 0xFF}, validateHash: true, fullScan: true, parts: parts}
+	}
+	if n >= int(rt.count) {
+		// One scanner per partition index, so that scanner i starts on
+		// partition i; an unregistered split child's is empty (its parent's
+		// scanner covers its records).
+		out := make([]*Scanner, rt.count)
+		for i := range out {
+			out[i] = newScanner(nil)
+		}
+		for _, sh := range shares {
+			out[sh.target.index].parts = []scanPart{sh}
+		}
+		return out, nil
+	}
 	out := make([]*Scanner, n)
 	next := 0
 	for i := range n {
@@ -135,10 +153,8 @@ func (t *Table) GetUnorderedScanners(ctx context.Context, n int, opts *ScanOptio
 		if i < len(shares)%n {
 			share++
 		}
-		s := &Scanner{t: t, opts: o, stop: []byte{0xFF, 0xFF}, validateHash: true, fullScan: true}
-		s.parts = append(s.parts, shares[next:next+share]...)
+		out[i] = newScanner(slices.Clone(shares[next : next+share]))
 		next += share
-		out[i] = s
 	}
 	return out, nil
 }

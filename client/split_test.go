@@ -108,8 +108,8 @@ func TestFullScanAcrossSplit(t *testing.T) {
 	}
 }
 
-// A full scan started while children are unregistered gives them no share
-// (they have no primary): their parents serve their records.
+// A full scan started while children are unregistered gives them empty
+// scanners (they have no primary): their parents serve their records.
 func TestFullScanDuringSplit(t *testing.T) {
 	c := newCluster(t, 2, 4, storage.Options{MaxIterationCount: 5})
 	tb := c.openTable(t)
@@ -125,8 +125,8 @@ func TestFullScanDuringSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ss) != 5 {
-		t.Fatalf("%d scanners for 5 serving partitions", len(ss))
+	if len(ss) != 8 {
+		t.Fatalf("%d scanners for 8 partitions", len(ss))
 	}
 	var got []string
 	for i, s := range ss {
@@ -139,6 +139,19 @@ func TestFullScanDuringSplit(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
 		t.Fatalf("scan during a split returned %d records, want %d, every one once", len(got), len(want))
+	}
+	// Fewer scanners than partitions share the serving partitions.
+	ss, err = c.openTable(t).GetUnorderedScanners(ctx, 3, nil)
+	if err != nil || len(ss) != 3 {
+		t.Fatalf("3 scanners: %d, %v", len(ss), err)
+	}
+	got = got[:0]
+	for _, s := range ss {
+		got = append(got, drain(t, s)...)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("3 scanners after the split returned %d records, want %d", len(got), len(want))
 	}
 	// Point reads of every record reach the right partition: registered
 	// children directly, the others through their parent.
