@@ -17,7 +17,7 @@ const (
 	OpCheckAndSet              // Request: *rrdb.CheckAndSetRequest
 	OpCheckAndMutate           // Request: *rrdb.CheckAndMutateRequest
 	// OpDuplicate re-executes writes another cluster shipped (cross-cluster
-	// duplication), each with its own timetag. Request: *rrdb.DuplicateRequest;
+	// duplication), each with its own timetag. Request: *Duplicate;
 	// response: *rrdb.DuplicateResponse.
 	OpDuplicate
 )
@@ -47,4 +47,24 @@ type Mutation struct {
 	// writes uses it, never the local clock, so all replicas agree.
 	TimestampUs int64
 	Writes      []Write
+}
+
+// Duplicate is the request of OpDuplicate: writes another cluster of the
+// duplication group applied and shipped here, in their original order.
+type Duplicate struct {
+	Entries []DuplicatedWrite
+}
+
+// DuplicatedWrite is one shipped write.
+type DuplicatedWrite struct {
+	// TimestampUs is the write's timestamp on the cluster that took it (µs
+	// since the Unix epoch); with ClusterID it makes the stored timetag.
+	TimestampUs int64
+	// ClusterID is the duplication id of that cluster (1..127).
+	ClusterID uint8
+	// VerifyTimetag asks for last-write-wins: a key whose stored live value
+	// carries a timetag >= this write's keeps its value.
+	VerifyTimetag bool
+	// Write is the original put, remove, multi_put or multi_remove.
+	Write Write
 }

@@ -21,10 +21,18 @@ type writer struct {
 	valBuf []byte
 
 	// Per mutation.
-	decree     int64
-	now        uint32 // mutation time, Pegasus epoch seconds
-	timetag    uint64
-	defaultTTL uint32
+	decree int64
+	// now is the time writes are stamped with (the mutation's; a
+	// duplicated write's own), Pegasus epoch seconds; liveAt decides
+	// expiry for read-before-write (always the mutation's time).
+	now, liveAt uint32
+	timetag     uint64
+	defaultTTL  uint32
+	// verify makes stagePut and stageDelete skip keys whose stored live
+	// value has a timetag >= timetag (a duplicated write's last-write-wins);
+	// verifyErr holds the first engine error of that check.
+	verify    bool
+	verifyErr error
 	// pending holds what this mutation has staged so far, so that later
 	// writes read earlier ones; nil for single-write mutations.
 	pending map[string]pendingRecord
@@ -84,7 +92,7 @@ func (p *Partition) ApplyAll(ms []*Mutation) ([][]any, error) {
 		}
 		writes += len(m.Writes)
 	}
-	if writes > 1 {
+	if writes > 1 || hasDuplicate(ms) {
 		w.pending = make(map[string]pendingRecord)
 	}
 	defer func() {
@@ -95,6 +103,7 @@ func (p *Partition) ApplyAll(ms []*Mutation) ([][]any, error) {
 	for mi, m := range ms {
 		w.decree = m.Decree
 		w.now = epochSecondsFromMicros(m.TimestampUs)
+		w.liveAt = w.now
 		w.timetag = Timetag(m.TimestampUs, p.opts.ClusterID, false)
 		resps := make([]any, len(m.Writes))
 		for i := range m.Writes {
@@ -152,6 +161,11 @@ func (p *Partition) applyWrite(wr *Write) (any, error) {
 		var req *rrdb.CheckAndMutateRequest
 		if req, ok = wr.Request.(*rrdb.CheckAndMutateRequest); ok {
 			resp, err = p.checkAndMutate(req)
+		}
+	case OpDuplicate:
+		var req *Duplicate
+		if req, ok = wr.Request.(*Duplicate); ok {
+			resp, err = p.duplicate(req)
 		}
 	}
 	if !ok {
@@ -223,6 +237,9 @@ func (p *Partition) multiRemove(req *rrdb.MultiRemoveRequest) *rrdb.MultiRemoveR
 // table's default TTL, counted from the mutation's time.
 func (p *Partition) stagePut(key, data []byte, expireTs uint32) {
 	w := &p.w
+	if w.verify && !p.incomingWins(key) {
+		return
+	}
 	if expireTs == 0 && w.defaultTTL != 0 {
 		expireTs = w.now + w.defaultTTL
 	}
@@ -236,6 +253,9 @@ func (p *Partition) stagePut(key, data []byte, expireTs uint32) {
 // stageDelete adds a delete to the batch.
 func (p *Partition) stageDelete(key []byte) {
 	w := &p.w
+	if w.verify && !p.incomingWins(key) {
+		return
+	}
 	w.batch.Delete(key)
 	if w.pending != nil {
 		w.pending[string(key)] = pendingRecord{deleted: true}
@@ -246,6 +266,7 @@ func (p *Partition) stageDelete(key []byte) {
 type liveRecord struct {
 	exists   bool // present and not expired at the mutation's time
 	expireTs uint32
+	timetag  uint64
 	data     []byte
 }
 
@@ -269,8 +290,8 @@ func (p *Partition) readForWrite(key []byte) (liveRecord, error) {
 	if err != nil {
 		return liveRecord{}, fmt.Errorf("read before write: %w", err)
 	}
-	if isExpired(sv.expireTs, p.w.now) {
+	if isExpired(sv.expireTs, p.w.liveAt) {
 		return liveRecord{}, nil
 	}
-	return liveRecord{exists: true, expireTs: sv.expireTs, data: sv.data}, nil
+	return liveRecord{exists: true, expireTs: sv.expireTs, timetag: sv.timetag, data: sv.data}, nil
 }
