@@ -71,7 +71,8 @@ func runReplica(ctx context.Context, path string) error {
 			SyncWrites:           rc.RocksDB.SyncWrites,
 			TickerStatistics:     true, // block cache hits and misses on /metrics
 		}},
-		Logger: log,
+		Logger:      log,
+		Duplication: cfg.Duplication,
 	})
 	if err != nil {
 		return err

@@ -158,11 +158,13 @@ func (n *Node) updateAppInfo(r *Replica, info *layer2.AppInfo, keepCount bool) {
 	count := servingCountFor(r.state.PartitionCount, info.PartitionCount, keepCount)
 	grown := count != r.state.PartitionCount
 	changed := r.state.AppName != info.AppName || r.state.PartitionCount != count ||
-		r.state.MaxReplicaCount != info.MaxReplicaCount || !sameEnvs(r.state.Envs, info.Envs)
+		r.state.MaxReplicaCount != info.MaxReplicaCount || !sameEnvs(r.state.Envs, info.Envs) ||
+		r.state.Duplicating != info.GetDuplicating() || r.state.AtomicIdempotent != info.GetAtomicIdempotent()
 	if changed {
 		r.state.AppName, r.state.AppType = info.AppName, info.AppType
 		r.state.PartitionCount, r.state.MaxReplicaCount = count, info.MaxReplicaCount
 		r.state.Envs = copyEnvs(info.Envs)
+		r.state.Duplicating, r.state.AtomicIdempotent = info.GetDuplicating(), info.GetAtomicIdempotent()
 	}
 	st := r.state
 	r.cfgMu.Unlock()

@@ -59,6 +59,7 @@ func (s *Server) register(rs handlerSet) {
 	rs.Handle(catalog.RPC_RRDB_RRDB_INCR, s.write(storage.OpIncr, func() thrift.TStruct { return rrdb.NewRrdbIncrArgs() }))
 	rs.Handle(catalog.RPC_RRDB_RRDB_CHECK_AND_SET, s.write(storage.OpCheckAndSet, func() thrift.TStruct { return rrdb.NewRrdbCheckAndSetArgs() }))
 	rs.Handle(catalog.RPC_RRDB_RRDB_CHECK_AND_MUTATE, s.write(storage.OpCheckAndMutate, func() thrift.TStruct { return rrdb.NewRrdbCheckAndMutateArgs() }))
+	rs.Handle(catalog.RPC_RRDB_RRDB_DUPLICATE, s.handleDuplicate)
 
 	rs.Handle(catalog.RPC_RRDB_RRDB_GET, s.blobRead(func(ctx context.Context, p *storage.Partition, key []byte) rpc.Reply {
 		return rpc.OK(&rrdb.RrdbGetResult{Success: p.Get(ctx, key)})
@@ -254,6 +255,8 @@ func resultOf(op storage.Op, resp any) thrift.TStruct {
 		return &rrdb.RrdbIncrResult{Success: resp.(*rrdb.IncrResponse)}
 	case storage.OpCheckAndSet:
 		return &rrdb.RrdbCheckAndSetResult{Success: resp.(*rrdb.CheckAndSetResponse)}
+	case storage.OpDuplicate:
+		return &rrdb.RrdbDuplicateResult{Success: resp.(*rrdb.DuplicateResponse)}
 	default:
 		return &rrdb.RrdbCheckAndMutateResult{Success: resp.(*rrdb.CheckAndMutateResponse)}
 	}

@@ -45,6 +45,10 @@ type replicaState struct {
 	// let go of it but which the meta has not yet been seen to register:
 	// it is not opened until the meta lists it (split_node.go).
 	SplitPending bool `json:"split_pending,omitempty"`
+	// Duplicating: the table is the master of a duplication; with it,
+	// only an AtomicIdempotent table takes non-idempotent writes.
+	Duplicating      bool `json:"duplicating,omitempty"`
+	AtomicIdempotent bool `json:"atomic_idempotent,omitempty"`
 }
 
 func (s replicaState) gpid() base.Gpid {

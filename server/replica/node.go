@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pegasus-go/pegasus/server/config"
 	"github.com/pegasus-go/pegasus/server/filecopy"
 	"github.com/pegasus-go/pegasus/server/metrics"
 	"github.com/pegasus-go/pegasus/server/pacifica"
@@ -60,9 +61,16 @@ type NodeOptions struct {
 	// Metrics, when set, counts and times every data request.
 	Metrics *metrics.DataOps
 	Logger  *slog.Logger
+	// Duplication is the [duplication] section: this cluster's id goes
+	// into every local write's timetag (Storage.ClusterID, unless set)
+	// and the clusters it names may send duplicate writes.
+	Duplication config.Duplication
 }
 
 func (o *NodeOptions) defaults() {
+	if o.Storage.ClusterID == 0 {
+		o.Storage.ClusterID = uint8(o.Duplication.SelfID())
+	}
 	if o.BeaconInterval <= 0 {
 		o.BeaconInterval = 3 * time.Second
 	}
@@ -152,7 +160,7 @@ func NewNode(opts NodeOptions) (*Node, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
 		opts:      opts,
-		srv:       NewServer(Options{Address: opts.Address, MaxWriteSize: opts.MaxWriteSize, Metrics: opts.Metrics, Logger: opts.Logger}),
+		srv:       NewServer(Options{Address: opts.Address, MaxWriteSize: opts.MaxWriteSize, Metrics: opts.Metrics, Logger: opts.Logger, Duplication: opts.Duplication}),
 		meta:      newMetaLink(opts.MetaServers),
 		files:     filecopy.NewService(),
 		addr:      netip.MustParseAddrPort(opts.Address),
@@ -290,6 +298,7 @@ func (n *Node) createFrom(gpid base.Gpid, info *layer2.AppInfo, ckpt string) (*R
 	state := replicaState{
 		AppID: gpid.Appid, PartitionIndex: gpid.PartitionIndex, AppName: info.AppName, AppType: info.AppType,
 		PartitionCount: info.PartitionCount, MaxReplicaCount: info.MaxReplicaCount, Envs: copyEnvs(info.Envs),
+		Duplicating: info.GetDuplicating(), AtomicIdempotent: info.GetAtomicIdempotent(),
 	}
 	if ckpt != "" {
 		if err := os.MkdirAll(filepath.Dir(rdbDir(dir)), 0o755); err != nil {

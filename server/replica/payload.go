@@ -68,7 +68,11 @@ func decodeWrite(p []byte) (storage.Write, error) {
 	if len(p) < 1 {
 		return storage.Write{}, errBadPayload
 	}
-	op, args := storage.Op(p[0]), p[1:]
+	return decodeArgs(storage.Op(p[0]), p[1:])
+}
+
+// decodeArgs decodes the args bytes of a write of kind op.
+func decodeArgs(op storage.Op, args []byte) (storage.Write, error) {
 	switch op {
 	case storage.OpPut:
 		var pr wire.PutRequest
@@ -82,6 +86,12 @@ func decodeWrite(p []byte) (storage.Write, error) {
 			return storage.Write{}, fmt.Errorf("%w: remove: %v", errBadPayload, err)
 		}
 		return storage.Write{Op: op, Request: &base.Blob{Data: key}}, nil
+	case storage.OpDuplicate:
+		d, err := decodeDuplicate(args)
+		if err != nil {
+			return storage.Write{}, err
+		}
+		return storage.Write{Op: op, Request: d}, nil
 	}
 	var a thrift.TStruct
 	switch op {

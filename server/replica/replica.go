@@ -15,6 +15,7 @@ import (
 	"github.com/pegasus-go/pegasus/server/replica/peerwire"
 	"github.com/pegasus-go/pegasus/server/storage"
 	"github.com/pegasus-go/pegasus/thrift/base"
+	"github.com/pegasus-go/pegasus/thrift/catalog"
 	"github.com/pegasus-go/pegasus/thrift/gen/admin"
 	"github.com/pegasus-go/pegasus/thrift/gen/layer2"
 	"github.com/pegasus-go/pegasus/thrift/gen/replication"
@@ -355,7 +356,27 @@ func (r *Replica) appInfo() *layer2.AppInfo {
 		Status: layer2.AppStatus_AS_AVAILABLE, AppType: st.AppType, AppName: st.AppName, AppID: st.AppID,
 		PartitionCount: st.PartitionCount, Envs: copyEnvs(st.Envs), IsStateful: true,
 		MaxReplicaCount: st.MaxReplicaCount,
+		Duplicating:     &st.Duplicating, AtomicIdempotent: &st.AtomicIdempotent,
 	}
+}
+
+// rejectsNonIdempotent reports whether the table refuses incr,
+// check_and_set and check_and_mutate: it duplicates to another cluster,
+// which can only replay idempotent writes, and is not atomic_idempotent.
+func (r *Replica) rejectsNonIdempotent() bool {
+	r.cfgMu.Lock()
+	defer r.cfgMu.Unlock()
+	return r.state.Duplicating && !r.state.AtomicIdempotent
+}
+
+// idempotentRPC reports whether a write RPC gives the same result when
+// replayed (on a follower cluster).
+func idempotentRPC(name string) bool {
+	switch name {
+	case catalog.RPC_RRDB_RRDB_INCR, catalog.RPC_RRDB_RRDB_CHECK_AND_SET, catalog.RPC_RRDB_RRDB_CHECK_AND_MUTATE:
+		return false
+	}
+	return true
 }
 
 // Close stops the event loop, then closes the log and the storage (which

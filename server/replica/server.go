@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pegasus-go/pegasus/server/config"
 	"github.com/pegasus-go/pegasus/server/metrics"
 	"github.com/pegasus-go/pegasus/server/pacifica"
 	"github.com/pegasus-go/pegasus/server/replica/peerwire"
@@ -35,6 +36,10 @@ type Options struct {
 	// Metrics, when set, counts and times every data request.
 	Metrics *metrics.DataOps
 	Logger  *slog.Logger
+	// Duplication names the clusters a duplicate write may come from; its
+	// SelfID stamps local writes' timetags (storage.Options.ClusterID,
+	// unless that is set) and is refused as a duplicate's source.
+	Duplication config.Duplication
 }
 
 // Server hosts replicas and serves the rrdb RPCs for them.
@@ -80,6 +85,9 @@ func (s *Server) Address() string { return s.opts.Address }
 // beside so.Dir.
 func (s *Server) OpenReplica(gpid base.Gpid, so storage.Options, status Status) (*Replica, error) {
 	so.AppID, so.PartitionIndex, so.Server = gpid.Appid, gpid.PartitionIndex, s.opts.Address
+	if so.ClusterID == 0 {
+		so.ClusterID = uint8(s.opts.Duplication.SelfID())
+	}
 	self, err := netip.ParseAddrPort(s.opts.Address)
 	if err != nil {
 		self = netip.MustParseAddrPort("127.0.0.1:1")
@@ -215,6 +223,9 @@ func (s *Server) routeWrite(req *rpc.Request) (*Replica, base.Errno) {
 	}
 	if s.opts.MaxWriteSize > 0 && len(req.Args) > s.opts.MaxWriteSize {
 		return nil, base.ERR_INVALID_DATA
+	}
+	if !idempotentRPC(req.Name) && r.rejectsNonIdempotent() {
+		return nil, base.ERR_OPERATION_DISABLED
 	}
 	return r, r.admit(req.Header.PartitionHash)
 }

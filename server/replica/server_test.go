@@ -33,10 +33,16 @@ type testNode struct {
 
 func newTestNode(t *testing.T, opts Options) *testNode {
 	t.Helper()
+	return newTestNodeAt(t, opts, "127.0.0.1:0")
+}
+
+// newTestNodeAt is newTestNode listening on listen.
+func newTestNodeAt(t *testing.T, opts Options, listen string) *testNode {
+	t.Helper()
 	n := &testNode{srv: NewServer(opts), rs: rpc.NewServer(rpc.ServerOptions{}), dir: t.TempDir()}
 	n.srv.Register(n.rs)
 	remotecmd.NewRegistry("replica").Register(n.rs)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", listen)
 	if err != nil {
 		t.Fatal(err)
 	}

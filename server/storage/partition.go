@@ -127,6 +127,10 @@ func (p *Partition) LastFlushedDecree() (int64, error) {
 // DataVersion is the partition's value-schema version.
 func (p *Partition) DataVersion() uint32 { return p.dataVersion }
 
+// ClusterID is the duplication cluster id the partition stamps into the
+// timetags of local writes (Options.ClusterID).
+func (p *Partition) ClusterID() uint8 { return p.opts.ClusterID }
+
 // UpdateEnvs applies a new full set of table envs (default_ttl,
 // replica.split.validate_partition_hash). Safe concurrently with reads and
 // writes; writes see the change from the next mutation on.
