@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/pegasus-go/pegasus/thrift/gen/rrdb"
 )
@@ -200,5 +201,41 @@ func TestDuplicateStatusAndBadOp(t *testing.T) {
 	}
 	if _, _, found := f.stored("h", "t"); found {
 		t.Fatal("a refused batch applied a write")
+	}
+}
+
+// Two replicas apply the same mutations, but only one has compacted away
+// a record that expired meanwhile: a duplicated write older than that
+// record must end the same on both (it applies on both), or the replicas
+// would diverge.
+func TestDuplicateDecisionIgnoresCompaction(t *testing.T) {
+	now := testEpoch.UnixMicro()
+	a := newFixture(t, func(o *Options) { o.ClusterID = 5 })
+	b := newFixture(t, func(o *Options) { o.ClusterID = 5 })
+	for _, f := range []*fixture{a, b} {
+		f.applyAt(now, putW("h", "exp", "local", f.nowEpoch()+5), putW("h", "live", "local", 0))
+	}
+	a.clock.Advance(10 * time.Second)
+	if err := a.p.Compact(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, found := a.stored("h", "exp"); found {
+		t.Fatal("compaction kept the expired record")
+	}
+	for _, f := range []*fixture{a, b} {
+		f.applyAt(now+20_000_000, dupW(now-1, 1, true, putW("h", "exp", "remote", 0), putW("h", "live", "remote", 0)))
+	}
+	for _, sort := range []string{"exp", "live"} {
+		ad, at, _ := a.stored("h", sort)
+		bd, bt, _ := b.stored("h", sort)
+		if ad != bd || at != bt {
+			t.Errorf("%s: replicas diverge: %q %#x vs %q %#x", sort, ad, at, bd, bt)
+		}
+	}
+	if d, _, _ := b.stored("h", "exp"); d != "remote" {
+		t.Errorf("exp = %q, want the duplicated write over the expired one", d)
+	}
+	if d, _, _ := b.stored("h", "live"); d != "local" {
+		t.Errorf("live = %q, want the newer local value", d)
 	}
 }
