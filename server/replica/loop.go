@@ -73,7 +73,12 @@ func (r *Replica) process() {
 		for r.sm.HasReady() {
 			r.handle(r.sm.Ready())
 		}
+		r.maybeFreeze()
+		if r.split != nil && r.split.frozen && r.frozenChild != nil {
+			r.splitProgress() // the last confirmation may have come first
+		}
 	}
+	r.closeFrozenChild()
 	r.publish()
 }
 
@@ -360,6 +365,7 @@ func (r *Replica) shutdown() {
 	if sp := r.split; sp != nil && sp.store != nil {
 		r.abortSplit("replica closing", true)
 	}
+	r.closeFrozenChild()
 	for t := range r.waiters {
 		r.answer(t, nil, base.ERR_TIMEOUT)
 	}

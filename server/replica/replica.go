@@ -153,6 +153,9 @@ type Replica struct {
 	ticks     int
 	encodeBuf []byte
 	split     *splitState // a partition split under way (split.go)
+	// frozenChild is a split child's storage frozen this round, closed
+	// once the round's messages left.
+	frozenChild *storage.Partition
 
 	openedAt time.Time
 	cfgMu    sync.Mutex // guards state

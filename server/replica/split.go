@@ -56,7 +56,10 @@ type splitState struct {
 	pauseStart   time.Time
 	pauseTicks   int
 	registerSent bool
-	checkTicks   int
+	// Phases of the registration step, for the log: nothing in flight
+	// (the freeze decree picked), every member's child frozen.
+	drainedAt, confirmedAt time.Time
+	checkTicks             int
 	// hold keeps the child following without starting the registration
 	// step (tests watch it follow).
 	hold bool
@@ -191,9 +194,10 @@ func (r *Replica) splitApply(batch []*storage.Mutation) {
 	r.maybeFreeze()
 }
 
-// maybeFreeze closes a following child that holds its freeze decree: the
-// close flushes it, so the child is durable on disk at exactly that
-// decree, and its state marks it pending until the meta lists it.
+// maybeFreeze freezes a following child that holds its freeze decree: a
+// flush makes it durable on disk at exactly that decree (the child has no
+// log), and its state marks it pending until the meta lists it. It is
+// closed after this round's messages left (closeFrozenChild).
 func (r *Replica) maybeFreeze() {
 	sp := r.split
 	if sp == nil || sp.store == nil || sp.freezeAt == 0 {
@@ -206,12 +210,11 @@ func (r *Replica) maybeFreeze() {
 		r.abortSplit(fmt.Sprintf("child at decree %d is past its freeze decree %d", at, sp.freezeAt), true)
 		return
 	}
-	if err := sp.store.Close(); err != nil {
-		sp.store = nil
-		r.abortSplit("close child: "+err.Error(), true)
+	flushStart := time.Now()
+	if _, err := sp.store.Flush(); err != nil {
+		r.abortSplit("flush child: "+err.Error(), true)
 		return
 	}
-	sp.store = nil
 	r.cfgMu.Lock()
 	st := r.state
 	r.cfgMu.Unlock()
@@ -226,8 +229,20 @@ func (r *Replica) maybeFreeze() {
 	}
 	syncDir(sp.dir)
 	sp.frozen, sp.childState = true, st
+	r.frozenChild, sp.store = sp.store, nil
 	r.links.childFrozen(r, storedReplica{gpid: sp.child, dir: sp.dir, state: st, durable: sp.freezeAt})
-	r.log.Info("replica: split child frozen", "child", gpidString(sp.child), "decree", sp.freezeAt)
+	r.log.Info("replica: split child frozen", "child", gpidString(sp.child), "decree", sp.freezeAt, "flush", time.Since(flushStart))
+}
+
+// closeFrozenChild closes the storage of a child frozen this round, once
+// the round's messages (a member's confirmation) have left.
+func (r *Replica) closeFrozenChild() {
+	if c := r.frozenChild; c != nil {
+		r.frozenChild = nil
+		if err := c.Close(); err != nil {
+			r.log.Warn("replica: close frozen split child", "err", err)
+		}
+	}
 }
 
 // abortSplit ends the split: a following child is dropped; a frozen one
@@ -240,6 +255,7 @@ func (r *Replica) abortSplit(why string, drop bool) {
 	}
 	r.split = nil
 	r.splitPaused.Store(false)
+	r.closeFrozenChild()
 	switch {
 	case sp.store != nil:
 		sp.store.Close()
@@ -337,5 +353,5 @@ func (r *Replica) splitFields(e *peerwire.Envelope) {
 // the apply: a member freezing its child acks only once the child holds
 // the freeze decree.
 func (r *Replica) splitHoldsMessages() bool {
-	return r.split != nil && r.split.freezeAt > 0
+	return r.split != nil && r.split.freezeAt > 0 && !r.split.frozen
 }

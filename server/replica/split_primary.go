@@ -115,12 +115,11 @@ func (r *Replica) splitProgress() {
 			r.store.Load().LastAppliedDecree() != c {
 			return // writes still in flight
 		}
-		sp.freezeAt = c
-		r.maybeFreeze()
-		if r.split == nil {
-			return
-		}
+		// The secondaries hear first; this replica freezes its own child
+		// once the checks left (process).
+		sp.freezeAt, sp.drainedAt = c, time.Now()
 		r.sm.CheckGroupNow()
+		return
 	}
 	if !sp.frozen || sp.registerSent {
 		return
@@ -130,7 +129,7 @@ func (r *Replica) splitProgress() {
 			return
 		}
 	}
-	sp.registerSent = true
+	sp.registerSent, sp.confirmedAt = true, time.Now()
 	r.links.registerChild(r, r.registerRequest(cfg))
 }
 
@@ -162,13 +161,15 @@ func (r *Replica) onRegistered(errno base.Errno, child *layer2.PartitionConfigur
 	}
 	switch errno {
 	case base.ERR_OK, base.ERR_CHILD_REGISTERED:
+		r.closeFrozenChild()
 		r.split = nil
 		r.splitPaused.Store(false)
 		r.setServingCount(sp.count)
 		pause := time.Since(sp.pauseStart)
 		r.lastSplitPause.Store(int64(pause))
 		r.log.Info("replica: split child registered; requests resume", "child", gpidString(sp.child),
-			"decree", sp.freezeAt, "pause", pause, "split_took", time.Since(sp.started))
+			"decree", sp.freezeAt, "pause", pause, "drain", sp.drainedAt.Sub(sp.pauseStart),
+			"freeze", sp.confirmedAt.Sub(sp.drainedAt), "register", time.Since(sp.confirmedAt), "split_took", time.Since(sp.started))
 		r.links.childReleased(r, storedReplica{gpid: sp.child, dir: sp.dir, state: sp.childState, durable: sp.freezeAt}, child)
 		r.links.syncSoon()
 	case base.ERR_INVALID_VERSION, base.ERR_INVALID_STATE:
