@@ -48,6 +48,7 @@ func runMeta(ctx context.Context, path string) error {
 		DefaultReplicaCount: mc.DefaultMaxReplicaCount,
 		FunctionLevel:       level,
 		BackupRoot:          cfg.Backup.LocalServiceRoot,
+		Duplication:         cfg.Duplication,
 		Logger:              log,
 	}
 	closeHA := func() {}
@@ -62,7 +63,7 @@ func runMeta(ctx context.Context, path string) error {
 		return err
 	}
 	reg := metrics.New()
-	configPage, err := status.ConfigPage(cfg, "log", "debug", "meta")
+	configPage, err := status.ConfigPage(cfg, "log", "debug", "meta", "duplication")
 	if err == nil {
 		err = reg.Register(m.Collector())
 	}

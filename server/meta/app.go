@@ -34,6 +34,9 @@ type App struct {
 	// each parent by index, PartitionCount/2 of them; nil when the table
 	// is not splitting.
 	Split []admin.SplitStatus
+	// Duplicating is true while the table has a duplication; it is not
+	// stored with the table but follows from its duplications.
+	Duplicating bool
 }
 
 // Clone returns a deep copy.

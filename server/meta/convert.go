@@ -129,6 +129,7 @@ func members(ras []*base.RPCAddress, hps []*base.HostPort) ([]netip.AddrPort, er
 func toAppInfo(a App) *layer2.AppInfo {
 	no := false
 	ai := a.AtomicIdempotent
+	dup := a.Duplicating
 	envs := maps.Clone(a.Envs)
 	if envs == nil {
 		envs = map[string]string{}
@@ -145,7 +146,7 @@ func toAppInfo(a App) *layer2.AppInfo {
 		ExpireSecond:       a.ExpireSecond,
 		CreateSecond:       a.CreateSecond,
 		DropSecond:         a.DropSecond,
-		Duplicating:        &no,
+		Duplicating:        &dup,
 		InitPartitionCount: a.InitPartitionCount,
 		IsBulkLoading:      &no,
 		AtomicIdempotent:   &ai,

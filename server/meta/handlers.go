@@ -40,6 +40,10 @@ func (s *Server) Register(rs *rpc.Server) {
 	handle(s, rs, catalog.RPC_CM_START_PARTITION_SPLIT, s.startPartitionSplit)
 	handle(s, rs, catalog.RPC_CM_CONTROL_PARTITION_SPLIT, s.controlPartitionSplit)
 	handle(s, rs, catalog.RPC_CM_QUERY_PARTITION_SPLIT, s.queryPartitionSplit)
+	handle(s, rs, catalog.RPC_CM_ADD_DUPLICATION, s.addDuplication)
+	handle(s, rs, catalog.RPC_CM_MODIFY_DUPLICATION, s.modifyDuplication)
+	handle(s, rs, catalog.RPC_CM_QUERY_DUPLICATION, s.queryDuplication)
+	handle(s, rs, catalog.RPC_CM_LIST_DUPLICATION, s.listDuplication)
 	// Replica servers (docs/cluster-protocol.md).
 	handle(s, rs, catalog.RPC_FD_FAILURE_DETECTOR_PING, s.ping)
 	handle(s, rs, catalog.RPC_CM_CONFIG_SYNC, s.configSync)
@@ -47,6 +51,7 @@ func (s *Server) Register(rs *rpc.Server) {
 	handle(s, rs, catalog.RPC_CM_REGISTER_CHILD_REPLICA, s.registerChild)
 	handle(s, rs, catalog.RPC_CM_NOTIFY_STOP_SPLIT, s.notifyStopSplit)
 	handle(s, rs, catalog.RPC_CM_QUERY_CHILD_STATE, s.queryChildState)
+	handle(s, rs, catalog.RPC_CM_DUPLICATION_SYNC, s.duplicationSync)
 
 	for _, e := range catalog.All() {
 		if e.Target != catalog.Meta || e.Reserved || s.implements(e.Name) {
@@ -84,6 +89,11 @@ var implemented = map[string]bool{
 	catalog.RPC_CM_START_PARTITION_SPLIT:           true,
 	catalog.RPC_CM_CONTROL_PARTITION_SPLIT:         true,
 	catalog.RPC_CM_QUERY_PARTITION_SPLIT:           true,
+	catalog.RPC_CM_ADD_DUPLICATION:                 true,
+	catalog.RPC_CM_MODIFY_DUPLICATION:              true,
+	catalog.RPC_CM_QUERY_DUPLICATION:               true,
+	catalog.RPC_CM_LIST_DUPLICATION:                true,
+	catalog.RPC_CM_DUPLICATION_SYNC:                true,
 	catalog.RPC_FD_FAILURE_DETECTOR_PING:           true,
 	catalog.RPC_CM_CONFIG_SYNC:                     true,
 	catalog.RPC_CM_UPDATE_PARTITION_CONFIGURATION:  true,

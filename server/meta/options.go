@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/pegasus-go/pegasus/server/config"
 	"github.com/pegasus-go/pegasus/server/metastore"
 	"github.com/pegasus-go/pegasus/thrift/gen/admin"
 )
@@ -83,6 +84,20 @@ type Options struct {
 	// BackupPollInterval is how often a running backup asks the primaries
 	// how their uploads go [1s].
 	BackupPollInterval time.Duration
+	// Duplication is the [duplication] section: this cluster's name and
+	// the clusters its tables may be duplicated to (docs/duplication.md).
+	// Without clusters, add_dup is refused.
+	Duplication config.Duplication
+	// DupInterval: how often the leader creates or checks follower tables
+	// and writes duplication progress the throttle held back. Default 2s.
+	DupInterval time.Duration
+	// DupProgressInterval: a partition's duplication progress is written
+	// at most this often (and always on pause). Default
+	// Duplication.ProgressPersistInterval, else 5s.
+	DupProgressInterval time.Duration
+	// DialRemote reaches a follower cluster's meta servers. Default: the
+	// admin package's client; tests pass an in-memory cluster.
+	DialRemote DialRemote
 	// ProposalQueue bounds the proposals waiting per replica server; more
 	// are dropped (cure sends them again). Default 256.
 	ProposalQueue int
@@ -125,6 +140,15 @@ func (o *Options) fill() error {
 	def(&o.CureInterval, 10*time.Second)
 	def(&o.HoldDroppedApps, 7*24*time.Hour)
 	def(&o.BackupPollInterval, time.Second)
+	def(&o.DupInterval, 2*time.Second)
+	def(&o.DupProgressInterval, o.Duplication.ProgressPersistInterval.Duration)
+	def(&o.DupProgressInterval, 5*time.Second)
+	if err := o.Duplication.Validate(); err != nil {
+		return fmt.Errorf("meta: Options.Duplication: %w", err)
+	}
+	if o.DialRemote == nil {
+		o.DialRemote = dialAdmin
+	}
 	if o.FDGrace <= o.FDLease {
 		return fmt.Errorf("meta: FDGrace %v must exceed FDLease %v", o.FDGrace, o.FDLease)
 	}
@@ -166,6 +190,8 @@ func (o *Options) stateConfig() Config {
 		MinLiveNodes:        o.MinLiveNodes,
 		MinLivePercent:      o.MinLivePercent,
 		ProposalRetry:       o.CureInterval,
+		Duplication:         o.Duplication,
+		DupProgressInterval: o.DupProgressInterval,
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 //
 //	<root>/apps/<app_id>           JSON appRecord
 //	<root>/apps/<app_id>/<pidx>    JSON partitionRecord
+//	<root>/apps/<app_id>/duplication/...  duplications (dup_persist.go)
 //
 // Records carry a format version so a later layout can read this one.
 const recordVersion = 1
@@ -100,7 +101,11 @@ func (c Change) Ops(root string) ([]metastore.Op, error) {
 	for _, pid := range c.RemovedPartitions {
 		ops = append(ops, metastore.DeleteOp(partitionPath(root, pid)))
 	}
-	return ops, nil
+	dupOps, err := c.Dup.ops(root)
+	if err != nil {
+		return nil, err
+	}
+	return append(ops, dupOps...), nil
 }
 
 func addrStrings(as []netip.AddrPort) []string {
@@ -142,6 +147,9 @@ func Load(ctx context.Context, store metastore.Store, root string, cfg Config, n
 		}
 		c, err := loadTable(ctx, store, root, int32(id))
 		if err != nil {
+			return nil, err
+		}
+		if c.Dup, err = loadDups(ctx, store, root, int32(id)); err != nil {
 			return nil, err
 		}
 		if err := s.Apply(c); err != nil {

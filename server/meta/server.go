@@ -224,6 +224,7 @@ func (s *Server) lead(lost, deposed <-chan struct{}) {
 	}
 	defer s.forgetPolicies()
 	defer s.startPolicyLoop()()
+	defer s.startDupLoop()()
 	s.cure()
 	for {
 		select {
@@ -298,7 +299,7 @@ var errNotLeading = errors.New("meta: not leading")
 // together with the term's fence and only then applies it
 // (docs/cluster-protocol.md: persist before memory, before anyone is
 // told). A store error ends the term (depose). Cure runs after every
-// applied change.
+// applied change of tables or partitions.
 func (s *Server) commit(ctx context.Context, decide func(st *State, now time.Time) (Change, error)) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -337,7 +338,9 @@ func (s *Server) commit(ctx context.Context, decide func(st *State, now time.Tim
 			s.mu.Unlock()
 		}
 	}
-	s.triggerCure()
+	if len(c.Apps) > 0 || len(c.Partitions) > 0 || len(c.RemovedPartitions) > 0 {
+		s.triggerCure()
+	}
 	return nil
 }
 

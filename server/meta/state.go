@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pegasus-go/pegasus/server/config"
 	"github.com/pegasus-go/pegasus/thrift/base"
 	"github.com/pegasus-go/pegasus/thrift/gen/admin"
 )
@@ -26,6 +27,11 @@ type Config struct {
 	// ProposalRetry is how long cure waits before it sends a pending
 	// proposal again.
 	ProposalRetry time.Duration
+	// Duplication names this cluster and the clusters it may duplicate
+	// to; DupProgressInterval is how often at most a partition's
+	// duplication progress is written.
+	Duplication         config.Duplication
+	DupProgressInterval time.Duration
 }
 
 // table is a table with its partitions, indexed by partition index.
@@ -75,6 +81,8 @@ type State struct {
 	// moves are the balancer moves under way, at most one per partition
 	// (balance.go).
 	moves map[base.Gpid]*moveState
+	// dups are the duplications of every table (dup_state.go).
+	dups map[DupKey]*dupState
 }
 
 // NewState returns an empty state.
@@ -104,11 +112,13 @@ type Change struct {
 	// RemovedPartitions are the configurations to delete: the children of
 	// a canceled split, beyond their table's (halved) partition count.
 	RemovedPartitions []base.Gpid
+	// Dup holds duplication records and progress (dup_state.go).
+	Dup DupChange
 }
 
 // Empty reports whether there is nothing to persist.
 func (c Change) Empty() bool {
-	return len(c.Apps) == 0 && len(c.Partitions) == 0 && len(c.RemovedPartitions) == 0
+	return len(c.Apps) == 0 && len(c.Partitions) == 0 && len(c.RemovedPartitions) == 0 && c.Dup.empty()
 }
 
 // Apply makes a persisted change visible. Apps are applied before
@@ -123,6 +133,7 @@ func (s *State) Apply(c Change) error {
 			delete(s.names, t.app.Name)
 		}
 		t.app = a.Clone()
+		t.app.Duplicating = len(s.dupsOf(a.ID)) > 0
 		if n := int(a.PartitionCount); len(t.parts) < n {
 			for i := len(t.parts); i < n; i++ {
 				t.parts = append(t.parts, Partition{Pid: base.Gpid{Appid: a.ID, PartitionIndex: int32(i)}})
@@ -146,7 +157,7 @@ func (s *State) Apply(c Change) error {
 		}
 		t.parts[p.Pid.PartitionIndex] = p.Clone()
 	}
-	return nil
+	return s.applyDup(c.Dup)
 }
 
 // forgetPartitions drops what the state knows in memory of partitions that
