@@ -68,11 +68,11 @@ func TestDupStatusMachine(t *testing.T) {
 	events := []dupEvent{dupStart, dupPause, dupRemove, dupFollowerReady, dupCheckpointsDone}
 	// want[status][event], with a checkpoint; refuse = ERR_INVALID_STATE.
 	want := map[admin.DuplicationStatus][5]admin.DuplicationStatus{
-		prep:  {refuse, refuse, gone, app, prep},
-		app:   {refuse, refuse, gone, app, log},
-		log:   {log, pause, gone, log, log},
-		pause: {log, pause, gone, pause, pause},
-		gone:  {refuse, refuse, refuse, refuse, refuse},
+		prep:                            {refuse, refuse, gone, app, prep},
+		app:                             {refuse, refuse, gone, app, log},
+		log:                             {log, pause, gone, log, log},
+		pause:                           {log, pause, gone, pause, pause},
+		gone:                            {refuse, refuse, refuse, refuse, refuse},
 		admin.DuplicationStatus_DS_INIT: {refuse, refuse, refuse, refuse, refuse},
 	}
 	for from, row := range want {
@@ -320,7 +320,7 @@ func TestDupLag(t *testing.T) {
 		t.Fatalf("lag %v, want 2s (decree 21..30 seen at +3s)", l)
 	}
 	p.raise(30)
-	if l := p.lag(t0.Add(5*time.Second)); l != 0 || len(p.marks) != 0 {
+	if l := p.lag(t0.Add(5 * time.Second)); l != 0 || len(p.marks) != 0 {
 		t.Fatalf("caught up: lag %v, marks %v", l, p.marks)
 	}
 	// Marks stay bounded; the folded ones count from the last mark's time.
