@@ -16,8 +16,8 @@ import (
 // unknown node gets ERR_OBJECT_NOT_FOUND.
 //
 // During a split the table carries the doubled partition count, each
-// parent that is not done its split status, and a child that has not
-// registered (no members) is sent to nobody.
+// parent that is not done its split status (syncSplitStatus), and a child
+// that has not registered (no members) is sent to nobody.
 func (s *State) ConfigSync(n netip.AddrPort, stored []base.Gpid, now time.Time) ([]ConfigUpdate, []base.Gpid, error) {
 	if !s.Known(n) {
 		return nil, nil, refuse(base.ERR_OBJECT_NOT_FOUND, "replica server %v is unknown", n)
@@ -32,7 +32,7 @@ func (s *State) ConfigSync(n netip.AddrPort, stored []base.Gpid, now time.Time) 
 			if p.IsMember(n) {
 				serving = append(serving, ConfigUpdate{
 					App: t.app.Clone(), Config: p.Clone(), Type: admin.ConfigType_CT_INVALID, Node: n,
-					SplitStatus: t.app.splitStatus(p.Pid.PartitionIndex),
+					SplitStatus: t.app.syncSplitStatus(p.Pid.PartitionIndex),
 				})
 			}
 		}

@@ -47,6 +47,17 @@ func (a App) splitStatus(pidx int32) admin.SplitStatus {
 	return a.Split[pidx]
 }
 
+// syncSplitStatus is the split status config sync reports for partition
+// pidx. While a split is canceled every parent is CANCELING, including
+// those that confirmed already: NOT_SPLIT next to the doubled count would
+// tell a replica its child registered and its keys are now half of them.
+func (a App) syncSplitStatus(pidx int32) admin.SplitStatus {
+	if pidx >= 0 && pidx < a.parentCount() && canceling(a.Split) {
+		return admin.SplitStatus_CANCELING
+	}
+	return a.splitStatus(pidx)
+}
+
 // splitPending counts the parents whose status is not NOT_SPLIT.
 func splitPending(st []admin.SplitStatus) int {
 	n := 0

@@ -396,10 +396,26 @@ func TestSplitConfigSync(t *testing.T) {
 		c, _, err := s.ControlSplit("b", admin.SplitControlType_CANCEL, -1, nil)
 		return c, err
 	})
-	for i := range int32(2) {
-		applyFn(t, s, func() (Change, error) {
-			return s.NotifyStopSplit("b", gpid(id2, i), admin.SplitStatus_CANCELING, 2)
-		})
+	applyFn(t, s, func() (Change, error) {
+		return s.NotifyStopSplit("b", gpid(id2, 0), admin.SplitStatus_CANCELING, 2)
+	})
+	// Parent 0 confirmed, but until parent 1 does the table has 4
+	// partitions: parent 0 must still read CANCELING, not NOT_SPLIT (which
+	// would say its child registered).
+	served, _, _ = s.ConfigSync(rs(0), nil, t0)
+	for _, u := range served {
+		if u.Config.Pid.Appid == id2 && (u.App.PartitionCount != 4 || u.SplitStatus != admin.SplitStatus_CANCELING) {
+			t.Fatalf("unit of a canceling split %+v", u)
+		}
+	}
+	applyFn(t, s, func() (Change, error) {
+		return s.NotifyStopSplit("b", gpid(id2, 1), admin.SplitStatus_CANCELING, 2)
+	})
+	served, _, _ = s.ConfigSync(rs(0), nil, t0)
+	for _, u := range served {
+		if u.Config.Pid.Appid == id2 && (u.App.PartitionCount != 2 || u.SplitStatus != admin.SplitStatus_NOT_SPLIT) {
+			t.Fatalf("unit after the cancel %+v", u)
+		}
 	}
 	_, gc, _ := s.ConfigSync(rs(0), []base.Gpid{gpid(id2, 0), gpid(id2, 1), gpid(id2, 2), gpid(id2, 3)}, t0)
 	if !slices.Equal(gc, []base.Gpid{gpid(id2, 2), gpid(id2, 3)}) {
