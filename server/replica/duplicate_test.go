@@ -236,3 +236,18 @@ func TestNonIdempotentWritesOnDuplicatingTable(t *testing.T) {
 		})
 	}
 }
+
+// A replica server's [duplication] section sets the cluster id its
+// replicas stamp into timetags; without it the id stays 0.
+func TestNodeClusterIDFromConfig(t *testing.T) {
+	o := NodeOptions{Duplication: dupGroup}
+	o.defaults()
+	if o.Storage.ClusterID != 1 {
+		t.Fatalf("cluster id %d, want 1", o.Storage.ClusterID)
+	}
+	var none NodeOptions
+	none.defaults()
+	if none.Storage.ClusterID != 0 {
+		t.Fatalf("cluster id %d without [duplication], want 0", none.Storage.ClusterID)
+	}
+}

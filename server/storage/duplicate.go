@@ -31,8 +31,11 @@ func hasDuplicate(ms []*Mutation) bool {
 // duplicate applies the shipped writes in order. A malformed entry (an op
 // that cannot be duplicated or a request of the wrong type) is a caller
 // bug: the decoder in front refuses such batches. A write whose own status
-// is not OK (e.g. an empty multi_put) is reported in the response's error
-// and hint; the batch's other writes still apply.
+// is not OK (e.g. an empty multi_put) had that outcome on its own cluster
+// too, where it still took a decree and so was shipped: it is not an
+// error of the batch, whose response is always OK (an error would make the
+// sender retry a batch that has applied, forever). The response's hint
+// counts such writes.
 func (p *Partition) duplicate(req *Duplicate) (*rrdb.DuplicateResponse, error) {
 	w := &p.w
 	saveNow, saveTag := w.now, w.timetag
@@ -40,8 +43,7 @@ func (p *Partition) duplicate(req *Duplicate) (*rrdb.DuplicateResponse, error) {
 		w.now, w.timetag = saveNow, saveTag
 		w.verify, w.verifyErr = false, nil
 	}()
-	first := StatusOk
-	var hint string
+	refused := 0
 	for i := range req.Entries {
 		e := &req.Entries[i]
 		if !Duplicable(e.Write.Op) {
@@ -57,12 +59,14 @@ func (p *Partition) duplicate(req *Duplicate) (*rrdb.DuplicateResponse, error) {
 		if w.verifyErr != nil {
 			return nil, fmt.Errorf("duplicated entry %d: %w", i, w.verifyErr)
 		}
-		if status := writeStatus(r); status != StatusOk && first == StatusOk {
-			first, hint = status, fmt.Sprintf("entry %d (%v): status %d", i, e.Write.Op, status)
+		if writeStatus(r) != StatusOk {
+			refused++
 		}
 	}
-	resp := &rrdb.DuplicateResponse{Error: &first}
-	if hint != "" {
+	ok := StatusOk
+	resp := &rrdb.DuplicateResponse{Error: &ok}
+	if refused > 0 {
+		hint := fmt.Sprintf("%d of %d writes refused as on their own cluster (e.g. an empty multi_put)", refused, len(req.Entries))
 		resp.ErrorHint = &hint
 	}
 	return resp, nil
