@@ -1,0 +1,187 @@
+package mlog
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/pegasus-go/pegasus/thrift/base"
+)
+
+// ErrCollected reports that entries a cursor needs were garbage-collected:
+// a segment holding decrees at or above the cursor's position is gone.
+// Retention (the durable function given to GC) must prevent it.
+var ErrCollected = errors.New("mlog: entries needed were collected")
+
+// errEnough ends a cursor's scan once its limit is reached.
+var errEnough = errors.New("enough")
+
+// Cursor reads one partition's entries from the log, from a decree on, in
+// log order, across segments, while appends and GC go on. It remembers
+// where the last read stopped so that reading on costs no rescan. A torn or
+// half-written record at the end of the newest segment ends a read quietly
+// (it is being written, or was cut by a crash); one anywhere else is an
+// error. A Cursor is not safe for concurrent use.
+type Cursor struct {
+	l    *Log
+	gpid base.Gpid
+	next int64 // the first decree not yet returned
+	seq  int64 // segment and offset to resume at; seq 0: from the start
+	off  int64
+}
+
+// NewCursor returns a cursor over gpid's entries with decrees >= from.
+func (l *Log) NewCursor(gpid base.Gpid, from int64) *Cursor {
+	return &Cursor{l: l, gpid: gpid, next: from}
+}
+
+// Reset moves the cursor to decree from; reading then starts over at the
+// oldest segment that may hold it.
+func (c *Cursor) Reset(from int64) {
+	if from != c.next {
+		c.next, c.seq, c.off = from, 0, 0
+	}
+}
+
+// Next is the first decree the next Read may return.
+func (c *Cursor) Next() int64 { return c.next }
+
+// Read calls fn for up to max of the partition's entries with decrees from
+// Next() to upTo, in log order (a decree may come more than once: a later
+// entry from a higher ballot replaces an earlier one), then moves Next
+// past the highest decree given. It stops at the first entry above upTo,
+// which a later Read with a higher upTo returns. fn's Entry.Data is only
+// valid during the call. It returns how many entries it gave; 0 when
+// there is nothing new.
+func (c *Cursor) Read(upTo int64, max int, fn func(Entry) error) (int, error) {
+	if max <= 0 {
+		return 0, nil
+	}
+	c.l.mu.Lock()
+	if c.l.closed {
+		c.l.mu.Unlock()
+		return 0, ErrClosed
+	}
+	segs := make([]segment, len(c.l.segments))
+	for i, s := range c.l.segments {
+		segs[i] = segment{seq: s.seq, path: s.path, size: s.size, maxDecree: map[base.Gpid]int64{}}
+		if d, ok := s.maxDecree[c.gpid]; ok {
+			segs[i].maxDecree[c.gpid] = d
+		}
+	}
+	c.l.mu.Unlock()
+
+	given := 0
+	highest := c.next - 1
+	for i, s := range segs {
+		if s.seq < c.seq {
+			continue
+		}
+		last := i == len(segs)-1
+		d, has := s.maxDecree[c.gpid]
+		if !last && (!has || d < c.next) {
+			continue // nothing of ours from c.next on
+		}
+		start := int64(0)
+		if s.seq == c.seq {
+			start = c.off
+		}
+		givenBefore := given
+		end, err := scanFrom(s.path, start, func(e Entry, off int64) error {
+			if e.Gpid != c.gpid || e.Decree < c.next {
+				return nil
+			}
+			if given == max || e.Decree > upTo {
+				return errEnough
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+			given++
+			highest = max64(highest, e.Decree)
+			c.seq, c.off = s.seq, off
+			return nil
+		})
+		switch {
+		case errors.Is(err, errEnough):
+			if given == givenBefore {
+				// Stopped at its first entry of ours: resume before it.
+				c.seq, c.off = s.seq, start
+			}
+			c.next = highest + 1
+			return given, nil
+		case errors.Is(err, os.ErrNotExist):
+			if has && d >= c.next {
+				return given, fmt.Errorf("%w: partition %d.%d from decree %d (segment %s)",
+					ErrCollected, c.gpid.Appid, c.gpid.PartitionIndex, c.next, s.path)
+			}
+			continue
+		case errors.Is(err, errTorn) && last:
+			// Being written, or cut by a crash: the rest comes later.
+		case err != nil:
+			return given, fmt.Errorf("mlog: read %s: %w", s.path, err)
+		}
+		c.seq, c.off = s.seq, end
+	}
+	c.next = highest + 1
+	return given, nil
+}
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// scanFrom reads a segment's records from offset start, calling fn with
+// each and the offset just past it. It returns the offset past the last
+// whole record; err wraps errTorn when a bad record ended the scan (a
+// preallocated zero tail ends it cleanly).
+func scanFrom(path string, start int64, fn func(Entry, int64) error) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return start, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(start, io.SeekStart); err != nil {
+		return start, err
+	}
+	br := bufio.NewReaderSize(f, 256<<10)
+	off := start
+	var buf []byte
+	for {
+		hdr, err := br.Peek(recordHeader)
+		if len(hdr) == 0 && errors.Is(err, io.EOF) {
+			return off, nil
+		}
+		if len(hdr) < recordHeader {
+			return off, fmt.Errorf("offset %d: %w", off, errTorn)
+		}
+		n := int(uint32(hdr[0])<<24 | uint32(hdr[1])<<16 | uint32(hdr[2])<<8 | uint32(hdr[3]))
+		if n == 0 && allZero(hdr) {
+			return off, nil // the unused, preallocated end
+		}
+		if n < payloadFixed || n > payloadFixed+MaxEntrySize {
+			return off, fmt.Errorf("offset %d: %w", off, errTorn)
+		}
+		total := recordHeader + n
+		if cap(buf) < total {
+			buf = make([]byte, total)
+		}
+		buf = buf[:total]
+		if _, err := io.ReadFull(br, buf); err != nil {
+			return off, fmt.Errorf("offset %d: %w", off, errTorn)
+		}
+		e, used, err := decodeRecord(buf)
+		if err != nil {
+			return off, fmt.Errorf("offset %d: %w", off, err)
+		}
+		off += int64(used)
+		if err := fn(e, off); err != nil {
+			return off, err
+		}
+	}
+}
