@@ -77,7 +77,7 @@ func runReplica(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	if err := reg.Register(node.Collector(), logSync, status.DiskCollector(rc.DataDir)); err != nil {
+	if err := reg.Register(node.Collector(), node.DupCollector(), logSync, status.DiskCollector(rc.DataDir)); err != nil {
 		node.Close()
 		return fmt.Errorf("replica server: metrics: %w", err)
 	}

@@ -77,7 +77,8 @@ func (n *Node) FlushLog(ctx context.Context) (FlushReport, error) {
 }
 
 // durableDecrees is what the shared log may drop per partition: a hosted
-// replica's durable decree, what a closed replica on disk held when it
+// replica's durable decree (lower while a duplication still needs decrees,
+// dup_retention.go), what a closed replica on disk held when it
 // closed, and everything of a partition no longer stored here. It looks
 // each partition up when the log asks, not from a snapshot: a replica
 // created meanwhile must not count as gone. (A replica being closed is
@@ -86,12 +87,15 @@ func (n *Node) FlushLog(ctx context.Context) (FlushReport, error) {
 func (n *Node) durableDecrees() func(base.Gpid) int64 {
 	return func(g base.Gpid) int64 {
 		if r := n.srv.Replica(g); r != nil {
-			return r.durable.Load()
+			return min(r.durable.Load(), r.retainedFrom())
 		}
 		n.mu.Lock()
 		st, ok := n.closed[g]
 		n.mu.Unlock()
 		if ok {
+			if st.state.Duplicating {
+				return 0 // what a duplication still needs is unknown
+			}
 			return st.durable
 		}
 		return math.MaxInt64

@@ -215,6 +215,7 @@ func (r *Replica) sendAll(ms []pacifica.Message) {
 		e := peerwire.Envelope{Msg: m}
 		if m.Type == pacifica.MsgGroupCheck {
 			e.App = r.appInfo() // an invited learner creates the replica from it
+			r.withDupConfirmed(&e)
 		}
 		r.splitFields(&e)
 		r.links.sendPeer(e)

@@ -63,7 +63,8 @@ type NodeOptions struct {
 	Logger  *slog.Logger
 	// Duplication is the [duplication] section: this cluster's id goes
 	// into every local write's timetag (Storage.ClusterID, unless set)
-	// and the clusters it names may send duplicate writes.
+	// and into shipped entries; the clusters it names may send duplicate
+	// writes and receive this server's duplications.
 	Duplication config.Duplication
 }
 
@@ -132,8 +133,9 @@ type Node struct {
 	// cannot open or create the same replica twice.
 	hostMu sync.Mutex
 
-	uploads  uploads  // cold backup uploads (coldbackup.go)
-	restores restores // partitions being restored from a backup (restore.go)
+	dups     *dupRegistry // duplication pipelines (dup_sync.go)
+	uploads  uploads      // cold backup uploads (coldbackup.go)
+	restores restores     // partitions being restored from a backup (restore.go)
 
 	syncNow chan struct{}
 	spawnMu sync.Mutex // orders spawn against Close
@@ -171,6 +173,7 @@ func NewNode(opts NodeOptions) (*Node, error) {
 		closed:    make(map[base.Gpid]storedReplica),
 		pending:   make(map[base.Gpid]*pendingChild),
 		syncNow:   make(chan struct{}, 1),
+		dups:      newDupRegistry(),
 		ctx:       ctx,
 		cancel:    cancel,
 	}
@@ -337,6 +340,10 @@ func (n *Node) Start() {
 	go n.leaseLoop()
 	go n.syncLoop()
 	go n.logGCLoop()
+	if n.dupEnabled() {
+		n.wg.Add(1)
+		go n.dupSyncLoop()
+	}
 }
 
 // logGCLoop drops mutation log segments whose entries every replica holds

@@ -47,6 +47,9 @@ func (n *Node) handlePeer(_ context.Context, req *rpc.Request) rpc.Reply {
 	if r == nil {
 		return rpc.Reply{Silent: true} // the sender times out and reports us
 	}
+	if m.Type == pacifica.MsgGroupCheck {
+		r.takeDupConfirmed(e)
+	}
 	r.post(func() {
 		switch m.Type {
 		case pacifica.MsgGroupCheck:

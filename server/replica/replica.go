@@ -122,6 +122,10 @@ type Replica struct {
 	committed atomic.Int64
 	prepared  atomic.Int64
 	durable   atomic.Int64
+	// dupConfirmed is the lowest decree a duplication of this partition
+	// has shipped (-1: unknown); the log keeps every decree above it while
+	// the table duplicates (dup_retention.go).
+	dupConfirmed atomic.Int64
 	// statusSince is when status last changed (Unix nanoseconds), for
 	// how long a replica has been learning, say.
 	statusSince atomic.Int64
@@ -274,6 +278,7 @@ func openReplica(h hostedReplica) (*Replica, error) {
 		state:        h.state,
 	}
 	r.store.Store(store)
+	r.dupConfirmed.Store(-1)
 	r.statusSince.Store(r.openedAt.UnixNano())
 	if len(p.Log) > 0 {
 		r.log.Info("replica: replayed mutation log", "applied", applied, "entries", len(p.Log), "ballot", sm.Ballot())

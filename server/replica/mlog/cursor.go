@@ -39,11 +39,7 @@ func (l *Log) NewCursor(gpid base.Gpid, from int64) *Cursor {
 
 // Reset moves the cursor to decree from; reading then starts over at the
 // oldest segment that may hold it.
-func (c *Cursor) Reset(from int64) {
-	if from != c.next {
-		c.next, c.seq, c.off = from, 0, 0
-	}
-}
+func (c *Cursor) Reset(from int64) { c.next, c.seq, c.off = from, 0, 0 }
 
 // Next is the first decree the next Read may return.
 func (c *Cursor) Next() int64 { return c.next }

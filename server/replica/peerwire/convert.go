@@ -53,6 +53,7 @@ func toWire(e Envelope) *replication.PeerMessage {
 		d := e.SplitChildDecree
 		pm.SplitChildDecree = &d
 	}
+	pm.DupConfirmed = e.DupConfirmed
 	if m.Err != "" {
 		b.err.Errno, pm.Err = m.Err, &b.err
 	}
@@ -169,7 +170,8 @@ func fromWire(t pacifica.MsgType, pm *replication.PeerMessage) (Envelope, error)
 			m.Entries[i] = mutationFromWire(md)
 		}
 	}
-	return Envelope{Msg: m, App: pm.App, SplitPartitionCount: pm.GetSplitPartitionCount(), SplitChildDecree: pm.GetSplitChildDecree()}, nil
+	return Envelope{Msg: m, App: pm.App, SplitPartitionCount: pm.GetSplitPartitionCount(), SplitChildDecree: pm.GetSplitChildDecree(),
+		DupConfirmed: pm.DupConfirmed}, nil
 }
 
 func configFromWire(c *replication.ReplicaConfig) (pacifica.Config, error) {

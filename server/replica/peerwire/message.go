@@ -25,6 +25,10 @@ type Envelope struct {
 	// which the members' children stop following their parent.
 	SplitPartitionCount int32
 	SplitChildDecree    int64
+	// DupConfirmed rides on a primary's group checks while the table
+	// duplicates: the lowest decree its duplications confirmed, which the
+	// secondaries' logs must keep everything above (peer_message field 20).
+	DupConfirmed *int64
 }
 
 // Encode returns the RPC name and args struct that carry e, for
