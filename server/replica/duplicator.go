@@ -367,4 +367,3 @@ func (d *duplicator) ship(entries []shippedEntry) error {
 	}
 	return nil
 }
-
