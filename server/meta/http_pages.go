@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pegasus-go/pegasus/server/status"
+	"github.com/pegasus-go/pegasus/thrift/gen/admin"
 )
 
 // What the meta server shows operators over HTTP: the JSON pages under
@@ -168,6 +169,9 @@ type AppView struct {
 	DropTime         string            `json:"drop_time,omitempty"`
 	ExpireTime       string            `json:"expire_time,omitempty"`
 	Envs             map[string]string `json:"envs"`
+	// SplitFrom is the partition count before the split under way, 0
+	// when the table is not splitting.
+	SplitFrom int32 `json:"split_from,omitempty"`
 }
 
 func appView(a App) AppView {
@@ -182,7 +186,8 @@ func appView(a App) AppView {
 		Status:         strings.ToLower(strings.TrimPrefix(a.Status.String(), "AS_")),
 		PartitionCount: a.PartitionCount, MaxReplicaCount: a.MaxReplicaCount,
 		IsStateful: a.IsStateful, AtomicIdempotent: a.AtomicIdempotent,
-		CreateTime: when(a.CreateSecond), DropTime: when(a.DropSecond), ExpireTime: when(a.ExpireSecond), Envs: a.Envs}
+		CreateTime: when(a.CreateSecond), DropTime: when(a.DropSecond), ExpireTime: when(a.ExpireSecond), Envs: a.Envs,
+		SplitFrom: a.parentCount()}
 }
 
 // AppViews lists every table the meta server holds, in id order.
@@ -206,6 +211,9 @@ type PartitionView struct {
 	LastCommittedDecree int64    `json:"last_committed_decree"`
 	MaxReplicaCount     int32    `json:"max_replica_count"`
 	Health              string   `json:"health"`
+	// SplitStatus is a splitting parent's status (SPLITTING, PAUSING,
+	// PAUSED, CANCELING), absent otherwise.
+	SplitStatus string `json:"split_status,omitempty"`
 }
 
 // AppDetail is /meta/app: a table, its partitions and how many partitions
@@ -223,10 +231,13 @@ const (
 	HealthUnwritable  = "unwritable"   // a primary, but below the write quorum
 	HealthUnreadable  = "unreadable"   // no primary
 	HealthDead        = "dead"         // no member at all
+	// HealthSplitting is a split child its parent has not registered yet:
+	// no members by design, its keys served by the parent.
+	HealthSplitting = "splitting"
 )
 
 // healthNames lists the health states in order, best first.
-var healthNames = []string{HealthHealthy, HealthWritableIll, HealthUnwritable, HealthUnreadable, HealthDead}
+var healthNames = []string{HealthHealthy, HealthWritableIll, HealthUnwritable, HealthUnreadable, HealthDead, HealthSplitting}
 
 // writeQuorum is the members a primary needs to take writes (the replica
 // servers' default mutation_2pc_min_replica_count, capped by the table's
@@ -237,6 +248,8 @@ const writeQuorum = 2
 func (p Partition) Health() string {
 	members := len(p.Members())
 	switch {
+	case p.Ballot == childBallot:
+		return HealthSplitting
 	case members == 0:
 		return HealthDead
 	case !p.HasPrimary():
@@ -273,6 +286,9 @@ func (s *Server) AppDetail(name string) (AppDetail, error) {
 				MaxReplicaCount: p.MaxReplicaCount, Health: p.Health()}
 			if p.HasPrimary() {
 				pv.Primary = p.Primary.String()
+			}
+			if st := t.app.syncSplitStatus(p.Pid.PartitionIndex); st != admin.SplitStatus_NOT_SPLIT {
+				pv.SplitStatus = st.String()
 			}
 			d.Health[pv.Health]++
 			d.Partitions = append(d.Partitions, pv)

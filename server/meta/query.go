@@ -126,7 +126,7 @@ func (s *State) Summarize() Summary {
 		sum.AvailableApps++
 		for _, p := range t.parts {
 			sum.Partitions++
-			if !p.HasPrimary() {
+			if !p.HasPrimary() && p.Ballot != childBallot { // a split child has none until it registers
 				sum.WithoutPrimary++
 			}
 		}

@@ -12,7 +12,8 @@ import (
 // the model). Every method validates a request against the state and
 // returns the change to persist before anything is acted on or replied.
 
-// StartSplit doubles the available table name to newCount partitions:
+// StartSplit doubles the available table name to newCount partitions (a
+// table with a duplication is refused with ERR_BUSY):
 // the table record gets partition_count newCount (init_partition_count if
 // unset), the env replica.split.validate_partition_hash = true and every
 // parent SPLITTING, and each child i+n a configuration at ballot -1
@@ -33,6 +34,11 @@ func (s *State) StartSplit(name string, newCount int32) (Change, error) {
 	}
 	if s.EffectiveLevel() <= admin.MetaFunctionLevel_fl_freezed {
 		return Change{}, refuse(base.ERR_STATE_FREEZED, "meta function level is %v", s.EffectiveLevel())
+	}
+	if len(s.dupsOf(t.app.ID)) > 0 {
+		// A duplication ships each partition's log by partition index; the
+		// children's writes would not reach the follower.
+		return Change{}, refuse(base.ERR_BUSY, "table %q has a duplication; remove it before splitting the table", name)
 	}
 	app := t.app.Clone()
 	app.PartitionCount = newCount

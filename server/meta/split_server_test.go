@@ -305,3 +305,37 @@ func TestServerSplitCancel(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitPages: /meta/app shows the split: the old count, each parent's
+// status, the children as splitting.
+func TestSplitPages(t *testing.T) {
+	m := startMeta(t, fastOptions(metastore.NewMemory()))
+	splitCluster(t, m.addr)
+	wantCode(t, "start", startSplitRPC(t, m.addr, "s", 8).Err, base.ERR_OK)
+	wantCode(t, "pause", controlSplitRPC(t, m.addr, "s", admin.SplitControlType_PAUSE, 3).Err, base.ERR_OK)
+	code, _, detail := getPage(t, m.srv, "/meta/app?name=s")
+	if code != 200 {
+		t.Fatalf("/meta/app: %d %s", code, asJSON(detail))
+	}
+	app := detail["app"].(map[string]any)
+	if app["partition_count"] != 8.0 || app["split_from"] != 4.0 {
+		t.Fatalf("/meta/app table: %s", asJSON(app))
+	}
+	parts := detail["partitions"].([]any)
+	for i, p := range parts {
+		pv := p.(map[string]any)
+		var want, health any = "SPLITTING", pv["health"]
+		switch {
+		case i == 3:
+			want = "PAUSING"
+		case i >= 4:
+			want, health = nil, HealthSplitting
+		}
+		if pv["split_status"] != want || pv["health"] != health {
+			t.Fatalf("/meta/app partition %d: %s", i, asJSON(pv))
+		}
+	}
+	if h := detail["health"].(map[string]any); h[HealthSplitting] != 4.0 || h[HealthDead] != 0.0 {
+		t.Fatalf("/meta/app health: %s", asJSON(h))
+	}
+}

@@ -553,3 +553,28 @@ func TestLoadBadSplitRecord(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitRefusedWithDuplication: a table with a duplication does not
+// split (its children's writes would not be shipped).
+func TestSplitRefusedWithDuplication(t *testing.T) {
+	s, _ := newDupCluster(t)
+	addDup(t, s, DupAddRequest{App: "t", Remote: "b"}, t0)
+	_, err := s.StartSplit("t", 8)
+	wantErrno(t, "split a duplicated table", err, base.ERR_BUSY)
+}
+
+// TestSplitSummaryAndHealth: an unregistered child is neither a partition
+// without primary for cluster_info nor dead on the health pages.
+func TestSplitSummaryAndHealth(t *testing.T) {
+	s := newCluster(3)
+	id := splitTable(t, s, "a", 2)
+	applyFn(t, s, func() (Change, error) { return s.StartSplit("a", 4) })
+	if sum := s.Summarize(); sum.Partitions != 4 || sum.WithoutPrimary != 0 {
+		t.Fatalf("summary during the split: %+v", sum)
+	}
+	child, _ := s.Partition(gpid(id, 3))
+	parent, _ := s.Partition(gpid(id, 1))
+	if child.Health() != HealthSplitting || parent.Health() != HealthHealthy {
+		t.Fatalf("health: child %s, parent %s", child.Health(), parent.Health())
+	}
+}
