@@ -17,10 +17,12 @@ import (
 // after DS_REMOVED) the retention is released.
 
 // retainedFrom is the highest decree the log may drop for this replica
-// because of duplication: math.MaxInt64 when the table does not duplicate,
-// 0 while the confirmed decree is unknown.
+// because of duplication: math.MaxInt64 when the table does not duplicate
+// (neither app_info says so nor a pipeline runs here: the pipeline may
+// start before config sync brings the flag), 0 while the confirmed decree
+// is unknown.
 func (r *Replica) retainedFrom() int64 {
-	if !r.duplicating() {
+	if !r.duplicating() && !r.dupActive.Load() {
 		return math.MaxInt64
 	}
 	return max(r.dupConfirmed.Load(), 0)
@@ -36,7 +38,7 @@ func (r *Replica) duplicating() bool {
 // withDupConfirmed attaches the retention to a group check the primary
 // sends, when the table duplicates (0 while unknown: keep everything).
 func (r *Replica) withDupConfirmed(e *peerwire.Envelope) {
-	if !r.duplicating() {
+	if !r.duplicating() && !r.dupActive.Load() {
 		return
 	}
 	c := max(r.dupConfirmed.Load(), 0)

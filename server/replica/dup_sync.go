@@ -218,13 +218,15 @@ func (n *Node) updateRetention() {
 	}
 	for _, r := range n.srv.Replicas() {
 		if r.Status() != StatusPrimary {
+			r.dupActive.Store(false)
 			continue
 		}
-		if c, ok := low[r]; ok {
-			r.dupConfirmed.Store(c)
-		} else {
-			r.dupConfirmed.Store(-1)
+		c, ok := low[r]
+		if !ok {
+			c = -1
 		}
+		r.dupConfirmed.Store(c)
+		r.dupActive.Store(ok)
 	}
 }
 

@@ -91,6 +91,9 @@ func (r *Replica) install(t pacifica.LearnTask, dir string) {
 	if r.broken || r.sm.Learning() != pacifica.LearnCopying || r.sm.LearnSignature() != t.Signature {
 		return
 	}
+	if err := r.takeStepBack(dir); err != nil {
+		r.log.Warn("replica: duplication step-back log not taken", "err", err)
+	}
 	if err := r.swapStorage(dir); err != nil {
 		r.log.Error("replica: install learned checkpoint", "err", err)
 		r.broken = true
@@ -171,6 +174,12 @@ func (n *Node) handleLearnCheckpoint(ctx context.Context, req *rpc.Request) rpc.
 	if decree < q.MinDecree {
 		os.RemoveAll(dir)
 		return fail(base.ERR_TRY_AGAIN)
+	}
+	if err := r.writeStepBack(dir, decree); err != nil {
+		// The learner can do without: a duplication catches up with a
+		// snapshot should it become primary.
+		r.log.Warn("replica: duplication step-back log for a learner", "err", err)
+		os.Remove(filepath.Join(dir, stepBackFile))
 	}
 	session, release, err := n.files.Share(dir)
 	if err != nil {

@@ -126,6 +126,8 @@ type Replica struct {
 	// has shipped (-1: unknown); the log keeps every decree above it while
 	// the table duplicates (dup_retention.go).
 	dupConfirmed atomic.Int64
+	// dupActive: a duplication pipeline of this replica runs here.
+	dupActive atomic.Bool
 	// statusSince is when status last changed (Unix nanoseconds), for
 	// how long a replica has been learning, say.
 	statusSince atomic.Int64
