@@ -41,7 +41,9 @@ func newFakeClusters(autoServe bool) *fakeClusters {
 	return &fakeClusters{tables: map[string]*fakeTable{}, autoServe: autoServe}
 }
 
-func (f *fakeClusters) dial(name string, _ []string) RemoteCluster { return &fakeCluster{f: f, name: name} }
+func (f *fakeClusters) dial(name string, _ []string) RemoteCluster {
+	return &fakeCluster{f: f, name: name}
+}
 
 func (f *fakeClusters) table(key string) (fakeTable, bool) {
 	f.mu.Lock()
