@@ -291,6 +291,7 @@ func (n *Node) create(gpid base.Gpid, info *layer2.AppInfo) (*Replica, error) {
 // moved in as the new replica's storage: a partition restored from a
 // backup (restore.go).
 func (n *Node) createFrom(gpid base.Gpid, info *layer2.AppInfo, ckpt string) (*Replica, error) {
+	n.dropStalePending(gpid)
 	dir := replicaDir(n.opts.DataDir, gpid)
 	if _, err := os.Stat(dir); err == nil {
 		return nil, fmt.Errorf("create replica %s: %s exists but is not a usable replica; move it away to let this server host the partition", gpidString(gpid), dir)

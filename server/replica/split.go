@@ -146,6 +146,13 @@ func (r *Replica) startSplit(count int32, ballot int64) error {
 		os.RemoveAll(dir)
 		return fmt.Errorf("split to %d: checkpoint: %w", count, err)
 	}
+	// Marked pending at ballot 0 (never frozen) from the start, so that a
+	// restart finds it as a split child, never promotes it, and removes it
+	// once the meta shows it was not registered (split_node.go).
+	if err := writeState(dir, r.childStateOf(child, count, 0)); err != nil {
+		os.RemoveAll(dir)
+		return fmt.Errorf("split to %d: %w", count, err)
+	}
 	so := r.storeOpts
 	so.Dir = rdb
 	so.PartitionIndex = child.PartitionIndex
@@ -215,14 +222,7 @@ func (r *Replica) maybeFreeze() {
 		r.abortSplit("flush child: "+err.Error(), true)
 		return
 	}
-	r.cfgMu.Lock()
-	st := r.state
-	r.cfgMu.Unlock()
-	st.PartitionIndex = sp.child.PartitionIndex
-	st.PartitionCount = sp.count
-	st.Ballot = sp.ballot + 1
-	st.Envs = copyEnvs(st.Envs)
-	st.SplitPending = true
+	st := r.childStateOf(sp.child, sp.count, sp.ballot+1)
 	if err := writeState(sp.dir, st); err != nil {
 		r.abortSplit("write child state: "+err.Error(), true)
 		return
@@ -232,6 +232,20 @@ func (r *Replica) maybeFreeze() {
 	r.frozenChild, sp.store = sp.store, nil
 	r.links.childFrozen(r, storedReplica{gpid: sp.child, dir: sp.dir, state: st, durable: sp.freezeAt})
 	r.log.Info("replica: split child frozen", "child", gpidString(sp.child), "decree", sp.freezeAt, "flush", time.Since(flushStart))
+}
+
+// childStateOf is the state a split child keeps on disk until the meta
+// lists it: pending, at ballot (0 while it has not frozen).
+func (r *Replica) childStateOf(child base.Gpid, count int32, ballot int64) replicaState {
+	r.cfgMu.Lock()
+	st := r.state
+	r.cfgMu.Unlock()
+	st.PartitionIndex = child.PartitionIndex
+	st.PartitionCount = count
+	st.Ballot = ballot
+	st.Envs = copyEnvs(st.Envs)
+	st.SplitPending = true
+	return st
 }
 
 // closeFrozenChild closes the storage of a child frozen this round, once

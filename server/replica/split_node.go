@@ -51,6 +51,21 @@ func (n *Node) splitSlot(child base.Gpid, dir string) error {
 	return nil
 }
 
+// dropStalePending removes a pending child no running split holds, before
+// the node hosts that partition another way (a learner starting afresh).
+func (n *Node) dropStalePending(gpid base.Gpid) {
+	n.mu.Lock()
+	pc := n.pending[gpid]
+	if pc == nil || !pc.ownerGone() {
+		n.mu.Unlock()
+		return
+	}
+	delete(n.pending, gpid)
+	n.mu.Unlock()
+	n.log.Info("replica node: removing a split child to host the partition afresh", "gpid", gpidString(gpid), "dir", pc.stored.dir)
+	os.RemoveAll(pc.stored.dir)
+}
+
 // childFrozen records a frozen child its parent still holds.
 func (n *Node) childFrozen(parent *Replica, c storedReplica) {
 	n.mu.Lock()
@@ -102,6 +117,12 @@ func (n *Node) promotePending(gpid base.Gpid) bool {
 	delete(n.pending, gpid)
 	n.mu.Unlock()
 	st := pc.stored
+	if st.state.Ballot <= 0 {
+		// It never froze: no registered child can hold its data.
+		n.log.Info("replica node: removing a split child that never froze", "gpid", gpidString(gpid), "dir", st.dir)
+		os.RemoveAll(st.dir)
+		return false
+	}
 	st.state.SplitPending = false
 	if err := writeState(st.dir, st.state); err != nil {
 		n.log.Error("replica node: promote split child", "gpid", gpidString(gpid), "err", err)
