@@ -32,20 +32,45 @@ func (t *Table) BatchGet(ctx context.Context, keyList []CompositeKey) (values []
 	ctx, cancel := t.c.withTimeout(ctx)
 	defer cancel()
 
-	// Group by partition under the current configuration; each group is
-	// routed by its first key's hash, as the protocol prescribes.
+	values = make([][]byte, len(keyList))
+	pending := make([]int, len(keyList))
+	for i := range pending {
+		pending[i] = i
+	}
+	b := t.c.cfg.backoff().start()
+	for {
+		var again []int
+		err := t.batchGetRound(ctx, keyList, pending, values, &again)
+		if len(again) == 0 || ctx.Err() != nil {
+			return values, err
+		}
+		// Some groups met a routing error that refreshed the configuration
+		// (a split, a move): group their keys again under the new one.
+		pending = again
+		if !b.wait(ctx) {
+			return values, errors.Join(err, opError(op, t.name, deadlineError(ctx, errRegroup)))
+		}
+	}
+}
+
+// batchGetRound sends one BATCH_GET per group of pending keys and appends
+// to again the keys of the groups that must be regrouped. Keys are grouped
+// by hash % (2 × partition count), not by partition: a group then never
+// mixes a parent's keys with those of a child that split from it after the
+// configuration was fetched, so a group whose first key reaches the parent
+// holds only keys the parent still owns (the server checks the first key's
+// hash only). Each group is routed by its first key's hash.
+func (t *Table) batchGetRound(ctx context.Context, keyList []CompositeKey, pending []int, values [][]byte, again *[]int) error {
 	count := t.route.Load().count
 	groups := make(map[int32][]int)
 	var order []int32
-	for i, k := range keyList {
-		idx := keys.PartitionIndex(keys.PartitionHash(k.HashKey), count)
+	for _, i := range pending {
+		idx := keys.PartitionIndex(keys.PartitionHash(keyList[i].HashKey), 2*count)
 		if _, ok := groups[idx]; !ok {
 			order = append(order, idx)
 		}
 		groups[idx] = append(groups[idx], i)
 	}
-
-	values = make([][]byte, len(keyList))
 	errs := make([]error, len(order))
 	var wg sync.WaitGroup
 	for gi, idx := range order {
@@ -57,7 +82,15 @@ func (t *Table) BatchGet(ctx context.Context, keyList []CompositeKey) (values []
 		}()
 	}
 	wg.Wait()
-	return values, errors.Join(errs...)
+	var failed []error
+	for gi, err := range errs {
+		if errors.Is(err, errRegroup) {
+			*again = append(*again, groups[order[gi]]...)
+			continue
+		}
+		failed = append(failed, err)
+	}
+	return errors.Join(failed...)
 }
 
 // batchGetGroup fetches the keys at members (all of one partition) and
@@ -70,7 +103,7 @@ func (t *Table) batchGetGroup(ctx context.Context, keyList []CompositeKey, membe
 	}
 	res := rrdb.NewRrdbBatchGetResult()
 	err := t.call(ctx, request{
-		op: op, rpc: catalog.RPC_RRDB_RRDB_BATCH_GET, target: hashTarget(keyList[members[0]].HashKey), kind: idempotent,
+		op: op, rpc: catalog.RPC_RRDB_RRDB_BATCH_GET, target: hashTarget(keyList[members[0]].HashKey), kind: idempotent, regroup: true,
 		args: &rrdb.RrdbBatchGetArgs{Request: &rrdb.BatchGetRequest{Keys: fks}},
 	}, res)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pegasus-go/pegasus/client"
 	"github.com/pegasus-go/pegasus/server/storage"
 	"github.com/pegasus-go/pegasus/thrift/base"
 	"github.com/pegasus-go/pegasus/thrift/catalog"
@@ -265,5 +266,57 @@ func TestParentPartitionMisusedRefreshes(t *testing.T) {
 	}
 	if p := keys.PartitionIndex(keys.PartitionHash(hk), 4); p != 3 {
 		t.Fatalf("key maps to %d", p)
+	}
+}
+
+// A BatchGet on a configuration fetched before a split never reads a
+// child's key from its parent (which still holds an old copy until
+// compaction): keys are grouped finely enough that a group reaching the
+// parent holds only the parent's keys, and a group refused with
+// ERR_PARENT_PARTITION_MISUSED is grouped again under the new
+// configuration.
+func TestBatchGetAcrossSplit(t *testing.T) {
+	c := newCluster(t, 2, 2, storage.Options{})
+	stale := c.openTable(t)
+	ctx := testCtx(t)
+	var ks []client.CompositeKey
+	for p := range 4 {
+		for _, hk := range keysOfPartition(p, 4, 10) {
+			ks = append(ks, client.CompositeKey{HashKey: hk, SortKey: bs("s")})
+		}
+	}
+	// Parents' keys first: grouped by partition under the stale count, each
+	// group would start with a key its parent still owns.
+	for _, k := range ks {
+		if err := stale.Set(ctx, k.HashKey, k.SortKey, bs("old")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.startSplit(t)
+	c.registerChild(t, 2)
+	c.registerChild(t, 3)
+	fresh := c.openTable(t)
+	want := map[string]string{}
+	for _, k := range ks {
+		v := "old"
+		if p := keys.PartitionIndex(keys.PartitionHash(k.HashKey), 4); p >= 2 {
+			v = "new"
+			if err := fresh.Set(ctx, k.HashKey, k.SortKey, bs(v)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want[string(k.HashKey)] = v
+	}
+	vals, err := stale.BatchGet(ctx, ks)
+	if err != nil {
+		t.Fatalf("BatchGet on a stale configuration: %v", err)
+	}
+	for i, k := range ks {
+		if string(vals[i]) != want[string(k.HashKey)] {
+			t.Fatalf("%s (partition %d of 4): %q, want %q", k.HashKey, keys.PartitionIndex(keys.PartitionHash(k.HashKey), 4), vals[i], want[string(k.HashKey)])
+		}
+	}
+	if stale.PartitionCount() != 4 {
+		t.Fatalf("the stale client did not refresh: %d partitions", stale.PartitionCount())
 	}
 }

@@ -142,7 +142,15 @@ type request struct {
 	target target
 	kind   opKind
 	args   thrift.TStruct
+	// regroup: a request about several keys grouped by partition; after a
+	// refresh it is not resent but fails with errRegroup, so that the
+	// caller groups its keys again under the new configuration.
+	regroup bool
 }
+
+// errRegroup is wrapped by a grouped request's error when the configuration
+// was refreshed and its keys must be grouped again.
+var errRegroup = errors.New("the configuration changed: keys must be grouped again")
 
 // call sends req to the primary of its partition and decodes the reply
 // into result, retrying (see react) until the context's deadline. Errors
@@ -173,6 +181,9 @@ func (t *Table) call(ctx context.Context, req request, result thrift.TStruct) er
 				if errors.Is(rerr, ErrTableNotFound) || errors.Is(rerr, ErrClosed) {
 					return opError(req.op, t.name, err)
 				}
+			}
+			if req.regroup && r.retry && t.route.Load().gen != rt.gen {
+				return fmt.Errorf("%w (after %w)", errRegroup, err)
 			}
 		}
 		if !r.retry {

@@ -40,6 +40,9 @@ type Config struct {
 	// against it, during the run and, for every key written, after it
 	// (check.go). Each worker then owns the keys k % Workers == worker.
 	Check bool
+	// Stop, if not nil, ends the load when closed (as Duration does; with
+	// Check the verification still runs).
+	Stop <-chan struct{}
 	// Progress, if set, is called about once a second with the operations
 	// acknowledged so far (for tests and live output).
 	Progress func(acked int64)
@@ -109,11 +112,23 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: open table %s: %w", cfg.Table, err)
 	}
-	runCtx := ctx
+	runCtx, endRun := context.WithCancel(ctx)
+	defer endRun()
 	if cfg.Duration > 0 {
 		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, cfg.Duration)
+		runCtx, cancel = context.WithTimeout(runCtx, cfg.Duration)
 		defer cancel()
+	}
+	if cfg.Stop != nil {
+		stopped := make(chan struct{})
+		defer close(stopped)
+		go func() {
+			select {
+			case <-cfg.Stop:
+				endRun()
+			case <-stopped:
+			}
+		}()
 	}
 	var issued atomic.Int64
 	var firstErr atomic.Value

@@ -25,6 +25,7 @@ type CheckResult struct {
 	WrongReads    uint64 `json:"wrong_reads"`    // during the run or at the final verification
 	LostWrites    uint64 `json:"lost_writes"`    // at the final verification
 	Verified      int    `json:"keys_verified"`  // keys read back after the run
+	Present       int    `json:"keys_present"`   // of those, keys that hold a value
 	VerifyErrors  int    `json:"verify_errors"`  // keys the final verification could not read
 	FirstProblem  string `json:"first_problem,omitempty"`
 }
@@ -164,6 +165,9 @@ func (c *checker) verified(key int, got []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.res.Verified++
+	if got != nil {
+		c.res.Present++
+	}
 	switch v, why := c.judge(key, got); v {
 	case readWrong:
 		c.res.WrongReads++
