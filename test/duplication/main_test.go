@@ -138,15 +138,7 @@ func addDup(t *testing.T, box *onebox.Box, table, remote string, checkpoint bool
 		DupID  int32  `json:"dupid"`
 		Result string `json:"result"`
 	}
-	out, err := shellRun(box, cmd)
-	if err != nil && strings.Contains(out, "ERR_NOT_IMPLEMENTED") {
-		// Until the meta server's duplication RPCs land (issue 12), the
-		// test cannot run; it does not pass either.
-		t.Skipf("the meta server does not implement duplication yet: %s", strings.TrimSpace(out))
-	}
-	if err != nil {
-		t.Fatalf("%s on %s: %v\n%s", cmd, box.ClusterName, err, out)
-	}
+	out := shell(t, box, cmd)
 	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Result != "ERR_OK" || res.DupID <= 0 {
 		t.Fatalf("%s: %v\n%s", cmd, err, out)
 	}
