@@ -96,6 +96,7 @@ func (m *sim) configSync(n *simNode) {
 		pid := u.Config.Pid
 		mentioned[pid] = true
 		r := n.replicas[pid]
+		m.syncSplit(n, u)
 		if u.Config.Primary != n.addr {
 			continue
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pegasus-go/pegasus/server/metastore"
 	"github.com/pegasus-go/pegasus/thrift/base"
+	"github.com/pegasus-go/pegasus/thrift/gen/admin"
 )
 
 // The simulation drives State the way the Server does, against replica
@@ -50,9 +51,10 @@ func simConfig() Config {
 type msgKind int
 
 const (
-	msgProposal msgKind = iota // meta → replica server, one-way
-	msgUpdate                  // replica server → meta
-	msgReply                   // meta → replica server, answer to msgUpdate
+	msgProposal  msgKind = iota // meta → replica server, one-way
+	msgUpdate                   // replica server → meta
+	msgReply                    // meta → replica server, answer to msgUpdate
+	msgStopSplit                // replica server → meta: a pause or cancel confirmed (sim_split_test.go)
 )
 
 type simMsg struct {
@@ -141,10 +143,14 @@ func (m *sim) commit(c Change) bool {
 
 // checkChange holds the invariants of every persisted partition change.
 func (m *sim) checkChange(c Change) {
+	m.checkSplitChange(c)
 	for _, next := range c.Partitions {
 		cur, ok := m.s.Partition(next.Pid)
+		if cur.Ballot == childBallot && ok {
+			continue // a split child registers: checkSplitChange
+		}
 		if !ok {
-			if next.Ballot != 0 || !next.NeverServed() {
+			if (next.Ballot != 0 && next.Ballot != childBallot) || !next.NeverServed() {
 				m.fail("new partition %v starts at %+v", &next.Pid, next)
 			}
 			continue
@@ -199,6 +205,7 @@ func (m *sim) checkState() {
 			}
 		}
 	}
+	m.checkSplitState()
 	serving := map[base.Gpid][]netip.AddrPort{}
 	for _, n := range m.nodes {
 		for pid, r := range n.replicas {
@@ -272,6 +279,8 @@ func (m *sim) deliver() {
 		m.send(simMsg{kind: msgReply, node: msg.node, update: msg.update, errno: ErrnoOf(err), config: cfg})
 	case msgReply:
 		m.onReply(n, msg)
+	case msgStopSplit:
+		m.deliverStopSplit(msg)
 	}
 }
 
@@ -372,7 +381,7 @@ func (m *sim) randomStep() {
 			}
 		}
 	case r < 815: // drop
-		if a, ok := m.pickApp(App.Available); ok {
+		if a, ok := m.pickApp(func(a App) bool { return a.Available() && !a.Splitting() }); ok {
 			c, err := m.s.DropApp(a.Name, false, int64(30+m.rng.IntN(300)), m.now)
 			if err != nil {
 				m.fail("drop %s: %v", a.Name, err)
@@ -413,10 +422,12 @@ func (m *sim) randomStep() {
 			n.connected = true
 			m.logf("%v reconnected", n.addr)
 		}
-	case r < 997:
+	case r < 980:
 		if n := m.pickNode(func(n *simNode) bool { return n.up && n.connected }); n != nil {
 			m.configSync(n)
 		}
+	case r < 997:
+		m.randomSplitStep()
 	default:
 		s, err := Load(context.Background(), m.store, "/", simConfig(), m.now)
 		if err != nil {
@@ -433,6 +444,7 @@ func (m *sim) randomStep() {
 // checks that every partition that can have a primary has one.
 func (m *sim) settle() {
 	m.noFaults = true
+	m.resumeSplits()
 	for _, n := range m.nodes {
 		if !n.up {
 			n.up, n.needSync, n.lastAckedSend = true, true, time.Time{}
@@ -463,8 +475,26 @@ func (m *sim) settle() {
 				// Created and dropped before any assignment, then recalled: the
 				// contract lets a replica server create an empty replica only at
 				// ballot 0, so nobody takes it (a known gap, see the report).
+			case p.Ballot == childBallot:
+				parent := t.parts[p.Pid.PartitionIndex-t.app.parentCount()]
+				if canceling(t.app.Split) || (!parent.HasPrimary() && parent.NeverServed() && parent.Ballot > 0) {
+					// Canceled (checked below), or the gap above: no primary, so
+					// nobody splits the parent (nor confirms a cancel).
+					continue
+				}
+				var r *simReplica
+				if parent.HasPrimary() {
+					r = m.nodes[m.index(parent.Primary)].replicas[parent.Pid]
+				}
+				m.fail("split child %v did not register after the cluster settled: table %v, parent %+v (replica %+v)",
+					&p.Pid, t.app.Split, parent, r)
 			default:
 				m.fail("%v has no primary after the cluster settled: %+v", &p.Pid, p)
+			}
+		}
+		for i, st := range t.app.Split {
+			if p := t.parts[i]; st != admin.SplitStatus_NOT_SPLIT && p.HasPrimary() {
+				m.fail("table %d is still splitting after the cluster settled: %v", id, t.app.Split)
 			}
 		}
 	}

@@ -190,10 +190,11 @@ func (s *State) cancelSplit(t *table) (Change, string, error) {
 // RegisterChild makes a splitting parent's child a partition of its own
 // (RPC_CM_REGISTER_CHILD_REPLICA). parent is the configuration the
 // parent's primary holds and child the one it proposes for the child:
-// ballot parent+1, the parent's members. The checks, in order:
-// the parent's ballot is the stored one (else ERR_INVALID_VERSION), the
-// child is not registered yet (else ERR_CHILD_REGISTERED), the parent is
-// SPLITTING (else ERR_INVALID_STATE). The change stores the child's
+// ballot parent+1, the parent's members. The checks, in order: the child
+// is not registered yet (else ERR_CHILD_REGISTERED, so that a late or
+// repeated request learns its child exists), the parent's ballot is the
+// stored one (else ERR_INVALID_VERSION), the parent is SPLITTING (else
+// ERR_INVALID_STATE). The change stores the child's
 // configuration, marks the parent NOT_SPLIT and ends the split once every
 // child registered. It returns the table and the stored parent and child
 // configurations, after the change on success (and as they stand when the
@@ -220,11 +221,13 @@ func (s *State) RegisterChild(parent, child Partition) (Change, App, Partition, 
 		return Change{}, t.app.Clone(), curParent, curChild, err
 	}
 	switch {
+	case curChild.Ballot != childBallot:
+		// Whatever the parent's ballot is by now: its primary must keep
+		// the child rather than drop it.
+		return fail(refuse(base.ERR_CHILD_REGISTERED, "child %v registered already (ballot %d)", &child.Pid, curChild.Ballot))
 	case parent.Ballot != curParent.Ballot:
 		return fail(refuse(base.ERR_INVALID_VERSION, "parent %v is at ballot %d, the request has %d",
 			&parent.Pid, curParent.Ballot, parent.Ballot))
-	case curChild.Ballot != childBallot:
-		return fail(refuse(base.ERR_CHILD_REGISTERED, "child %v registered already (ballot %d)", &child.Pid, curChild.Ballot))
 	case t.app.splitStatus(pidx) != admin.SplitStatus_SPLITTING:
 		return fail(refuse(base.ERR_INVALID_STATE, "parent %v is %v, not SPLITTING", &parent.Pid, t.app.splitStatus(pidx)))
 	case child.Ballot != curParent.Ballot+1 || !sameMembers(child, curParent):
