@@ -311,6 +311,13 @@ func (r *Replica) onSplitCheck(e peerwire.Envelope) {
 		r.abortSplit("a newer ballot", false)
 		sp = nil
 	}
+	if sp != nil && sp.freezeAt > 0 && m.Ballot == sp.ballot && e.SplitChildDecree != sp.freezeAt {
+		// The primary is in another attempt at the same ballot: the one this
+		// child froze for ended unregistered (a registered split sends no
+		// more split checks).
+		r.abortSplit("the primary started the split again", true)
+		sp = nil
+	}
 	if sp == nil {
 		if m.Ballot != r.sm.Ballot() || r.sm.Status() != pacifica.StatusSecondary {
 			return // not a secondary at this ballot yet: the primary repeats the check

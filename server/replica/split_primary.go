@@ -63,16 +63,19 @@ func (r *Replica) splitTick() {
 	}
 	sp.checkTicks++
 	if sp.registering {
-		sp.pauseTicks++
-		if sp.pauseTicks > splitPauseLimitTicks {
-			// Unanswered: the meta may still register the frozen child, so it
-			// stays on disk; config sync settles which way it went.
-			r.abortSplit("registration step took too long", !sp.registerSent)
+		if sp.registerSent {
+			// The registration's answer (or, failing that, the child's state
+			// queried from the meta) always comes back, bounded by the RPC
+			// timeouts: resuming before would lose writes to a registered
+			// child.
 			return
 		}
-		if !sp.registerSent {
-			r.sm.CheckGroupNow()
+		sp.pauseTicks++
+		if sp.pauseTicks > splitPauseLimitTicks {
+			r.abortSplit("registration step took too long", true)
+			return
 		}
+		r.sm.CheckGroupNow()
 		return
 	}
 	if sp.checkTicks%splitCheckEveryTicks == 0 {
