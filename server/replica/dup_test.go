@@ -396,6 +396,9 @@ func TestDuplicatorFailModes(t *testing.T) {
 		d := startDup(t, r, f, admin.DuplicationStatus_DS_LOG, admin.DuplicationFailMode_FAIL_SKIP, 0)
 		write(t, r, putReq("p", "s", "poison", 0))
 		waitFor(t, "the poisoned decree to be skipped", caughtUp(d))
+		if n := d.failures.Load(); n != dupSkipAttempts {
+			t.Fatalf("skipped after %d failures, want %d", n, dupSkipAttempts)
+		}
 		write(t, r, putReq("q", "s", "fine", 0))
 		waitFor(t, "the next write", caughtUp(d))
 		rows := rowsOf(t, f.p)

@@ -29,7 +29,8 @@ import (
 //	DS_PAUSE  (and DS_INIT, DS_PREPARE) ship nothing; progress is kept.
 //
 // A failed shipment is retried after dupRetryDelay (FAIL_SLOW), skipped
-// (FAIL_SKIP), or puts the replica in ERROR (FAIL_FAST). Every wait ends
+// after dupSkipAttempts tries (FAIL_SKIP), or puts the replica in ERROR
+// (FAIL_FAST). Every wait ends
 // with the duplicator's context, so stopping it never hangs.
 
 const (
@@ -45,6 +46,9 @@ const (
 	dupShipParallel = 8
 	// dupShipTimeout bounds one duplicate request, retries included.
 	dupShipTimeout = 10 * time.Second
+	// dupSkipAttempts is how often FAIL_SKIP tries a round before it gives
+	// its decrees up.
+	dupSkipAttempts = 3
 )
 
 // dupTarget is where a duplication ships: the follower table.
@@ -89,6 +93,9 @@ type duplicator struct {
 	shippedEntries atomic.Int64
 	shippedBytes   atomic.Int64
 	failures       atomic.Int64
+
+	// streak counts the failures of the current round (run's goroutine).
+	streak int
 
 	wake   chan struct{}
 	ctx    context.Context
@@ -243,6 +250,9 @@ func (d *duplicator) run() {
 			}
 			continue
 		}
+		if !idle {
+			d.streak = 0
+		}
 		if idle && !d.wait(dupIdleWait) {
 			return
 		}
@@ -255,6 +265,7 @@ func (d *duplicator) failed(err error, mode admin.DuplicationFailMode, cur *logR
 		return false
 	}
 	d.failures.Add(1)
+	d.streak++
 	d.mu.Lock()
 	d.lastErr = err.Error()
 	d.mu.Unlock()
@@ -269,7 +280,8 @@ func (d *duplicator) failed(err error, mode admin.DuplicationFailMode, cur *logR
 			}
 		})
 		return false
-	case mode == admin.DuplicationFailMode_FAIL_SKIP && errors.As(err, &skip):
+	case mode == admin.DuplicationFailMode_FAIL_SKIP && errors.As(err, &skip) && d.streak >= dupSkipAttempts:
+		d.streak = 0
 		d.log.Warn("duplication: shipping failed; FAIL_SKIP skips the decrees", "through", skip.upTo, "err", err)
 		d.mu.Lock()
 		d.confirmed = max(d.confirmed, skip.upTo)
