@@ -2,6 +2,7 @@ package mlog
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +41,12 @@ func (l *Log) NewCursor(gpid base.Gpid, from int64) *Cursor {
 // Reset moves the cursor to decree from; reading then starts over at the
 // oldest segment that may hold it.
 func (c *Cursor) Reset(from int64) { c.next, c.seq, c.off = from, 0, 0 }
+
+// ours reports whether a record's leading i32 app id · i32 partition
+// index name the cursor's partition.
+func (c *Cursor) ours(id []byte) bool {
+	return int32(binary.BigEndian.Uint32(id)) == c.gpid.Appid && int32(binary.BigEndian.Uint32(id[4:])) == c.gpid.PartitionIndex
+}
 
 // Next is the first decree the next Read may return.
 func (c *Cursor) Next() int64 { return c.next }
@@ -85,7 +92,7 @@ func (c *Cursor) Read(upTo int64, max int, fn func(Entry) error) (int, error) {
 			start = c.off
 		}
 		givenBefore := given
-		end, err := scanFrom(s.path, start, func(e Entry, off int64) error {
+		end, err := scanFrom(s.path, start, s.size, c.ours, func(e Entry, off int64) error {
 			if e.Gpid != c.gpid || e.Decree < c.next {
 				return nil
 			}
@@ -136,7 +143,10 @@ func max64(a, b int64) int64 {
 // each and the offset just past it. It returns the offset past the last
 // whole record; err wraps errTorn when a bad record ended the scan (a
 // preallocated zero tail ends it cleanly).
-func scanFrom(path string, start int64, fn func(Entry, int64) error) (int64, error) {
+// Records that end at or below complete (the segment's size when the read
+// began: what the log wrote whole) and whose gpid ours rejects are skipped
+// without a checksum.
+func scanFrom(path string, start, complete int64, ours func(gpid []byte) bool, fn func(Entry, int64) error) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return start, err
@@ -164,6 +174,17 @@ func scanFrom(path string, start int64, fn func(Entry, int64) error) (int64, err
 			return off, fmt.Errorf("offset %d: %w", off, errTorn)
 		}
 		total := recordHeader + n
+		if off+int64(total) <= complete {
+			// Written and synced whole before this read began: another
+			// partition's record is skipped unread.
+			if id, err := br.Peek(recordHeader + 8); err == nil && !ours(id[recordHeader:]) {
+				if _, err := br.Discard(total); err != nil {
+					return off, fmt.Errorf("offset %d: %w", off, errTorn)
+				}
+				off += int64(total)
+				continue
+			}
+		}
 		if cap(buf) < total {
 			buf = make([]byte, total)
 		}
