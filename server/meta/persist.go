@@ -16,8 +16,8 @@ import (
 
 // Layout in the store, under the cluster root:
 //
-//	<root>/apps/<app_id>           JSON appRecord
-//	<root>/apps/<app_id>/<pidx>    JSON partitionRecord
+//	<root>/apps/<app_id>           JSON appRecord (split_status while splitting, split.go)
+//	<root>/apps/<app_id>/<pidx>    JSON partitionRecord (split children included, at ballot -1)
 //	<root>/apps/<app_id>/duplication/...  duplications (dup_persist.go)
 //
 // Records carry a format version so a later layout can read this one.
