@@ -20,7 +20,8 @@ func init() {
 		&Command{Name: "query_dup", Group: "duplication", Summary: "show a table's duplications and their progress",
 			Help: "Lists the table's duplications (dup_id, status, remote cluster, create time) and, for\n" +
 				"each, its partitions: the decree the follower confirmed, the last decree committed\n" +
-				"here, the gap between them and the lag in seconds (\"-\" until the primaries report).\n" +
+				"here, the gap between them and the lag: how long the oldest write not yet confirmed\n" +
+				"has waited, in seconds (\"-\" until the primaries report).\n" +
 				"-d prints the whole response. JSON: {app_name, appid, duplications: [...]}.",
 			Args:  []Arg{dupTableArg},
 			Flags: []Flag{{Short: "d", Long: "detail", Help: "print the whole response"}},

@@ -89,8 +89,11 @@ func TestCheckpointThenLog(t *testing.T) {
 			t.Errorf("query_dup partition %d: confirmed %d, last committed %d", part.Partition, part.Confirmed, part.LastCommitted)
 		}
 	}
+	t.Logf("query_dup:\n%s", shell(t, p.a, "query_dup "+table))
 	if out := shell(t, p.a, "dups -p"); !strings.Contains(out, "duplication_count_by_status(DS_LOG)") || !strings.Contains(out, table) {
 		t.Errorf("dups -p:\n%s", out)
+	} else {
+		t.Logf("dups -p:\n%s", out)
 	}
 	t.Logf("%d rows equal on both clusters", rows)
 }
