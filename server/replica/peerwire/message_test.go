@@ -99,3 +99,25 @@ func TestPrepareRoundTrip(t *testing.T) {
 		t.Error("decoded message aliases the request bytes")
 	}
 }
+
+// The split fields of a group check and its ack (peer_message 21 and 22)
+// survive the trip; absent, they read as zero; negative ones are refused.
+func TestSplitFieldsRoundTrip(t *testing.T) {
+	g := newGen(7)
+	for _, typ := range []pacifica.MsgType{pacifica.MsgGroupCheck, pacifica.MsgGroupCheckReply} {
+		e := g.envelope(typ)
+		e.SplitPartitionCount, e.SplitChildDecree = 16, 1234
+		got, _, err := wireTrip(t, e)
+		if err != nil || got.SplitPartitionCount != 16 || got.SplitChildDecree != 1234 {
+			t.Fatalf("%v: round trip = %d %d, %v", typ, got.SplitPartitionCount, got.SplitChildDecree, err)
+		}
+		e.SplitPartitionCount, e.SplitChildDecree = 0, 0
+		if got, _, err = wireTrip(t, e); err != nil || got.SplitPartitionCount != 0 || got.SplitChildDecree != 0 {
+			t.Fatalf("%v: absent fields = %d %d, %v", typ, got.SplitPartitionCount, got.SplitChildDecree, err)
+		}
+		e.SplitChildDecree = -1
+		if _, _, err := Encode(e); err == nil {
+			t.Fatalf("%v: a negative split decree was encoded", typ)
+		}
+	}
+}
