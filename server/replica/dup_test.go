@@ -547,3 +547,66 @@ func TestLearnerStepBack(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDuplicatorDrain measures how fast a pipeline drains a backlog
+// of logged puts (100-byte values) to an in-process follower: b.N writes
+// are made while it is paused, then it is resumed and timed until the
+// follower confirmed them all.
+func BenchmarkDuplicatorDrain(b *testing.B) {
+	r := dupMasterB(b)
+	f := newTestFollowerB(b)
+	d := newDuplicator(dupKey{gpid: r.Gpid, dupid: 1}, r, 3,
+		dupSettings{status: admin.DuplicationStatus_DS_PAUSE, remote: "other", remoteApp: "t"}, r.committed.Load(),
+		func(context.Context) (dupTarget, error) { return f, nil }, slog.New(slog.DiscardHandler))
+	d.start()
+	defer d.stop()
+	value := string(bytes.Repeat([]byte("v"), 100))
+	var wg sync.WaitGroup
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < b.N; i += 16 {
+				if _, err := r.Write(context.Background(), putReq(fmt.Sprintf("h%d", i%1000), fmt.Sprint(i), value, 0)); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.ResetTimer()
+	d.update(dupSettings{status: admin.DuplicationStatus_DS_LOG, remote: "other", remoteApp: "t"}, -1)
+	for i := 0; ; i++ {
+		if c, _ := d.progress(); c >= r.committed.Load() {
+			break
+		}
+		if i > 600000 {
+			b.Fatal("pipeline did not drain")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	b.StopTimer()
+	if _, n := f.counts(); n < b.N {
+		b.Fatalf("%d entries shipped of %d", n, b.N)
+	}
+}
+
+func dupMasterB(b *testing.B) *Replica {
+	srv := NewServer(Options{Address: "127.0.0.112:34901", Logger: slog.New(slog.DiscardHandler)})
+	b.Cleanup(func() { srv.Close() })
+	r, err := srv.OpenReplica(base.Gpid{Appid: 7, PartitionIndex: 0}, storage.Options{Dir: filepath.Join(b.TempDir(), "master")}, StatusPrimary)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
+func newTestFollowerB(b *testing.B) *testFollower {
+	p, err := storage.Open(storage.Options{Dir: filepath.Join(b.TempDir(), "follower")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Close() })
+	return &testFollower{p: p, codes: map[string]int{}}
+}
