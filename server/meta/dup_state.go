@@ -376,7 +376,9 @@ type DupReport struct {
 // Config.DupProgressInterval per partition, a shipped checkpoint at once,
 // and DS_APP → DS_LOG once every partition's checkpoint has shipped.
 // Reports for partitions the node is not the primary of, and for unknown
-// duplications, are ignored.
+// duplications, are ignored; so are confirmed decrees in DS_PREPARE, and
+// in DS_APP those not reported with checkpoint_prepared (a partition's
+// first progress is its checkpoint's decree).
 func (s *State) DuplicationSync(n netip.AddrPort, reports []DupReport, now time.Time) (Change, error) {
 	if !s.Known(n) {
 		return Change{}, refuse(base.ERR_OBJECT_NOT_FOUND, "replica server %v is unknown", n)
@@ -395,12 +397,21 @@ func (s *State) DuplicationSync(n netip.AddrPort, reports []DupReport, now time.
 				continue
 			}
 			dp := d.part(r.Pid.PartitionIndex)
-			dp.raise(cf.Confirmed)
+			switch d.rec.Status {
+			case admin.DuplicationStatus_DS_PREPARE:
+				// Nothing ships before the follower is ready.
+			case admin.DuplicationStatus_DS_APP:
+				// A partition's first confirmed decree is its shipped
+				// checkpoint's; replica servers rely on that.
+				if cf.Prepared {
+					dp.prepared = true
+					dp.raise(cf.Confirmed)
+				}
+			default:
+				dp.raise(cf.Confirmed)
+			}
 			if cf.Committed != invalidDecree {
 				dp.observeCommitted(cf.Committed, now)
-			}
-			if cf.Prepared && d.rec.Status == admin.DuplicationStatus_DS_APP {
-				dp.prepared = true
 			}
 			if dp.needsStore(now, s.cfg.DupProgressInterval, false) {
 				c.Dup.Progress = append(c.Dup.Progress, DupProgress{Key: k, Index: r.Pid.PartitionIndex,

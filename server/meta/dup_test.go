@@ -344,10 +344,10 @@ func TestDupCheckpointTransitions(t *testing.T) {
 	if len(work) != 1 || work[0].Key != k || work[0].PartitionCount != 4 || work[0].RemoteReplicaCount != 3 || work[0].MasterApp != "t" {
 		t.Fatalf("follower work %+v", work)
 	}
-	// Checkpoint reports before DS_APP are not taken.
+	// Reports before DS_APP are not taken.
 	syncDup(t, s, rs(0), t0, report(id, 0, d.ID, 5, true, 5))
-	if s.dups[k].parts[0].prepared {
-		t.Fatal("prepared taken in DS_PREPARE")
+	if p := s.dups[k].parts[0]; p.prepared || p.confirmed != invalidDecree {
+		t.Fatalf("report taken in DS_PREPARE: %+v", p)
 	}
 	c, err := s.DupFollowerReady(k)
 	if err != nil || len(c.Dup.Records) != 1 || c.Dup.Records[0].Status != admin.DuplicationStatus_DS_APP || !c.Dup.Records[0].FollowerReady {
@@ -359,6 +359,10 @@ func TestDupCheckpointTransitions(t *testing.T) {
 	}
 	if w := s.DupFollowerWork(); len(w) != 0 {
 		t.Fatalf("follower work after ready: %+v", w)
+	}
+	// In DS_APP a decree without checkpoint_prepared is not progress.
+	if c := syncDup(t, s, rs(0), t0, report(id, 0, d.ID, 40, false, 60)); !c.Empty() || s.dups[k].parts[0].confirmed != invalidDecree {
+		t.Fatalf("a decree before the checkpoint was taken: %+v", s.dups[k].parts[0])
 	}
 	// Three partitions prepared: stored at once (even within the
 	// interval), status unchanged.
@@ -404,11 +408,11 @@ func TestDupPersistRoundTrip(t *testing.T) {
 			c, gone, err := s.AddDuplication(DupAddRequest{App: "t", Remote: "c"}, t0)
 			p.apply(c, err)
 			p.apply(s.DupFollowerReady(DupKey{id, d.ID}))
-			p.apply(s.DuplicationSync(rs(0), []DupReport{report(id, 0, d.ID, 70, true, 80), report(id, 2, d.ID, 72, false, 80)}, t0))
+			p.apply(s.DuplicationSync(rs(0), []DupReport{report(id, 0, d.ID, 70, true, 80), report(id, 2, d.ID, 72, true, 80)}, t0))
 			c, _, err = s.ModifyDuplication(DupModifyRequest{App: "t", ID: gone.ID, Status: dupStatus(admin.DuplicationStatus_DS_REMOVED)}, t0)
 			p.apply(c, err)
 			// Held back by the throttle: not stored.
-			p.apply(s.DuplicationSync(rs(0), []DupReport{report(id, 2, d.ID, 90, false, 95)}, t0.Add(time.Second)))
+			p.apply(s.DuplicationSync(rs(0), []DupReport{report(id, 2, d.ID, 90, true, 95)}, t0.Add(time.Second)))
 
 			cfg := testConfig()
 			cfg.Duplication, cfg.DupProgressInterval = testDupGroup(), testDupInterval
