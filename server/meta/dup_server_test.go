@@ -402,6 +402,11 @@ type restartCase struct {
 	start func(t *testing.T, remotes *fakeClusters, addr string) *testMeta
 }
 
+// dupZKAddress is the ZooKeeper port of the duplication tests, apart from
+// zkAddress so that they do not collide with the election tests of
+// another checkout running at the same time.
+const dupZKAddress = "127.0.0.1:22193"
+
 // startMetaOn is startMeta on a given address, so that replica servers
 // beaconing to a restarted meta server find it again.
 func startMetaOn(t *testing.T, opts Options, addr string) *testMeta {
@@ -440,7 +445,7 @@ func TestDuplicationSurvivesRestart(t *testing.T) {
 		}},
 		{"zookeeper", func(t *testing.T, remotes *fakeClusters, addr string) *testMeta {
 			zs, err := metastore.OpenZooKeeper(context.Background(), metastore.ZooKeeperOptions{
-				Servers: []string{zkAddress}, SessionTimeout: zkSession, Root: "/dup", Logger: quietLog,
+				Servers: []string{dupZKAddress}, SessionTimeout: zkSession, Root: "/dup", Logger: quietLog,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -454,7 +459,7 @@ func TestDuplicationSurvivesRestart(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if c.name == "zookeeper" {
-				zktest.Start(t, zkAddress)
+				zktest.Start(t, dupZKAddress)
 			}
 			remotes := newFakeClusters(true)
 			m := c.start(t, remotes, "")
