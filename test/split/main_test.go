@@ -1,0 +1,208 @@
+// Package split holds the process-level tests of online partition split
+// (issue 11, docs/split.md): real onebox processes, a table split 8 -> 16
+// -> 32 under a checked pegasus-bench load, a kill -9 of a splitting
+// parent's primary, pause/restart/cancel through the shell, a cancel
+// refused after a child registered, and a benchmark that measures how long
+// a larger table takes to split and the write latency meanwhile.
+//
+// Tests use their own loopback addresses: 127.0.0.90 and 127.0.0.95–99.
+package split
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/pegasus-go/pegasus/admin"
+	"github.com/pegasus-go/pegasus/admin/bench"
+	"github.com/pegasus-go/pegasus/admin/onebox"
+	"github.com/pegasus-go/pegasus/client"
+	"github.com/pegasus-go/pegasus/test/testbox"
+)
+
+const (
+	hostLoad      = 95
+	hostKill      = 96
+	hostControl   = 97
+	hostRefused   = 98
+	hostBenchmark = 99
+	hostScan      = 90
+)
+
+var serverBinary string
+
+func TestMain(m *testing.M) {
+	testbox.Main(m, []string{"pegasus-server"}, []*string{&serverBinary})
+}
+
+func startBox(t *testing.T, host int) *onebox.Box {
+	t.Helper()
+	b := testbox.Loopback(t, serverBinary, fmt.Sprintf("127.0.0.%d", host))
+	testbox.Start(t, b, 90*time.Second, nil)
+	return b
+}
+
+func adminClient(t testing.TB, b *onebox.Box) *admin.Client {
+	t.Helper()
+	c := admin.New(b.MetaServers())
+	t.Cleanup(c.Close)
+	return c
+}
+
+// createTable creates a table of partitions partitions (3 replicas) and
+// waits until every partition has a primary.
+func createTable(t testing.TB, c *admin.Client, name string, partitions int32) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := c.CreateTableWith(ctx, name, admin.CreateOptions{Partitions: partitions, Replicas: 3, FailIfExist: true}); err != nil {
+		t.Fatalf("create table %s: %v", name, err)
+	}
+	if err := c.WaitReady(ctx, name, 200*time.Millisecond, nil); err != nil {
+		t.Fatalf("table %s not ready: %v", name, err)
+	}
+}
+
+func openTable(t testing.TB, b *onebox.Box, name string) *client.Table {
+	t.Helper()
+	cl := client.New(client.Config{MetaServers: b.MetaServers()})
+	t.Cleanup(func() { cl.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tb, err := cl.OpenTable(ctx, name)
+	if err != nil {
+		t.Fatalf("open table %s: %v", name, err)
+	}
+	return tb
+}
+
+// prefill writes n records "pre-<i>"/"s" = "value-<i>" in batches.
+func prefill(t testing.TB, tb *client.Table, n, valueSize int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	pad := make([]byte, valueSize)
+	for i := range pad {
+		pad[i] = 'x'
+	}
+	var batch []client.Record
+	for i := 0; i < n; i++ {
+		v := append([]byte(fmt.Sprintf("value-%d-", i)), pad...)
+		batch = append(batch, client.Record{HashKey: []byte(fmt.Sprintf("pre-%d", i)), SortKey: []byte("s"), Value: v})
+		if len(batch) == 200 || i == n-1 {
+			if err := tb.BatchSet(ctx, batch); err != nil {
+				t.Fatalf("prefill at %d: %v", i, err)
+			}
+			batch = batch[:0]
+		}
+	}
+}
+
+// countData counts the table's rows with a full scan (count_data).
+func countData(t testing.TB, tb *client.Table) int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	res, err := admin.CountData(ctx, admin.ScanJob{Table: tb, Partition: -1, Parallel: 4, Timeout: 10 * time.Second}, false, 0)
+	if err != nil {
+		t.Fatalf("count_data: %v", err)
+	}
+	return res.Rows
+}
+
+// checkedLoad is a pegasus-bench -check run in the background.
+type checkedLoad struct {
+	stop     chan struct{}
+	done     chan struct{}
+	res      *bench.Result
+	err      error
+	finished bool // finish has judged the result
+	// failuresExpected: operations may fail (time out) without failing the
+	// test, e.g. while a killed server's partitions wait for failure
+	// detection; lost writes and wrong reads still fail it.
+	failuresExpected bool
+}
+
+// startLoad starts a rate-limited mixed load with -check on table; it
+// ends by itself after limit, or when finish is called.
+func startLoad(t testing.TB, b *onebox.Box, table string, rate float64, limit time.Duration) *checkedLoad {
+	t.Helper()
+	l := &checkedLoad{stop: make(chan struct{}), done: make(chan struct{})}
+	cfg := bench.Config{
+		MetaServers: b.MetaServers(), Table: table, Op: "mixed", ReadRatio: 0.5, Workers: 8, ValueSize: 64,
+		Keys: 4000, Duration: limit, Rate: rate, Timeout: 10 * time.Second, Seed: time.Now().UnixNano(),
+		Check: true, Stop: l.stop,
+	}
+	go func() {
+		defer close(l.done)
+		l.res, l.err = bench.Run(context.Background(), cfg)
+	}()
+	t.Cleanup(func() { l.finish(t) })
+	return l
+}
+
+// finish stops the load, waits for its verification and returns the
+// result; it fails the test on a lost write, a wrong read or (unless the
+// load was told to expect some) a failed operation.
+func (l *checkedLoad) finish(t testing.TB) *bench.Result {
+	t.Helper()
+	select {
+	case <-l.stop:
+	default:
+		close(l.stop)
+	}
+	<-l.done
+	if l.finished {
+		return l.res
+	}
+	l.finished = true
+	if l.err != nil {
+		t.Fatalf("load: %v", l.err)
+	}
+	r := l.res
+	if r.Check == nil {
+		t.Fatal("load ran without its checker")
+	}
+	c := r.Check
+	t.Logf("load: %d ops (%d failed), set p99 %.1f ms, get p99 %.1f ms; check: %d keys, %d acked writes, %d unknown, %d reads checked, %d verified, lost %d, wrong %d",
+		r.Total.Ops, r.Total.Errors, r.ByOp["set"].P99Ms, r.ByOp["get"].P99Ms, c.Keys, c.AckedWrites, c.UnknownWrites, c.ReadsChecked, c.Verified, c.LostWrites, c.WrongReads)
+	if !c.OK() {
+		t.Fatalf("check failed: lost writes %d, wrong reads %d, verify errors %d; first: %s", c.LostWrites, c.WrongReads, c.VerifyErrors, c.FirstProblem)
+	}
+	if r.Total.Errors > 0 && !l.failuresExpected {
+		t.Fatalf("%d operations failed (not just retried); first: %s", r.Total.Errors, r.FirstError)
+	}
+	return r
+}
+
+// split starts table's split to newCount and waits for it to finish.
+func split(t testing.TB, c *admin.Client, table string, newCount int32, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	if err := c.StartPartitionSplit(ctx, table, newCount); err != nil {
+		t.Fatalf("start split of %s to %d: %v", table, newCount, err)
+	}
+	waitSplit(t, ctx, c, table, newCount, admin.SplitFinished)
+	return time.Since(start)
+}
+
+func waitSplit(t testing.TB, ctx context.Context, c *admin.Client, table string, newCount int32, want admin.SplitOutcome) {
+	t.Helper()
+	var last admin.SplitProgress
+	got, err := c.WaitPartitionSplit(ctx, table, newCount, 300*time.Millisecond, func(p admin.SplitProgress) { last = p })
+	if err != nil {
+		t.Fatalf("split of %s to %d: %v (last progress: %d/%d registered, %v)", table, newCount, err, last.Registered, last.OldCount, last.Parent)
+	}
+	if got != want {
+		t.Fatalf("split of %s to %d: %s, want %s", table, newCount, got, want)
+	}
+}
+
+func clientScanOptions(batch int) *client.ScanOptions {
+	o := client.DefaultScanOptions()
+	o.BatchSize = batch
+	return &o
+}
