@@ -143,8 +143,9 @@ const (
 // SplitProgress is one observation of a split while waiting for it.
 type SplitProgress struct {
 	OldCount, NewCount int32
-	// Parent holds each parent's status; a parent whose child registered
-	// is NOT_SPLIT and counted in Registered.
+	// Parent holds each parent's status as the meta lists it; a parent it
+	// no longer lists is NOT_SPLIT (its child registered, counted in
+	// Registered, or its cancel confirmed).
 	Parent     []admin.SplitStatus
 	Registered int
 }
@@ -175,9 +176,9 @@ func (c *Client) WaitPartitionSplit(ctx context.Context, table string, newCount 
 					p.Parent[i] = s
 				case registered[i]:
 					p.Registered++
-				default:
-					p.Parent[i] = admin.SplitStatus_SPLITTING
 				}
+				// Otherwise NOT_SPLIT: not listed by the meta (done, or its
+				// cancel confirmed) and its child not registered.
 			}
 			if progress != nil {
 				progress(p)

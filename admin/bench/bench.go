@@ -195,7 +195,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				if chk != nil && op == "set" {
 					seq, val = chk.nextWrite(key)
 				}
-				opCtx, cancel := context.WithTimeout(runCtx, cfg.Timeout)
+				// The operation may outlive the run by up to Timeout: a write
+				// cut off at the end would have an unknown outcome.
+				opCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 				t0 := time.Now()
 				var err error
 				var got []byte
@@ -215,8 +217,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					}
 				}
 				if err != nil {
-					if runCtx.Err() != nil {
-						return // the run ended under this op; not its failure
+					if ctx.Err() != nil {
+						return // the caller gave up under this op; not its failure
 					}
 					ws.errors[op]++
 					firstErr.CompareAndSwap(nil, fmt.Sprintf("%s %s: %v", op, hk, err))

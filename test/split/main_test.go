@@ -100,16 +100,27 @@ func prefill(t testing.TB, tb *client.Table, n, valueSize int) {
 }
 
 // countData counts the table's rows with a full scan (count_data).
-func countData(t testing.TB, tb *client.Table) int64 {
+func countData(t testing.TB, tb *client.Table) int64 { return countPrefix(t, tb, "") }
+
+// countPrefix counts the rows whose hash key starts with prefix (all rows
+// for "") with a full scan, as count_data -h prefix -x <prefix> does.
+func countPrefix(t testing.TB, tb *client.Table, prefix string) int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	res, err := admin.CountData(ctx, admin.ScanJob{Table: tb, Partition: -1, Parallel: 4, Timeout: 10 * time.Second}, false, 0)
+	j := admin.ScanJob{Table: tb, Partition: -1, Parallel: 4, Timeout: 10 * time.Second}
+	if prefix != "" {
+		j.Filter.HashKey = client.Filter{Type: client.FilterTypeMatchPrefix, Pattern: []byte(prefix)}
+	}
+	res, err := admin.CountData(ctx, j, false, 0)
 	if err != nil {
 		t.Fatalf("count_data: %v", err)
 	}
 	return res.Rows
 }
+
+// loadKeys is the key space of the checked load (hash keys k0..k3999).
+const loadKeys = 4000
 
 // checkedLoad is a pegasus-bench -check run in the background.
 type checkedLoad struct {
@@ -131,7 +142,7 @@ func startLoad(t testing.TB, b *onebox.Box, table string, rate float64, limit ti
 	l := &checkedLoad{stop: make(chan struct{}), done: make(chan struct{})}
 	cfg := bench.Config{
 		MetaServers: b.MetaServers(), Table: table, Op: "mixed", ReadRatio: 0.5, Workers: 8, ValueSize: 64,
-		Keys: 4000, Duration: limit, Rate: rate, Timeout: 10 * time.Second, Seed: time.Now().UnixNano(),
+		Keys: loadKeys, Duration: limit, Rate: rate, Timeout: 10 * time.Second, Seed: time.Now().UnixNano(),
 		Check: true, Stop: l.stop,
 	}
 	go func() {
@@ -205,4 +216,44 @@ func clientScanOptions(batch int) *client.ScanOptions {
 	o := client.DefaultScanOptions()
 	o.BatchSize = batch
 	return &o
+}
+
+// loadKeysPresent reads every key of the load's key space (k0..k3999, no
+// sort key) and counts those that hold a value.
+func loadKeysPresent(t testing.TB, tb *client.Table) int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var n int64
+	for i := 0; i < loadKeys; i += 200 {
+		var ks []client.CompositeKey
+		for k := i; k < min(i+200, loadKeys); k++ {
+			ks = append(ks, client.CompositeKey{HashKey: []byte(fmt.Sprintf("k%d", k))})
+		}
+		vals, err := tb.BatchGet(ctx, ks)
+		if err != nil {
+			t.Fatalf("read the load's keys from k%d: %v", i, err)
+		}
+		for _, v := range vals {
+			if v != nil {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// checkCounts compares count_data with what point reads see: the
+// prefilled rows are all there, and the scan finds exactly the load's keys
+// that point reads find.
+func checkCounts(t testing.TB, tb *client.Table, prefilled int64) {
+	t.Helper()
+	if n := countPrefix(t, tb, "pre-"); n != prefilled {
+		t.Fatalf("count_data of the prefilled rows: %d, want %d", n, prefilled)
+	}
+	points := loadKeysPresent(t, tb)
+	if n := countPrefix(t, tb, "k"); n != points {
+		t.Fatalf("count_data of the load's rows: %d, but point reads find %d", n, points)
+	}
+	t.Logf("count_data: %d prefilled rows, %d rows of the load (as point reads)", prefilled, points)
 }
