@@ -159,6 +159,10 @@ type Replica struct {
 	ticks     int
 	encodeBuf []byte
 	split     *splitState // a partition split under way (split.go)
+	// preflushing: a flush before a split's checkpoint runs in the
+	// background; preflushedAt is the tick it last ended (split.go).
+	preflushing  bool
+	preflushedAt int
 	// frozenChild is a split child's storage frozen this round, closed
 	// once the round's messages left.
 	frozenChild *storage.Partition

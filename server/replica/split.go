@@ -70,6 +70,9 @@ const (
 	// splitCheckEveryTicks: while secondaries have not reported a child,
 	// the primary repeats its split group check this often.
 	splitCheckEveryTicks = 10
+	// splitPreflushTicks: a flush of the parent this recent lets the
+	// checkpoint go ahead.
+	splitPreflushTicks = 20
 	// splitPauseLimitTicks bounds the registration step: past it the
 	// primary gives up, resumes, and tries again from the next config sync.
 	splitPauseLimitTicks = 50
@@ -174,6 +177,34 @@ func (r *Replica) startSplit(count int32, ballot int64) error {
 	r.log.Info("replica: split started; child created from a checkpoint", "child", gpidString(child),
 		"decree", decree, "new_partition_count", count, "ballot", ballot, "took", time.Since(start))
 	return nil
+}
+
+// preflushed reports whether the parent's storage was flushed lately, so
+// that the checkpoint on the loop (which flushes again) has little to
+// write. If not it flushes in the background, without stopping the loop,
+// and then runs then on the loop.
+func (r *Replica) preflushed(then func()) bool {
+	if r.preflushedAt > 0 && r.ticks-r.preflushedAt <= splitPreflushTicks {
+		return true
+	}
+	if r.preflushing {
+		return false
+	}
+	r.preflushing = true
+	store := r.store.Load()
+	go func() {
+		_, err := store.Flush()
+		r.post(func() {
+			r.preflushing = false
+			if err != nil {
+				r.log.Warn("replica: flush before a split checkpoint", "err", err)
+				return
+			}
+			r.preflushedAt = max(r.ticks, 1)
+			then()
+		})
+	}()
+	return false
 }
 
 // splitApply applies a batch the parent has just applied to its following
@@ -322,11 +353,22 @@ func (r *Replica) onSplitCheck(e peerwire.Envelope) {
 		if m.Ballot != r.sm.Ballot() || r.sm.Status() != pacifica.StatusSecondary {
 			return // not a secondary at this ballot yet: the primary repeats the check
 		}
-		if err := r.startSplit(e.SplitPartitionCount, m.Ballot); err != nil {
-			r.log.Warn("replica: cannot start split", "err", err)
+		count, ballot := e.SplitPartitionCount, m.Ballot
+		start := func() {
+			if r.split != nil || r.sm.Ballot() != ballot || r.sm.Status() != pacifica.StatusSecondary {
+				return
+			}
+			if err := r.startSplit(count, ballot); err != nil {
+				r.log.Warn("replica: cannot start split", "err", err)
+			}
+		}
+		if !r.preflushed(start) {
+			return // the child comes once the parent flushed; the primary repeats its check
+		}
+		start()
+		if sp = r.split; sp == nil {
 			return
 		}
-		sp = r.split
 	}
 	if e.SplitChildDecree > 0 && sp.ballot == m.Ballot && sp.freezeAt == 0 {
 		sp.freezeAt = e.SplitChildDecree

@@ -38,6 +38,9 @@ func (r *Replica) onSplitSync(status *admin.SplitStatus, count int32) {
 		if len(cfg.Secondaries)+1 < int(cfg.MaxReplicaCount) {
 			return // the group is not complete: wait for the cure
 		}
+		if !r.preflushed(func() { r.onSplitSync(status, count) }) {
+			return
+		}
 		if err := r.startSplit(count, r.sm.Ballot()); err != nil {
 			r.log.Warn("replica: cannot start split", "err", err)
 			return
