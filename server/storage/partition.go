@@ -190,8 +190,10 @@ func (p *Partition) now() uint32 { return EpochSeconds(p.clock.Now()) }
 
 // ownsKey reports whether an encoded key hashes to this partition under the
 // current partition count; with the count unknown every key is owned.
-func (p *Partition) ownsKey(key []byte) bool {
-	n := p.partitionCount.Load()
+func (p *Partition) ownsKey(key []byte) bool { return p.ownsKeyUnder(key, p.partitionCount.Load()) }
+
+// ownsKeyUnder is ownsKey for a partition count of n.
+func (p *Partition) ownsKeyUnder(key []byte, n int32) bool {
 	if n <= 0 {
 		return true
 	}

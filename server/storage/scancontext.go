@@ -27,6 +27,11 @@ type scanContext struct {
 	batchSize      int32
 	noValue        bool
 	validateHash   bool
+	// partitionCount is the partition's count when the scan began: a scan
+	// keeps the partitioning it started with (its iterator sees the data
+	// of then), so a split registering mid-scan neither hides rows the
+	// client will not look for elsewhere nor shows them twice.
+	partitionCount int32
 	returnExpireTs bool
 	onlyCount      bool
 

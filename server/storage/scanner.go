@@ -52,6 +52,7 @@ func (p *Partition) GetScanner(ctx context.Context, req *rrdb.GetScannerRequest)
 		batchSize:      req.BatchSize,
 		noValue:        req.NoValue,
 		validateHash:   req.ValidatePartitionHash == nil || *req.ValidatePartitionHash,
+		partitionCount: p.partitionCount.Load(),
 		returnExpireTs: req.ReturnExpireTs != nil && *req.ReturnExpireTs,
 		onlyCount:      req.OnlyReturnCount != nil && *req.OnlyReturnCount,
 	}
@@ -128,7 +129,7 @@ func (p *Partition) scanBatch(ctx context.Context, sc *scanContext, maxVisits in
 			status = StatusCorruption
 			break
 		}
-		if !isExpired(ts, now) && (!validateHash || p.ownsKey(key)) && sc.keyMatches(key) {
+		if !isExpired(ts, now) && (!validateHash || p.ownsKeyUnder(key, sc.partitionCount)) && sc.keyMatches(key) {
 			count++
 			if !sc.onlyCount {
 				var data []byte
