@@ -126,13 +126,19 @@ func sameRows(t *testing.T, master, follower *storage.Partition) {
 // dupMaster is a standalone primary replica with its own mutation log.
 func dupMaster(t *testing.T) *Replica {
 	t.Helper()
+	_, r := dupMasterOn(t)
+	return r
+}
+
+func dupMasterOn(t *testing.T) (*Server, *Replica) {
+	t.Helper()
 	srv := NewServer(Options{Address: "127.0.0.110:34901", Logger: slog.Default()})
 	t.Cleanup(func() { srv.Close() })
 	r, err := srv.OpenReplica(base.Gpid{Appid: 7, PartitionIndex: 0}, storage.Options{Dir: filepath.Join(t.TempDir(), "master")}, StatusPrimary)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r
+	return srv, r
 }
 
 func putReq(hk, sk, v string, expire uint32) storage.Write {
@@ -609,4 +615,50 @@ func newTestFollowerB(b *testing.B) *testFollower {
 	}
 	b.Cleanup(func() { p.Close() })
 	return &testFollower{p: p, codes: map[string]int{}}
+}
+
+// TestApplyDupMap: the registry starts a pipeline per (primary replica,
+// non-removed duplication of its table) with the meta's progress, updates
+// it, and stops it when the duplication leaves the map; the log's GC
+// retention follows (kept above the confirmed decree, released after).
+func TestApplyDupMap(t *testing.T) {
+	srv, r := dupMasterOn(t)
+	write(t, r, mixedWrites(0)...)
+	n := &Node{srv: srv, dups: newDupRegistry(), log: slog.Default(), closed: map[base.Gpid]storedReplica{}}
+	defer n.stopDuplicators()
+	r.durable.Store(r.committed.Load())
+	entry := func(st admin.DuplicationStatus, progress int64) map[int32]map[int32]*admin.DuplicationEntry {
+		return map[int32]map[int32]*admin.DuplicationEntry{r.Gpid.Appid: {
+			5: {Dupid: 5, Status: st, Remote: "other", Progress: map[int32]int64{r.Gpid.PartitionIndex: progress}},
+			6: {Dupid: 6, Status: admin.DuplicationStatus_DS_REMOVED, Remote: "other"},
+		}}
+	}
+	n.applyDupMap(entry(admin.DuplicationStatus_DS_PAUSE, 3))
+	ds := n.duplicators()
+	if len(ds) != 1 || ds[0].key.dupid != 5 {
+		t.Fatalf("pipelines %v", ds)
+	}
+	if c, _ := ds[0].progress(); c != 3 {
+		t.Fatalf("confirmed %d, want the meta's 3", c)
+	}
+	durable := n.durableDecrees()
+	if got := durable(r.Gpid); got != 3 {
+		t.Fatalf("log may drop up to %d, want 3 (the confirmed decree)", got)
+	}
+	// The meta's progress only moves a pipeline forward.
+	n.applyDupMap(entry(admin.DuplicationStatus_DS_PAUSE, 2))
+	if c, _ := n.duplicators()[0].progress(); c != 3 || n.duplicators()[0] != ds[0] {
+		t.Fatalf("confirmed %d after a lower progress", c)
+	}
+	confirms := n.dupConfirms()
+	if len(confirms) != 1 || confirms[0].Confirms[0].ConfirmedDecree != 3 || confirms[0].Confirms[0].GetLastCommittedDecree() != r.committed.Load() {
+		t.Fatalf("sync report %v", confirms)
+	}
+	n.applyDupMap(map[int32]map[int32]*admin.DuplicationEntry{})
+	if len(n.duplicators()) != 0 {
+		t.Fatal("pipeline kept after its duplication left the map")
+	}
+	if got := durable(r.Gpid); got != r.committed.Load() {
+		t.Fatalf("log may drop up to %d after removal, want the durable %d", got, r.committed.Load())
+	}
 }
