@@ -268,11 +268,18 @@ func ownedKey(cfg Config, w, key int) int {
 	return w + cfg.Workers*(key%owned)
 }
 
+// verifyLimit bounds the read-back after a -check run.
+const verifyLimit = 3 * time.Minute
+
 // verifyAll reads back every key the run wrote, in batches, each retried
 // until its timeout (several times the operation timeout: the cluster may
 // still be settling).
 func verifyAll(ctx context.Context, table *client.Table, chk *checker, opTimeout time.Duration) {
 	keysWritten := chk.written()
+	// The whole verification is bounded: past it the keys not read yet
+	// count as verify errors.
+	ctx, cancel := context.WithTimeout(ctx, verifyLimit)
+	defer cancel()
 	const chunk = 100
 	for i := 0; i < len(keysWritten); i += chunk {
 		part := keysWritten[i:min(i+chunk, len(keysWritten))]
@@ -282,8 +289,8 @@ func verifyAll(ctx context.Context, table *client.Table, chk *checker, opTimeout
 		}
 		var vals [][]byte
 		var err error
-		for attempt := 0; attempt < 5; attempt++ {
-			vctx, cancel := context.WithTimeout(ctx, 4*opTimeout)
+		for attempt := 0; attempt < 3; attempt++ {
+			vctx, cancel := context.WithTimeout(ctx, 2*opTimeout)
 			vals, err = table.BatchGet(vctx, ks)
 			cancel()
 			if err == nil || ctx.Err() != nil {
