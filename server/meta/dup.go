@@ -11,9 +11,11 @@ import (
 // docs/duplication.md). A duplication streams one table ("master") to a
 // table of another cluster ("follower"). This file holds the pure parts:
 // the record, its status machine, and per-partition progress with lag
-// tracking. dup_state.go has the State methods the RPCs and the sync use,
-// dup_persist.go the store layout, dup_run.go the leader's loop that talks
-// to the remote cluster.
+// tracking. The State methods are in dup_state.go (records, add, modify),
+// dup_query.go (query, list) and dup_sync.go (duplication sync, the
+// follower work of the loop); dup_persist.go has the store layout,
+// dup_remote.go what the loop needs of a remote cluster, and dup_run.go
+// the leader's loop itself.
 
 // Duplication is one duplication as the store keeps it.
 type Duplication struct {
