@@ -220,6 +220,9 @@ func TestDuplicationAdminRPCs(t *testing.T) {
 		t.Fatalf("query: %v %+v", q.Err, q.EntryList)
 	}
 	e := q.EntryList[0]
+	if ps := e.PartitionStates[0]; ps == nil || ps.IsSetLagMs() || ps.LastCommittedDecree != -1 {
+		t.Fatalf("partition state before any report: %+v", ps)
+	}
 	if e.Dupid != dupid || e.Status != admin.DuplicationStatus_DS_PREPARE || e.Remote != "b" || e.GetMode() != admin.DuplicationMode_FULL ||
 		e.GetFailMode() != admin.DuplicationFailMode_FAIL_SLOW || len(e.Progress) != 4 || e.Progress[3] != -1 || len(e.PartitionStates) != 4 ||
 		e.CreateTs/1000 != int64(dupid) {
@@ -376,7 +379,7 @@ func TestDuplicationLifecycle(t *testing.T) {
 	}
 	// Query shows each partition's commit point.
 	q := dupEntry(t, m.addr, "orders", dupid)
-	if ps := q.PartitionStates[2]; ps.ConfirmedDecree != 22 || ps.LastCommittedDecree != 30 || ps.LagMs == nil {
+	if ps := q.PartitionStates[2]; ps.ConfirmedDecree != 22 || ps.LastCommittedDecree != 30 || ps.LagMs == nil || *ps.LagMs < 0 {
 		t.Fatalf("partition state %+v", ps)
 	}
 

@@ -147,7 +147,8 @@ func (s *Server) duplicationSync(ctx context.Context, q *replication.Duplication
 }
 
 // toDupEntry converts a duplication for a reply; states adds each
-// partition's commit point and lag (admin replies).
+// partition's commit point and lag (admin replies), the lag only once the
+// partition's primary has reported in this term.
 func toDupEntry(d DupView, states bool) *admin.DuplicationEntry {
 	failMode := d.FailMode
 	remoteApp, replicas := d.RemoteAppName, d.RemoteReplicaCount
@@ -165,10 +166,13 @@ func toDupEntry(d DupView, states bool) *admin.DuplicationEntry {
 	for _, p := range d.Partitions {
 		e.Progress[p.Index] = p.Confirmed
 		if states {
-			lag := p.Lag.Milliseconds()
-			e.PartitionStates[p.Index] = &admin.DuplicationPartitionState{
-				ConfirmedDecree: p.Confirmed, LastCommittedDecree: p.Committed, LagMs: &lag,
+			ps := &admin.DuplicationPartitionState{ConfirmedDecree: p.Confirmed, LastCommittedDecree: p.Committed}
+			if p.Committed != invalidDecree {
+				// No lag until the primary has reported in this term.
+				lag := p.Lag.Milliseconds()
+				ps.LagMs = &lag
 			}
+			e.PartitionStates[p.Index] = ps
 		}
 	}
 	return e

@@ -70,7 +70,8 @@ struct duplication_partition_state {
     2: i64 last_committed_decree;
     // Our addition: how long (ms) the oldest write the follower has not
     // confirmed has been committed on the master, as the meta server saw
-    // it through duplication sync; 0 when nothing is pending.
+    // it through duplication sync; 0 when nothing is pending, unset until
+    // the partition's primary has reported to the current meta leader.
     3: optional i64 lag_ms;
 }
 
