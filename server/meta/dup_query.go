@@ -20,10 +20,13 @@ type DupPartitionView struct {
 type DupView struct {
 	Duplication
 	Partitions []DupPartitionView
+	// FollowerError is why the follower table could not be created or
+	// checked last time, if it could not.
+	FollowerError string
 }
 
 func (s *State) dupView(t *table, d *dupState, now time.Time) DupView {
-	v := DupView{Duplication: d.rec}
+	v := DupView{Duplication: d.rec, FollowerError: d.followerErr}
 	for i := range t.app.PartitionCount {
 		pv := DupPartitionView{Index: i, Confirmed: invalidDecree, Committed: invalidDecree}
 		if p := d.parts[i]; p != nil {

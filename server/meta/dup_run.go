@@ -125,15 +125,25 @@ func (r *dupRunner) driveFollower(ctx context.Context, t FollowerTask) {
 		}
 		log.Info("meta: duplication's follower table serves every partition", "partitions", parts)
 	}
-	delete(r.lastErr, t.Key)
+	if _, failed := r.lastErr[t.Key]; failed {
+		delete(r.lastErr, t.Key)
+		r.noteFollowerError(t.Key, "")
+	}
 }
 
 // warn logs a remote failure once per distinct message and duplication;
 // the loop tries again next round.
 func (r *dupRunner) warn(log *slog.Logger, k DupKey, msg string) {
-	if r.lastErr[k] == msg {
+	if last, ok := r.lastErr[k]; ok && last == msg {
 		return
 	}
 	r.lastErr[k] = msg
+	r.noteFollowerError(k, msg)
 	log.Warn("meta: duplication cannot reach its follower yet; retrying", "err", msg)
+}
+
+// noteFollowerError records msg in the state (in memory only; read holds
+// the state's lock).
+func (r *dupRunner) noteFollowerError(k DupKey, msg string) {
+	_ = r.s.read(func(st *State) { st.NoteFollowerError(k, msg) })
 }

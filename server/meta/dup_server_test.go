@@ -304,13 +304,14 @@ func TestDuplicationAdminRPCs(t *testing.T) {
 }
 
 // TestDuplicationLifecycle follows a checkpoint duplication through its
-// statuses with an in-memory remote cluster that is unreachable at first:
+// statuses with an in-memory remote cluster that is unreachable at first
+// (the /meta/duplication page says so):
 // the leader's loop creates the follower table, waits for its primaries,
 // and the primaries' syncs finish the checkpoint; the dup map tells
 // primaries each step, and a removed duplication leaves it.
 func TestDuplicationLifecycle(t *testing.T) {
 	remotes := newFakeClusters(false)
-	remotes.failures = 3
+	remotes.failures = 1 << 30
 	m := startMeta(t, dupOptions(metastore.NewMemory(), remotes))
 	rep := startReplica(t, m.addr)
 	waitAlive(t, m.addr, 1)
@@ -347,8 +348,25 @@ func TestDuplicationLifecycle(t *testing.T) {
 		t.Fatalf("sync in DS_PREPARE: %v %+v", s.Err, s.DupMap)
 	}
 
-	// The loop gets through the failures and creates the follower.
+	// While the remote cluster cannot be reached, /meta/duplication says
+	// why; once it can, the loop creates the follower and the error goes.
+	followerError := func() any {
+		_, _, page := getPage(t, m.srv, "/meta/duplication")
+		dups := page["duplications"].([]any)
+		if len(dups) != 1 {
+			t.Fatalf("/meta/duplication: %s", asJSON(page))
+		}
+		return dups[0].(map[string]any)["follower_error"]
+	}
+	eventually(t, patience, "the follower error on the page", func() bool {
+		msg, _ := followerError().(string)
+		return strings.Contains(msg, errFakeDown.Error())
+	})
+	remotes.mu.Lock()
+	remotes.failures = 0
+	remotes.mu.Unlock()
 	eventually(t, patience, "the follower table", func() bool { _, ok := remotes.table("b/orders_b"); return ok })
+	eventually(t, patience, "the follower error to clear", func() bool { return followerError() == nil })
 	ft, _ := remotes.table("b/orders_b")
 	if ft.partitions != 4 || ft.replicas != 2 || ft.envs["default_ttl"] != "3600" || ft.envs[EnvDupMasterCluster] != "a" ||
 		ft.envs[EnvDupMasterAppName] != "orders" || ft.envs[EnvDupMasterMetas] != m.addr {

@@ -30,6 +30,9 @@ func (k DupKey) compare(o DupKey) int {
 type dupState struct {
 	rec   Duplication
 	parts map[int32]*dupProgress
+	// followerErr is why the leader's loop last failed to create or check
+	// the follower table ("" after a success); not stored.
+	followerErr string
 }
 
 func (d *dupState) part(i int32) *dupProgress {
@@ -280,4 +283,12 @@ func (s *State) dupProgressToStore(k DupKey, d *dupState, now time.Time, force b
 		}
 	}
 	return out
+}
+
+// NoteFollowerError records why the follower table of k could not be
+// created or checked ("" clears it), for the /meta/duplication page.
+func (s *State) NoteFollowerError(k DupKey, msg string) {
+	if d := s.dups[k]; d != nil {
+		d.followerErr = msg
+	}
 }

@@ -28,6 +28,7 @@ import (
 //	/meta/nodes                {"nodes": [NodeView]}
 //	/meta/app_envs?name=T      {"app_name", "app_id", "envs"}
 //	/meta/backup_policy        {"policies": [PolicyView]}
+//	/meta/duplication          {"duplications": [DupPageView]}
 func (s *Server) RegisterHTTP(mux *http.ServeMux) {
 	page := func(path string, fn func(r *http.Request) (any, error)) {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
@@ -72,6 +73,10 @@ func (s *Server) RegisterHTTP(mux *http.ServeMux) {
 		}
 		pols, err := s.PolicyViews(r.Context())
 		return map[string]any{"policies": pols}, err
+	})
+	page("/meta/duplication", func(*http.Request) (any, error) {
+		dups, err := s.DupPageViews()
+		return map[string]any{"duplications": dups}, err
 	})
 }
 
