@@ -160,6 +160,9 @@ func (s *State) AddDuplication(r DupAddRequest, now time.Time) (Change, Duplicat
 	if !ok {
 		return Change{}, Duplication{}, refuse(base.ERR_APP_NOT_EXIST, "no table %q", r.App)
 	}
+	if t.app.Split != nil {
+		return Change{}, Duplication{}, refuse(base.ERR_BUSY, "table %q is splitting; add the duplication once the split is done", r.App)
+	}
 	if r.Remote == cfg.ClusterName {
 		return Change{}, Duplication{}, refuse(base.ERR_INVALID_PARAMETERS, "remote cluster %q is this cluster", r.Remote)
 	}

@@ -124,6 +124,15 @@ func TestAddDuplication(t *testing.T) {
 	if a, _ := s.App(id); a.Duplicating {
 		t.Fatal("duplicating before any duplication")
 	}
+	// A splitting table changes its partition count: refused meanwhile.
+	splitting, _ := s.App(id)
+	splitting.Split = make([]admin.SplitStatus, splitting.PartitionCount)
+	mustApply(t, s, Change{Apps: []App{splitting}}, nil)
+	if _, _, err := s.AddDuplication(DupAddRequest{App: "t", Remote: "b"}, t0); errnoOf(err) != base.ERR_BUSY {
+		t.Fatalf("add to a splitting table: %v", err)
+	}
+	splitting.Split = nil
+	mustApply(t, s, Change{Apps: []App{splitting}}, nil)
 
 	d := addDup(t, s, DupAddRequest{App: "t", Remote: "b", Checkpoint: true}, t0)
 	if d.ID != int32(t0.Unix()) || d.AppID != id || d.Status != admin.DuplicationStatus_DS_PREPARE || d.RemoteAppName != "t" ||
