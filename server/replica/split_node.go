@@ -167,8 +167,8 @@ func (n *Node) hostRegisteredChild(m pacifica.Message) *Replica {
 }
 
 // prunePending removes the pending children whose parent the meta reports
-// still splitting, paused, canceling, or back at the old partition count:
-// none of those was registered.
+// still in the same split (splitting, paused, canceling) or back at the old
+// partition count: none of those was registered.
 func (n *Node) prunePending(parents map[base.Gpid]*replication.ConfigurationUpdateRequest) {
 	var drop []storedReplica
 	n.mu.Lock()
@@ -181,7 +181,10 @@ func (n *Node) prunePending(parents map[base.Gpid]*replication.ConfigurationUpda
 		if u == nil {
 			continue
 		}
-		if splitStatusOf(u) != nil || u.Info.PartitionCount < pc.stored.state.PartitionCount {
+		// The same split still under way, or canceled. A table already past
+		// the child's count is in a later split: this child registered.
+		count := pc.stored.state.PartitionCount
+		if splitStatusOf(u) != nil && u.Info.PartitionCount == count || u.Info.PartitionCount < count {
 			delete(n.pending, g)
 			drop = append(drop, pc.stored)
 		}

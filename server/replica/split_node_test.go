@@ -48,6 +48,7 @@ func TestPendingChildrenFollowTheMeta(t *testing.T) {
 	unregistered := writePendingChild(t, dataDir, 5, 7) // parent 1
 	neverFroze := writePendingChild(t, dataDir, 6, 0)   // parent 2
 	registered := writePendingChild(t, dataDir, 7, 7)   // parent 3
+	laterSplit := writePendingChild(t, dataDir, 4, 7)   // parent 0, now in a split to 16
 	n, err := NewNode(NodeOptions{Address: "127.0.0.1:34999", DataDir: dataDir, MetaServers: []string{"127.0.0.1:1"}})
 	if err != nil {
 		t.Fatal(err)
@@ -56,15 +57,19 @@ func TestPendingChildrenFollowTheMeta(t *testing.T) {
 	if got := len(n.srv.Replicas()); got != 0 {
 		t.Fatalf("%d pending children opened at start-up", got)
 	}
-	if got := len(n.pending); got != 3 {
-		t.Fatalf("%d pending children, want 3", got)
+	if got := len(n.pending); got != 4 {
+		t.Fatalf("%d pending children, want 4", got)
 	}
 	splitting := admin.SplitStatus_SPLITTING
 	n.applySync(&replication.ConfigurationQueryByNodeResponse{Partitions: []*replication.ConfigurationUpdateRequest{
-		syncEntry(n.self, 1, 8, 3, &splitting), // parent 1: its child 5 was not registered
-		syncEntry(n.self, 7, 8, 7, nil),        // child 7 registered, this node its primary
-		syncEntry(n.self, 6, 8, 7, nil),        // child 6 registered, but this node's copy never froze
+		syncEntry(n.self, 1, 8, 3, &splitting),  // parent 1: its child 5 was not registered
+		syncEntry(n.self, 7, 8, 7, nil),         // child 7 registered, this node its primary
+		syncEntry(n.self, 6, 8, 7, nil),         // child 6 registered, but this node's copy never froze
+		syncEntry(n.self, 0, 16, 3, &splitting), // parent 0 splits again: its child 4 registered before
 	}})
+	if _, err := os.Stat(laterSplit); err != nil {
+		t.Errorf("child of a parent in a later split removed: %v", err)
+	}
 	if _, err := os.Stat(unregistered); !os.IsNotExist(err) {
 		t.Errorf("child of a parent still splitting kept: %v", err)
 	}
@@ -81,7 +86,7 @@ func TestPendingChildrenFollowTheMeta(t *testing.T) {
 	if got := r.servingCount(); got != 8 {
 		t.Fatalf("child serves %d partitions", got)
 	}
-	if len(n.pending) != 0 {
-		t.Fatalf("pending children left: %d", len(n.pending))
+	if len(n.pending) != 1 {
+		t.Fatalf("pending children left: %d, want 1", len(n.pending))
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -42,6 +43,7 @@ const (
 // writer writes new keys until stopped (or maxLiveWrites), recording the
 // acknowledged ones; a failed write's outcome is unknown and not checked.
 type writer struct {
+	once sync.Once
 	stop chan struct{}
 	done chan struct{}
 	ack  map[string]string
@@ -73,7 +75,7 @@ func startWriter(ctx context.Context, tb *client.Table, prefix string) *writer {
 }
 
 func (w *writer) finish() {
-	close(w.stop)
+	w.once.Do(func() { close(w.stop) })
 	<-w.done
 }
 
