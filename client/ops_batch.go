@@ -40,15 +40,16 @@ func (t *Table) BatchGet(ctx context.Context, keyList []CompositeKey) (values []
 	b := t.c.cfg.backoff().start()
 	for {
 		var again []int
-		err := t.batchGetRound(ctx, keyList, pending, values, &again)
-		if len(again) == 0 || ctx.Err() != nil {
+		var last error // the routing error of a group to regroup
+		err := t.batchGetRound(ctx, keyList, pending, values, &again, &last)
+		if len(again) == 0 {
 			return values, err
 		}
 		// Some groups met a routing error that refreshed the configuration
 		// (a split, a move): group their keys again under the new one.
 		pending = again
-		if !b.wait(ctx) {
-			return values, errors.Join(err, opError(op, t.name, deadlineError(ctx, errRegroup)))
+		if ctx.Err() != nil || !b.wait(ctx) {
+			return values, errors.Join(err, opError(op, t.name, deadlineError(ctx, last)))
 		}
 	}
 }
@@ -60,7 +61,7 @@ func (t *Table) BatchGet(ctx context.Context, keyList []CompositeKey) (values []
 // configuration was fetched, so a group whose first key reaches the parent
 // holds only keys the parent still owns (the server checks the first key's
 // hash only). Each group is routed by its first key's hash.
-func (t *Table) batchGetRound(ctx context.Context, keyList []CompositeKey, pending []int, values [][]byte, again *[]int) error {
+func (t *Table) batchGetRound(ctx context.Context, keyList []CompositeKey, pending []int, values [][]byte, again *[]int, last *error) error {
 	count := t.route.Load().count
 	groups := make(map[int32][]int)
 	var order []int32
@@ -86,6 +87,7 @@ func (t *Table) batchGetRound(ctx context.Context, keyList []CompositeKey, pendi
 	for gi, err := range errs {
 		if errors.Is(err, errRegroup) {
 			*again = append(*again, groups[order[gi]]...)
+			*last = err
 			continue
 		}
 		failed = append(failed, err)
