@@ -51,6 +51,7 @@ func (n *Node) configSync() {
 	ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
 	defer cancel()
 	addr := n.meta.current()
+	asked := time.Now()
 	res := replication.NewReplicationConfigSyncResult()
 	if err := n.meta.call(ctx, addr, catalog.RPC_CM_CONFIG_SYNC, &replication.ReplicationConfigSyncArgs{Req: req}, res); err != nil {
 		n.log.Debug("replica node: config sync failed", "meta", addr, "err", err)
@@ -64,14 +65,14 @@ func (n *Node) configSync() {
 		n.log.Debug("replica node: config sync refused", "meta", addr, "err", resp.GetErr())
 		return
 	}
-	n.applySync(resp)
+	n.applySync(resp, asked)
 }
 
 // applySync hands the meta's view to every replica's state machine: the
 // configuration of each partition that lists this node, and "not listed"
 // to every other hosted replica (a learner, or one the meta dropped; the
 // state machine says whether it may be closed).
-func (n *Node) applySync(resp *replication.ConfigurationQueryByNodeResponse) {
+func (n *Node) applySync(resp *replication.ConfigurationQueryByNodeResponse, asked time.Time) {
 	n.hostMu.Lock()
 	defer n.hostMu.Unlock()
 	mentioned := make(map[base.Gpid]bool)
@@ -90,7 +91,7 @@ func (n *Node) applySync(resp *replication.ConfigurationQueryByNodeResponse) {
 			r.post(func() { r.onSplitSync(status, count) })
 		}
 	}
-	n.prunePending(listed)
+	n.prunePending(listed, asked)
 	for _, r := range n.srv.Replicas() {
 		if mentioned[r.Gpid] {
 			continue

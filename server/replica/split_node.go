@@ -25,6 +25,13 @@ import (
 type pendingChild struct {
 	stored storedReplica
 	owner  *Replica
+	// registered: its parent's primary got the meta's registration (the
+	// node is opening it); never pruned.
+	registered bool
+	// released is when its split let go of it (zero: found at start-up);
+	// only a config sync asked after that may prune it, as an older answer
+	// may predate the registration.
+	released time.Time
 }
 
 // ownerGone reports whether no running split holds the child.
@@ -80,7 +87,7 @@ func (n *Node) childReleased(parent *Replica, c storedReplica, cfg *layer2.Parti
 	n.mu.Lock()
 	_, closed := n.closed[c.gpid]
 	if !closed && n.srv.Replica(c.gpid) == nil {
-		n.pending[c.gpid] = &pendingChild{stored: c}
+		n.pending[c.gpid] = &pendingChild{stored: c, registered: cfg != nil, released: time.Now()}
 	}
 	n.mu.Unlock()
 	if cfg == nil {
@@ -169,11 +176,11 @@ func (n *Node) hostRegisteredChild(m pacifica.Message) *Replica {
 // prunePending removes the pending children whose parent the meta reports
 // still in the same split (splitting, paused, canceling) or back at the old
 // partition count: none of those was registered.
-func (n *Node) prunePending(parents map[base.Gpid]*replication.ConfigurationUpdateRequest) {
+func (n *Node) prunePending(parents map[base.Gpid]*replication.ConfigurationUpdateRequest, asked time.Time) {
 	var drop []storedReplica
 	n.mu.Lock()
 	for g, pc := range n.pending {
-		if !pc.ownerGone() {
+		if !pc.ownerGone() || pc.registered || !pc.released.Before(asked) {
 			continue
 		}
 		half := pc.stored.state.PartitionCount / 2
