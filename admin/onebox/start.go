@@ -189,7 +189,9 @@ func probe(ctx context.Context, addr string, appID, pidx int32) error {
 	}
 	defer c.Close()
 	args := &rrdb.RrdbGetArgs{Key: base.NewBlob([]byte{0, 0})}
-	err = c.Call(ctx, wire.Header{AppID: appID, PartitionIndex: pidx}, catalog.RPC_RRDB_RRDB_GET, args, rrdb.NewRrdbGetResult())
+	// The hash names the partition itself, so a replica that checks
+	// partition hashes (after a split) accepts the probe.
+	err = c.Call(ctx, wire.Header{AppID: appID, PartitionIndex: pidx, PartitionHash: uint64(pidx)}, catalog.RPC_RRDB_RRDB_GET, args, rrdb.NewRrdbGetResult())
 	var re *rpc.RemoteError
 	if errors.As(err, &re) {
 		return fmt.Errorf("%s answers %s", addr, re.Errno)

@@ -179,7 +179,7 @@ func TestDuplicateRPC(t *testing.T) {
 
 // On a table that duplicates, incr, check_and_set and check_and_mutate
 // are refused with ERR_OPERATION_DISABLED (the follower could not replay
-// them) unless the table is atomic_idempotent; the flags arrive with the
+// them), atomic_idempotent or not; the flags arrive with the
 // table's app_info in config sync.
 func TestNonIdempotentWritesOnDuplicatingTable(t *testing.T) {
 	n := newTestNodeAt(t, Options{Address: "127.0.0.115:1", Duplication: dupGroup}, "127.0.0.115:0")
@@ -217,7 +217,7 @@ func TestNonIdempotentWritesOnDuplicatingTable(t *testing.T) {
 	}{
 		{"not duplicating", false, false, ""},
 		{"duplicating", true, false, base.ERR_OPERATION_DISABLED},
-		{"duplicating and atomic_idempotent", true, true, ""},
+		{"duplicating and atomic_idempotent", true, true, base.ERR_OPERATION_DISABLED},
 		{"duplication removed", false, false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

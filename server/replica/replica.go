@@ -376,11 +376,14 @@ func (r *Replica) appInfo() *layer2.AppInfo {
 
 // rejectsNonIdempotent reports whether the table refuses incr,
 // check_and_set and check_and_mutate: it duplicates to another cluster,
-// which can only replay idempotent writes, and is not atomic_idempotent.
+// which can only replay idempotent writes.
 func (r *Replica) rejectsNonIdempotent() bool {
 	r.cfgMu.Lock()
 	defer r.cfgMu.Unlock()
-	return r.state.Duplicating && !r.state.AtomicIdempotent
+	// atomic_idempotent does not lift the refusal: this server logs such a
+	// write as itself rather than as the puts it results in, so shipping it
+	// would replay it on the follower (twice on a retried batch).
+	return r.state.Duplicating
 }
 
 // idempotentRPC reports whether a write RPC gives the same result when

@@ -217,10 +217,13 @@ func splitStatusOf(u *replication.ConfigurationUpdateRequest) *admin.SplitStatus
 
 // servingCountFor is the partition count a replica serving own partitions
 // serves under after the meta reports the table at count: during a split
-// (keep) it keeps its own until its child registers.
+// (keep) it keeps its own until its child registers. A split to count
+// starts from count/2 partitions, so a replica still below that missed an
+// earlier split's end (its child registered while it was not listening)
+// and serves count/2.
 func servingCountFor(own, count int32, keep bool) int32 {
 	if own > 0 && keep {
-		return own
+		return max(own, count/2)
 	}
 	return count
 }

@@ -47,6 +47,13 @@ func (r *Replica) onSplitSync(status *admin.SplitStatus, count int32) {
 		}
 		r.sm.CheckGroupNow()
 	case admin.SplitStatus_PAUSING, admin.SplitStatus_CANCELING, admin.SplitStatus_PAUSED:
+		if sp != nil && sp.registerSent {
+			// A registration is in flight and may still land (a retry after
+			// a pause and restart would register a child whose data was
+			// dropped): its answer decides, and the meta refuses either the
+			// registration or the pause.
+			return
+		}
 		if sp != nil {
 			// The meta pauses or cancels only a parent not registered yet.
 			r.abortSplit("the meta "+status.String(), true)
