@@ -121,17 +121,17 @@ func TestReact(t *testing.T) {
 		idem reaction
 		non  reaction
 	}{
-		{"no primary", fmt.Errorf("x: %w", ErrPartitionUnavailable), reaction{true, true}, reaction{true, true}},
-		{"dial failure", &dialError{err: errors.New("refused")}, reaction{true, true}, reaction{true, true}},
-		{"ERR_OBJECT_NOT_FOUND", remote(base.ERR_OBJECT_NOT_FOUND), reaction{true, true}, reaction{true, true}},
-		{"ERR_INVALID_STATE", remote(base.ERR_INVALID_STATE), reaction{true, true}, reaction{true, true}},
-		{"ERR_PARENT_PARTITION_MISUSED", remote(base.ERR_PARENT_PARTITION_MISUSED), reaction{true, true}, reaction{true, true}},
-		{"ERR_SPLITTING", remote(base.ERR_SPLITTING), reaction{retry: true}, reaction{retry: true}},
+		{"no primary", fmt.Errorf("x: %w", ErrPartitionUnavailable), reaction{retry: true, refresh: true}, reaction{retry: true, refresh: true}},
+		{"dial failure", &dialError{err: errors.New("refused")}, reaction{retry: true, refresh: true}, reaction{retry: true, refresh: true}},
+		{"ERR_OBJECT_NOT_FOUND", remote(base.ERR_OBJECT_NOT_FOUND), reaction{retry: true, refresh: true}, reaction{retry: true, refresh: true}},
+		{"ERR_INVALID_STATE", remote(base.ERR_INVALID_STATE), reaction{retry: true, refresh: true}, reaction{retry: true, refresh: true}},
+		{"ERR_PARENT_PARTITION_MISUSED", remote(base.ERR_PARENT_PARTITION_MISUSED), reaction{retry: true, refresh: true}, reaction{retry: true, refresh: true}},
+		{"ERR_SPLITTING", remote(base.ERR_SPLITTING), reaction{retry: true, brief: true}, reaction{retry: true, brief: true}},
 		{"ERR_BUSY", remote(base.ERR_BUSY), reaction{retry: true}, reaction{retry: true}},
 		{"ERR_NOT_ENOUGH_MEMBER", remote(base.ERR_NOT_ENOUGH_MEMBER), reaction{retry: true}, reaction{}},
 		{"ERR_CAPACITY_EXCEEDED", remote(base.ERR_CAPACITY_EXCEEDED), reaction{retry: true}, reaction{}},
 		{"ERR_TIMEOUT", remote(base.ERR_TIMEOUT), reaction{retry: true}, reaction{}},
-		{"connection lost", fmt.Errorf("rpc x: %w", rpc.ErrConnClosed), reaction{true, true}, reaction{refresh: true}},
+		{"connection lost", fmt.Errorf("rpc x: %w", rpc.ErrConnClosed), reaction{retry: true, refresh: true}, reaction{refresh: true}},
 		{"ERR_INVALID_DATA", remote(base.ERR_INVALID_DATA), reaction{}, reaction{}},
 		{"ERR_ACL_DENY", remote(base.ERR_ACL_DENY), reaction{}, reaction{}},
 		{"ERR_HANDLER_NOT_FOUND", remote(base.ERR_HANDLER_NOT_FOUND), reaction{}, reaction{}},
@@ -226,5 +226,30 @@ func TestForwardAddress(t *testing.T) {
 		if got := forwardAddress(r); got != "" {
 			t.Errorf("forward address of %v = %q", r, got)
 		}
+	}
+}
+
+// TestWaitBriefKeepsBackoff: a brief wait (a splitting partition) is
+// bounded by briefRetry and leaves the backoff where it was, so a request
+// retried through a split's registration step never waits out a backoff
+// grown to its maximum.
+func TestWaitBriefKeepsBackoff(t *testing.T) {
+	b := backoffPolicy{initial: 100 * time.Millisecond, max: time.Second}.start()
+	for i := 0; i < 3; i++ {
+		start := time.Now()
+		if !b.pause(context.Background(), reaction{retry: true, brief: true}) {
+			t.Fatal("waitBrief reported a done context")
+		}
+		if waited := time.Since(start); waited < briefRetry/4 {
+			t.Errorf("waited %v, want at least %v", waited, briefRetry/4)
+		}
+		if b.next != 100*time.Millisecond {
+			t.Fatalf("backoff advanced to %v by a brief wait", b.next)
+		}
+	}
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	if b.waitBrief(done) {
+		t.Error("waitBrief on a done context reported true")
 	}
 }

@@ -31,6 +31,9 @@ const (
 type reaction struct {
 	retry   bool // send again after a backoff
 	refresh bool // refresh the table's configuration first
+	// brief: the refusal lasts a known short moment (a split's
+	// registration step), so retry soon without growing the backoff.
+	brief bool
 }
 
 // react decides how to go on after err (protocol.md §4.2–4.3):
@@ -65,7 +68,9 @@ func react(ctx context.Context, err error, kind opKind) reaction {
 		switch re.Errno {
 		case base.ERR_OBJECT_NOT_FOUND, base.ERR_INVALID_STATE, base.ERR_PARENT_PARTITION_MISUSED:
 			return reaction{retry: kind != once, refresh: true}
-		case base.ERR_BUSY, base.ERR_SPLITTING:
+		case base.ERR_SPLITTING:
+			return reaction{retry: kind != once, brief: true}
+		case base.ERR_BUSY:
 			return reaction{retry: kind != once}
 		case base.ERR_NOT_ENOUGH_MEMBER, base.ERR_CAPACITY_EXCEEDED, base.ERR_TIMEOUT:
 			return reaction{retry: kind == idempotent}
@@ -103,6 +108,35 @@ func (b *backoff) wait(ctx context.Context) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// briefRetry bounds the wait before retrying a request a splitting
+// partition refused: its registration step pauses requests for tens to
+// hundreds of milliseconds, and a growing backoff would outlast it by far.
+const briefRetry = 40 * time.Millisecond
+
+// waitBrief sleeps between a quarter and all of briefRetry (never longer
+// than the next backoff interval) without advancing the backoff, and
+// reports false if ctx ends first.
+func (b *backoff) waitBrief(ctx context.Context) bool {
+	d := min(briefRetry, b.next)
+	t := time.NewTimer(d/4 + rand.N(3*d/4+1))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// pause waits before the next attempt as r asks: briefly, or by the
+// backoff.
+func (b *backoff) pause(ctx context.Context, r reaction) bool {
+	if r.brief {
+		return b.waitBrief(ctx)
+	}
+	return b.wait(ctx)
 }
 
 // deadlineError is the error of an operation whose retries ran out of time:

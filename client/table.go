@@ -192,7 +192,7 @@ func (t *Table) call(ctx context.Context, req request, result thrift.TStruct) er
 			}
 			return opError(req.op, t.name, err)
 		}
-		if !b.wait(ctx) {
+		if !b.pause(ctx, r) {
 			return opError(req.op, t.name, deadlineError(ctx, err))
 		}
 	}
