@@ -100,6 +100,12 @@ func (p backoffPolicy) start() backoff { return backoff{next: p.initial, max: p.
 func (b *backoff) wait(ctx context.Context) bool {
 	d := b.next/2 + rand.N(b.next/2+1)
 	b.next = min(2*b.next, b.max)
+	return sleepCtx(ctx, d)
+}
+
+// sleepCtx sleeps for d and reports false, without sleeping to the end, if
+// ctx ends first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -120,14 +126,7 @@ const briefRetry = 40 * time.Millisecond
 // reports false if ctx ends first.
 func (b *backoff) waitBrief(ctx context.Context) bool {
 	d := min(briefRetry, b.next)
-	t := time.NewTimer(d/4 + rand.N(3*d/4+1))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return sleepCtx(ctx, d/4+rand.N(3*d/4+1))
 }
 
 // pause waits before the next attempt as r asks: briefly, or by the
