@@ -162,12 +162,19 @@ func (t *Table) call(ctx context.Context, req request, result thrift.TStruct) er
 	ctx, cancel := t.c.withTimeout(ctx)
 	defer cancel()
 	b := t.c.cfg.backoff().start()
+	var prev error // the previous attempt's error
 	for {
 		rt := t.route.Load()
 		err := t.attempt(ctx, rt, req, result)
 		if err == nil {
 			return nil
 		}
+		if prev != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// The deadline cut this attempt short: the previous attempt's
+			// refusal says why the operation did not succeed.
+			return opError(req.op, t.name, deadlineError(ctx, prev))
+		}
+		prev = err
 		if ctx.Err() != nil {
 			t.refreshSoon(rt.gen)
 		}
