@@ -11,8 +11,18 @@ const Poly = 0x9a6c9329ac4bc9b5
 var table = crc64.MakeTable(Poly)
 
 // PartitionHash is the routing hash of a raw hash key.
+//
+// It is crc64.Checksum with Pegasus's table, computed by a plain table
+// loop: hash/crc64's update has a large stack frame (its slicing-by-8
+// path), and on a server's fresh request goroutine that frame alone forced
+// a stack growth (a copy of the whole stack) on every write. Hash keys are
+// short, so slicing-by-8 would not pay anyway.
 func PartitionHash(hashKey []byte) uint64 {
-	return crc64.Checksum(hashKey, table)
+	crc := ^uint64(0)
+	for _, b := range hashKey {
+		crc = table[byte(crc)^b] ^ (crc >> 8)
+	}
+	return ^crc
 }
 
 // KeyHash is the routing hash of an encoded full key: the CRC-64 of its hash

@@ -56,3 +56,20 @@ func TestPartitionIndex(t *testing.T) {
 		t.Error("BelongsTo with version -1 = true")
 	}
 }
+
+// TestPartitionHashMatchesCRC64 checks the hand loop against hash/crc64 on
+// keys of every length up to a few KB (crc64 switches strategy at 64 and
+// 2048 bytes).
+func TestPartitionHashMatchesCRC64(t *testing.T) {
+	buf := make([]byte, 4100)
+	x := uint32(12345)
+	for i := range buf {
+		x = x*1664525 + 1013904223
+		buf[i] = byte(x >> 24)
+	}
+	for n := 0; n <= len(buf); n += 1 + n/16 {
+		if got, want := PartitionHash(buf[:n]), crc64.Checksum(buf[:n], table); got != want {
+			t.Fatalf("PartitionHash of %d bytes = %#x, crc64 says %#x", n, got, want)
+		}
+	}
+}
