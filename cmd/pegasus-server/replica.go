@@ -42,6 +42,7 @@ func runReplica(ctx context.Context, path string) error {
 	if periodic {
 		logOpts.Policy = mlog.SyncPeriodic
 	}
+	logOpts.SyncInPlace = rc.Replication.LogSyncInPlace == nil || *rc.Replication.LogSyncInPlace
 	reg := metrics.New()
 	dataOps := metrics.NewDataOps(reg)
 	logSync := replica.NewLogSyncHistogram()

@@ -125,6 +125,12 @@ type Replication struct {
 	LogSync string `toml:"log_sync"`
 	// LogSyncInterval is the period of the "periodic" policy. Default 1s.
 	LogSyncInterval Duration `toml:"log_sync_interval"`
+	// LogSyncInPlace: under "batch", the log's fdatasync keeps its Go
+	// scheduler slot, so with few GOMAXPROCS the process waits out each
+	// sync instead of switching threads around it (much less CPU per write
+	// on small machines; docs/replication.md). Default true; false hands
+	// the slot over as an ordinary blocking system call does.
+	LogSyncInPlace *bool `toml:"log_sync_in_place"`
 	// LogSegmentBytes is the size of a mutation log segment. Default 32 MiB.
 	LogSegmentBytes int64 `toml:"log_segment_bytes"`
 	// MinReplicaCount: a primary with fewer members refuses writes with

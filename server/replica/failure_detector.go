@@ -76,6 +76,7 @@ func (n *Node) beacon() (retry bool) {
 	n.mu.Lock()
 	if sent.After(n.lastAckSend) {
 		n.lastAckSend = sent
+		n.srv.leaseUntil.Store(n.leaseEnd(sent).UnixNano())
 	}
 	was := n.connected
 	n.connected = true
@@ -104,6 +105,13 @@ func (n *Node) leaseLoop() {
 	}
 }
 
+// leaseEnd is when reads must stop for a lease renewed by a beacon sent at
+// sent: the lease timeout after it, less the check interval that
+// checkLease also takes off (at most half the lease).
+func (n *Node) leaseEnd(sent time.Time) time.Time {
+	return sent.Add(n.opts.LeaseTimeout - min(n.opts.CheckInterval, n.opts.LeaseTimeout/2))
+}
+
 // checkLease declares the meta lost a check interval early, so that the
 // expiry is acted on before it happens given the check granularity.
 func (n *Node) checkLease(now time.Time) {
@@ -111,6 +119,7 @@ func (n *Node) checkLease(now time.Time) {
 	expired := n.connected && now.Add(n.opts.CheckInterval).Sub(n.lastAckSend) > n.opts.LeaseTimeout
 	if expired {
 		n.connected = false
+		n.srv.leaseUntil.Store(1)
 	}
 	n.mu.Unlock()
 	if !expired {

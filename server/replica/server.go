@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pegasus-go/pegasus/server/config"
@@ -53,6 +54,13 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // background loops
+
+	// leaseUntil is when this server's lease from the meta server ends, in
+	// Unix nanoseconds, as its node last learnt; 0 means no lease fence (a
+	// server run without a node). Reads check it against the clock, so a
+	// process that stood still past its lease (a hung disk, a paused
+	// machine) serves no read before its lease loop has caught up.
+	leaseUntil atomic.Int64
 }
 
 // NewServer returns a server hosting no replicas.
@@ -258,12 +266,18 @@ func (r *Replica) admit(hash uint64) base.Errno {
 	return base.ERR_OK
 }
 
+// leaseHeld reports whether the lease fence lets reads through at now.
+func (s *Server) leaseHeld(now time.Time) bool {
+	u := s.leaseUntil.Load()
+	return u == 0 || now.UnixNano() < u
+}
+
 // routeRead is route for reads, which also wait for the primary's read
 // fence: until it has applied everything it held when it took over, it
 // answers ERR_INVALID_STATE and the client retries.
 func (s *Server) routeRead(req *rpc.Request) (*Replica, base.Errno) {
 	r, errno := s.route(req)
-	if errno == base.ERR_OK && !r.readyForReads() {
+	if errno == base.ERR_OK && (!r.readyForReads() || !s.leaseHeld(time.Now())) {
 		return nil, base.ERR_INVALID_STATE
 	}
 	return r, errno

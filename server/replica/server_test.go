@@ -252,3 +252,46 @@ func TestRemoteCommand(t *testing.T) {
 		t.Errorf("help: %q", out)
 	}
 }
+
+// TestReadsFencedByLeaseDeadline: reads stop when the lease deadline
+// passes even though nothing told the replica's loop (as after a process
+// stood still past its lease), and resume with a renewed lease.
+func TestReadsFencedByLeaseDeadline(t *testing.T) {
+	n := newTestNode(t, Options{Address: "127.0.0.1:1"})
+	gpid := base.Gpid{Appid: 4, PartitionIndex: 0}
+	n.open(t, gpid, StatusPrimary)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := n.put(ctx, gpid, "h", "s", "v"); err != nil {
+		t.Fatal(err)
+	}
+	get := func() error { _, err := n.get(ctx, gpid, "h", "s"); return err }
+	if err := get(); err != nil {
+		t.Fatalf("read without a lease fence: %v", err)
+	}
+
+	n.srv.leaseUntil.Store(time.Now().Add(-time.Millisecond).UnixNano())
+	var re *rpc.RemoteError
+	if err := get(); !errors.As(err, &re) || re.Errno != base.ERR_INVALID_STATE {
+		t.Fatalf("read past the lease deadline: %v, want ERR_INVALID_STATE", err)
+	}
+	n.srv.leaseUntil.Store(time.Now().Add(time.Minute).UnixNano())
+	if err := get(); err != nil {
+		t.Fatalf("read under a renewed lease: %v", err)
+	}
+}
+
+// TestNodeLeaseEnd: the read fence ends a check interval before the lease
+// the meta server grants, and never later than half the lease with a
+// check interval that long.
+func TestNodeLeaseEnd(t *testing.T) {
+	sent := time.Unix(1000, 0)
+	n := &Node{opts: NodeOptions{LeaseTimeout: 8 * time.Second, CheckInterval: time.Second}}
+	if got, want := n.leaseEnd(sent), sent.Add(7*time.Second); !got.Equal(want) {
+		t.Fatalf("leaseEnd = %v, want %v", got, want)
+	}
+	n.opts.CheckInterval = 6 * time.Second
+	if got, want := n.leaseEnd(sent), sent.Add(4*time.Second); !got.Equal(want) {
+		t.Fatalf("leaseEnd with a long check interval = %v, want %v", got, want)
+	}
+}

@@ -33,6 +33,11 @@ type Options struct {
 	Policy       Policy
 	// SyncInterval is the fsync period under SyncPeriodic (1s).
 	SyncInterval time.Duration
+	// SyncInPlace makes the flusher's fdatasync (SyncEveryBatch) keep its
+	// thread's Go scheduler slot while the disk works instead of handing
+	// it over; see datasyncInPlace. With GOMAXPROCS 1 the whole process
+	// waits out each sync.
+	SyncInPlace bool
 	// SyncObserver, when set, is told how long each data sync took
 	// (batch and periodic ones), e.g. for a latency histogram. It runs on
 	// the syncing goroutine and must return quickly.
@@ -261,7 +266,11 @@ func (l *Log) flush(handOff bool) {
 		}
 		if err == nil && l.opts.Policy == SyncEveryBatch {
 			start := time.Now()
-			err = datasync(l.active)
+			if l.opts.SyncInPlace {
+				err = datasyncInPlace(l.active)
+			} else {
+				err = datasync(l.active)
+			}
 			took := time.Since(start)
 			l.stats.syncs.Add(1)
 			l.stats.syncNanos.Add(int64(took))

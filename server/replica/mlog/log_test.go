@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/pegasus-go/pegasus/thrift/base"
@@ -87,8 +88,14 @@ func TestAppendReplayReopen(t *testing.T) {
 }
 
 func TestConcurrentAppendsAreAllDurable(t *testing.T) {
+	for _, inPlace := range []bool{false, true} {
+		t.Run(fmt.Sprintf("SyncInPlace=%v", inPlace), func(t *testing.T) { testConcurrentAppends(t, inPlace) })
+	}
+}
+
+func testConcurrentAppends(t *testing.T, inPlace bool) {
 	dir := t.TempDir()
-	l, err := Open(dir, Options{SegmentBytes: 4096})
+	l, err := Open(dir, Options{SegmentBytes: 4096, SyncInPlace: inPlace})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,6 +118,9 @@ func TestConcurrentAppendsAreAllDurable(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+	if inPlace && l.Stats().Syncs == 0 {
+		t.Fatal("no sync counted")
 	}
 	l.Close()
 	l, err = Open(dir, Options{SegmentBytes: 4096})
@@ -292,4 +302,30 @@ func FuzzDecodeRecord(f *testing.F) {
 			t.Fatalf("re-encoding differs")
 		}
 	})
+}
+
+// TestDatasyncInPlaceReportsErrors: the in-place sync returns fdatasync's
+// errno with the file's name.
+func TestDatasyncInPlaceReportsErrors(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := datasyncInPlace(f); err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	var pe *os.PathError
+	if err := datasyncInPlace(r); !errors.As(err, &pe) || !errors.Is(err, syscall.EINVAL) {
+		t.Fatalf("in-place sync of a pipe: %v, want a PathError with EINVAL", err)
+	}
 }
