@@ -76,7 +76,7 @@ func (n *Node) beacon() (retry bool) {
 	n.mu.Lock()
 	if sent.After(n.lastAckSend) {
 		n.lastAckSend = sent
-		n.srv.leaseUntil.Store(n.leaseEnd(sent).UnixNano())
+		n.srv.setLeaseEnd(n.leaseEnd(sent))
 	}
 	was := n.connected
 	n.connected = true
@@ -119,7 +119,7 @@ func (n *Node) checkLease(now time.Time) {
 	expired := n.connected && now.Add(n.opts.CheckInterval).Sub(n.lastAckSend) > n.opts.LeaseTimeout
 	if expired {
 		n.connected = false
-		n.srv.leaseUntil.Store(1)
+		n.srv.setLeaseEnd(time.Time{})
 	}
 	n.mu.Unlock()
 	if !expired {

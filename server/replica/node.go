@@ -177,7 +177,7 @@ func NewNode(opts NodeOptions) (*Node, error) {
 		ctx:       ctx,
 		cancel:    cancel,
 	}
-	n.srv.leaseUntil.Store(1) // no read before the first acknowledged beacon
+	n.srv.setLeaseEnd(time.Time{}) // no read before the first acknowledged beacon
 	n.peers = newPeers(ctx, &n.wg, n.log)
 	if n.mlog, err = mlog.Open(filepath.Join(opts.DataDir, "slog"), opts.Log); err != nil {
 		cancel()

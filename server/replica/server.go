@@ -55,12 +55,23 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // background loops
 
-	// leaseUntil is when this server's lease from the meta server ends, in
-	// Unix nanoseconds, as its node last learnt; 0 means no lease fence (a
-	// server run without a node). Reads check it against the clock, so a
-	// process that stood still past its lease (a hung disk, a paused
-	// machine) serves no read before its lease loop has caught up.
+	// leaseUntil is when this server's lease from the meta server ends, as
+	// its node last learnt, in nanoseconds of the monotonic clock since
+	// born; 0 means no lease fence (a server run without a node), 1 an
+	// expired lease. Reads check it against the clock, so a process that
+	// stood still past its lease (a hung disk, a paused machine) serves no
+	// read before its lease loop has caught up.
 	leaseUntil atomic.Int64
+	born       time.Time
+}
+
+// setLeaseEnd moves the read fence to end (the zero time: expired).
+func (s *Server) setLeaseEnd(end time.Time) {
+	if end.IsZero() {
+		s.leaseUntil.Store(1)
+		return
+	}
+	s.leaseUntil.Store(max(end.Sub(s.born).Nanoseconds(), 1))
 }
 
 // NewServer returns a server hosting no replicas.
@@ -78,6 +89,7 @@ func NewServer(opts Options) *Server {
 		replicas: make(map[base.Gpid]*Replica),
 		ctx:      ctx,
 		cancel:   cancel,
+		born:     time.Now(),
 	}
 	return s
 }
@@ -269,7 +281,7 @@ func (r *Replica) admit(hash uint64) base.Errno {
 // leaseHeld reports whether the lease fence lets reads through at now.
 func (s *Server) leaseHeld(now time.Time) bool {
 	u := s.leaseUntil.Load()
-	return u == 0 || now.UnixNano() < u
+	return u == 0 || now.Sub(s.born).Nanoseconds() < u
 }
 
 // routeRead is route for reads, which also wait for the primary's read

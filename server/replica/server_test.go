@@ -270,12 +270,12 @@ func TestReadsFencedByLeaseDeadline(t *testing.T) {
 		t.Fatalf("read without a lease fence: %v", err)
 	}
 
-	n.srv.leaseUntil.Store(time.Now().Add(-time.Millisecond).UnixNano())
+	n.srv.setLeaseEnd(time.Now().Add(-time.Millisecond))
 	var re *rpc.RemoteError
 	if err := get(); !errors.As(err, &re) || re.Errno != base.ERR_INVALID_STATE {
 		t.Fatalf("read past the lease deadline: %v, want ERR_INVALID_STATE", err)
 	}
-	n.srv.leaseUntil.Store(time.Now().Add(time.Minute).UnixNano())
+	n.srv.setLeaseEnd(time.Now().Add(time.Minute))
 	if err := get(); err != nil {
 		t.Fatalf("read under a renewed lease: %v", err)
 	}
