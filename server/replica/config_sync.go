@@ -50,22 +50,15 @@ func (n *Node) configSync() {
 	}
 	ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
 	defer cancel()
-	addr := n.meta.current()
 	asked := time.Now()
 	res := replication.NewReplicationConfigSyncResult()
-	if err := n.meta.call(ctx, addr, catalog.RPC_CM_CONFIG_SYNC, &replication.ReplicationConfigSyncArgs{Req: req}, res); err != nil {
-		n.log.Debug("replica node: config sync failed", "meta", addr, "err", err)
+	addr, errno, err := n.meta.callLeader(ctx, catalog.RPC_CM_CONFIG_SYNC, &replication.ReplicationConfigSyncArgs{Req: req}, res,
+		func() *base.ErrorCode { return answerErr(res.Success) })
+	if err != nil || errno != base.ERR_OK {
+		n.log.Debug("replica node: config sync failed", "meta", addr, "errno", errno, "err", err)
 		return
 	}
-	resp := res.Success
-	if resp == nil || resp.Err.Code() != base.ERR_OK {
-		if resp != nil && resp.Err.Code() == base.ERR_FORWARD_TO_OTHERS {
-			n.meta.next(addr)
-		}
-		n.log.Debug("replica node: config sync refused", "meta", addr, "err", resp.GetErr())
-		return
-	}
-	n.applySync(resp, asked)
+	n.applySync(res.Success, asked)
 }
 
 // applySync hands the meta's view to every replica's state machine: the

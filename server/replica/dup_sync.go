@@ -67,21 +67,14 @@ func (n *Node) dupSync() {
 	req := &replication.DuplicationSyncRequest{Node: n.self, HpNode: n.selfHP, ConfirmList: n.dupConfirms()}
 	ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
 	defer cancel()
-	addr := n.meta.current()
 	res := replication.NewDuplicationSyncResult()
-	if err := n.meta.call(ctx, addr, catalog.RPC_CM_DUPLICATION_SYNC, &replication.DuplicationSyncArgs{Req: req}, res); err != nil {
-		n.log.Debug("replica node: duplication sync failed", "meta", addr, "err", err)
+	addr, errno, err := n.meta.callLeader(ctx, catalog.RPC_CM_DUPLICATION_SYNC, &replication.DuplicationSyncArgs{Req: req}, res,
+		func() *base.ErrorCode { return answerErr(res.Success) })
+	if err != nil || errno != base.ERR_OK {
+		n.log.Debug("replica node: duplication sync failed", "meta", addr, "errno", errno, "err", err)
 		return
 	}
-	resp := res.Success
-	if resp == nil || resp.Err.Code() != base.ERR_OK {
-		if resp != nil && resp.Err.Code() == base.ERR_FORWARD_TO_OTHERS {
-			n.meta.next(addr)
-		}
-		n.log.Debug("replica node: duplication sync refused", "meta", addr, "err", resp.GetErr())
-		return
-	}
-	n.applyDupMap(resp.DupMap)
+	n.applyDupMap(res.Success.DupMap)
 }
 
 // dupConfirms is the progress of every duplicator of a primary, by

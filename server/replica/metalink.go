@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/thrift/lib/go/thrift"
 
+	"github.com/pegasus-go/pegasus/thrift/base"
 	"github.com/pegasus-go/pegasus/thrift/rpc"
 	"github.com/pegasus-go/pegasus/thrift/wire"
 )
@@ -107,6 +108,38 @@ func (m *metaLink) call(ctx context.Context, addr, name string, args, result thr
 		return fmt.Errorf("meta %s: %w", addr, err)
 	}
 	return nil
+}
+
+// callLeader sends one RPC to the meta server taken for the leader and
+// returns the address asked and the answer's error code, which errOf reads
+// from result (nil: the answer carried none, an error here). A follower's
+// ERR_FORWARD_TO_OTHERS moves the leader guess on and comes back as the
+// error code, for the caller to retry or leave to its next round.
+func (m *metaLink) callLeader(ctx context.Context, name string, args, result thrift.TStruct, errOf func() *base.ErrorCode) (string, base.Errno, error) {
+	addr := m.current()
+	if err := m.call(ctx, addr, name, args, result); err != nil {
+		return addr, "", err
+	}
+	e := errOf()
+	if e == nil {
+		return addr, "", fmt.Errorf("meta %s: %s: answer without an error code", addr, name)
+	}
+	if e.Code() == base.ERR_FORWARD_TO_OTHERS {
+		m.next(addr)
+	}
+	return addr, e.Code(), nil
+}
+
+// answerErr is the error code of an RPC result's answer (its Success),
+// nil when there is no answer; for callLeader's errOf.
+func answerErr[R interface {
+	*S
+	GetErr() *base.ErrorCode
+}, S any](success R) *base.ErrorCode {
+	if success == nil {
+		return nil
+	}
+	return success.GetErr()
 }
 
 func (m *metaLink) close() {

@@ -99,7 +99,6 @@ func (n *Node) askMeta(r *Replica, req pacifica.ConfigRequest) {
 		return
 	}
 	n.spawn(func() {
-		addr := n.meta.current()
 		ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
 		defer cancel()
 		cfg := peerwire.ConfigToPartition(req.Config)
@@ -107,14 +106,10 @@ func (n *Node) askMeta(r *Replica, req pacifica.ConfigRequest) {
 		node := peerwire.FromAddrPort(req.Node)
 		q := &replication.ConfigurationUpdateRequest{Info: r.appInfo(), Config: cfg, Type: req.Type, Node: node, HpNode: hostPortOf(req.Node)}
 		res := replication.NewReplicationUpdatePartitionConfigurationResult()
-		err := n.meta.call(ctx, addr, catalog.RPC_CM_UPDATE_PARTITION_CONFIGURATION, &replication.ReplicationUpdatePartitionConfigurationArgs{Req: q}, res)
-		if err != nil || res.Success == nil {
-			n.log.Debug("replica node: configuration request failed; the replica retries", "gpid", gpidString(r.Gpid), "meta", addr, "err", err)
-			return
-		}
-		errno := res.Success.Err.Code()
-		if errno == base.ERR_FORWARD_TO_OTHERS {
-			n.meta.next(addr)
+		addr, errno, err := n.meta.callLeader(ctx, catalog.RPC_CM_UPDATE_PARTITION_CONFIGURATION, &replication.ReplicationUpdatePartitionConfigurationArgs{Req: q}, res,
+			func() *base.ErrorCode { return answerErr(res.Success) })
+		if err != nil || errno == base.ERR_FORWARD_TO_OTHERS {
+			n.log.Debug("replica node: configuration request failed; the replica retries", "gpid", gpidString(r.Gpid), "meta", addr, "errno", errno, "err", err)
 			return
 		}
 		var stored pacifica.Config

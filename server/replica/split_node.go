@@ -250,19 +250,17 @@ func (n *Node) registerChild(r *Replica, req *replication.RegisterChildRequest) 
 
 func (n *Node) callRegisterChild(req *replication.RegisterChildRequest) (base.Errno, *layer2.PartitionConfiguration) {
 	for attempt := 0; attempt < 3; attempt++ {
-		addr := n.meta.current()
 		ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
 		res := replication.NewSplitRegisterChildResult()
-		err := n.meta.call(ctx, addr, catalog.RPC_CM_REGISTER_CHILD_REPLICA, &replication.SplitRegisterChildArgs{Req: req}, res)
+		addr, errno, err := n.meta.callLeader(ctx, catalog.RPC_CM_REGISTER_CHILD_REPLICA, &replication.SplitRegisterChildArgs{Req: req}, res,
+			func() *base.ErrorCode { return answerErr(res.Success) })
 		cancel()
-		if err != nil || res.Success == nil {
+		if err != nil {
 			n.log.Warn("replica node: register split child failed", "meta", addr, "err", err)
 			n.meta.next(addr)
 			continue
 		}
-		errno := res.Success.Err.Code()
 		if errno == base.ERR_FORWARD_TO_OTHERS {
-			n.meta.next(addr)
 			continue
 		}
 		return errno, res.Success.ChildConfig
