@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 )
 
@@ -21,27 +20,11 @@ const remoteCallTimeout = 10 * time.Second
 // startDupLoop runs the duplication loop until the returned stop is
 // called; stop waits for it.
 func (s *Server) startDupLoop() (stop func()) {
-	ctx, cancel := context.WithCancel(s.ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		r := &dupRunner{s: s, remotes: map[string]RemoteCluster{}, lastErr: map[DupKey]string{}}
-		defer r.close()
-		t := time.NewTicker(s.opts.DupInterval)
-		defer t.Stop()
-		for {
-			r.round(ctx)
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	r := &dupRunner{s: s, remotes: map[string]RemoteCluster{}, lastErr: map[DupKey]string{}}
+	stopLoop := s.startLoop(s.opts.DupInterval, r.round)
 	return func() {
-		cancel()
-		wg.Wait()
+		stopLoop()
+		r.close() // the loop is done with its remotes
 	}
 }
 

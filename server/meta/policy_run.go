@@ -119,15 +119,22 @@ func (s *Server) policyBackups(policy string) []*backupRecord {
 // startPolicyLoop runs the policy loop until the returned stop is called;
 // stop waits for it.
 func (s *Server) startPolicyLoop() (stop func()) {
+	return s.startLoop(s.opts.BackupPollInterval, s.policyRound)
+}
+
+// startLoop runs round at once and then every period, on a goroutine of
+// its own, until the returned stop is called; stop cancels the round's
+// context and waits for the goroutine.
+func (s *Server) startLoop(period time.Duration, round func(context.Context)) (stop func()) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		t := time.NewTicker(s.opts.BackupPollInterval)
+		t := time.NewTicker(period)
 		defer t.Stop()
 		for {
-			s.policyRound(ctx)
+			round(ctx)
 			select {
 			case <-ctx.Done():
 				return
