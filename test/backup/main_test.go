@@ -41,9 +41,7 @@ func startBox(t *testing.T, host int) *onebox.Box {
 
 func adminClient(t *testing.T, b *onebox.Box) *admin.Client {
 	t.Helper()
-	c := admin.New(b.MetaServers())
-	t.Cleanup(c.Close)
-	return c
+	return testbox.AdminClient(t, b)
 }
 
 func openTable(t *testing.T, b *onebox.Box, table string) *client.Table {
@@ -70,17 +68,10 @@ func appID(t *testing.T, c *admin.Client, name string) int32 {
 // waitFor polls cond every 200ms until it holds or limit passes.
 func waitFor(t *testing.T, limit time.Duration, what string, cond func() (bool, error)) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	var last error
-	for time.Now().Before(deadline) {
+	testbox.WaitFor(t, limit, 200*time.Millisecond, what, func() (bool, string) {
 		ok, err := cond()
-		if ok {
-			return
-		}
-		last = err
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("%s: not within %v (last error: %v)", what, limit, last)
+		return ok, fmt.Sprint("last error: ", err)
+	})
 }
 
 // backupTable runs a backup of table and waits for it to complete.

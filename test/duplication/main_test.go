@@ -224,21 +224,7 @@ func (p progress) String() string {
 // on a wait, not a speed requirement).
 func waitFor(t *testing.T, limit time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	var last string
-	for time.Now().Before(deadline) {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		select {
-		case <-t.Context().Done():
-			t.Fatalf("%s: %v", what, t.Context().Err())
-		case <-time.After(300 * time.Millisecond):
-		}
-	}
-	t.Fatalf("%s: not within %v; last state: %s", what, limit, last)
+	testbox.WaitFor(t, limit, 300*time.Millisecond, what, cond)
 }
 
 // openTable opens table on box with a client closed when the test ends.

@@ -45,9 +45,7 @@ func startBox(t *testing.T, host int) *onebox.Box {
 
 func adminClient(t testing.TB, b *onebox.Box) *admin.Client {
 	t.Helper()
-	c := admin.New(b.MetaServers())
-	t.Cleanup(c.Close)
-	return c
+	return testbox.AdminClient(t, b)
 }
 
 // createTable creates a table of partitions partitions (3 replicas) and
@@ -66,15 +64,7 @@ func createTable(t testing.TB, c *admin.Client, name string, partitions int32) {
 
 func openTable(t testing.TB, b *onebox.Box, name string) *client.Table {
 	t.Helper()
-	cl := client.New(client.Config{MetaServers: b.MetaServers()})
-	t.Cleanup(func() { cl.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	tb, err := cl.OpenTable(ctx, name)
-	if err != nil {
-		t.Fatalf("open table %s: %v", name, err)
-	}
-	return tb
+	return testbox.OpenTable(t, b, name)
 }
 
 // prefill writes n records "pre-<i>"/"s" = "value-<i>" in batches.

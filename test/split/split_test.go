@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -14,6 +16,7 @@ import (
 	"github.com/pegasus-go/pegasus/admin"
 	"github.com/pegasus-go/pegasus/admin/onebox"
 	"github.com/pegasus-go/pegasus/shell"
+	"github.com/pegasus-go/pegasus/test/testbox"
 	"github.com/pegasus-go/pegasus/thrift/base"
 	admintypes "github.com/pegasus-go/pegasus/thrift/gen/admin"
 )
@@ -156,7 +159,17 @@ func TestSplitSurvivesPrimaryKill(t *testing.T) {
 	if err := c.StartPartitionSplit(ctx, table, 16); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // mid-split: the parents have started
+	// Mid-split: kill once parent 0's primary has created its child (the
+	// child of 0 in 8 -> 16 is partition 8, in the server's replica dir).
+	appID, _, err := c.TablePartitions(ctx, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	childDir := filepath.Join(b.Dir, victim, "data", "reps", fmt.Sprintf("%d.8.pegasus", appID))
+	testbox.WaitFor(t, time.Minute, 20*time.Millisecond, "parent 0's primary creates its child", func() (bool, string) {
+		_, err := os.Stat(childDir)
+		return err == nil, fmt.Sprint(err)
+	})
 	if err := b.Kill(victim, syscall.SIGKILL, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pegasus-go/pegasus/admin"
 	"github.com/pegasus-go/pegasus/admin/onebox"
 	"github.com/pegasus-go/pegasus/client"
 )
@@ -94,7 +95,7 @@ func LogTail(t *testing.T, name, path string) {
 
 // OpenTable opens table on b with a client that is closed when the test
 // ends.
-func OpenTable(t *testing.T, b *onebox.Box, table string) *client.Table {
+func OpenTable(t testing.TB, b *onebox.Box, table string) *client.Table {
 	t.Helper()
 	c := client.New(client.Config{MetaServers: b.MetaServers()})
 	t.Cleanup(func() { c.Close() })
@@ -105,6 +106,37 @@ func OpenTable(t *testing.T, b *onebox.Box, table string) *client.Table {
 		t.Fatalf("open table %s: %v", table, err)
 	}
 	return tb
+}
+
+// WaitFor polls cond every period until it holds, and fails the test if
+// limit (a bound on the wait, not a speed requirement) passes first or the
+// test ends; cond's second result describes the state last seen, for the
+// failure message.
+func WaitFor(t testing.TB, limit, period time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	var last string
+	for time.Now().Before(deadline) {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		select {
+		case <-t.Context().Done():
+			t.Fatalf("%s: %v", what, t.Context().Err())
+		case <-time.After(period):
+		}
+	}
+	t.Fatalf("%s: not within %v; last state: %s", what, limit, last)
+}
+
+// AdminClient is an admin client of b, closed when the test ends.
+func AdminClient(t testing.TB, b *onebox.Box) *admin.Client {
+	t.Helper()
+	c := admin.New(b.MetaServers())
+	t.Cleanup(c.Close)
+	return c
 }
 
 // DupPair returns the standard duplication pair on ip, not started: A is
