@@ -3,6 +3,7 @@ package replica
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/pegasus-go/pegasus/server/pacifica"
@@ -18,6 +19,16 @@ import (
 // docs/replication.md gives — persist the ballot, log the entries durably,
 // apply what committed, send, answer, Advance. Writes that arrive while the
 // log syncs queue up and share the next Ready's log write (group commit).
+
+//
+// A handler that hands the loop a write wakes it at once, ahead of the
+// handlers the connection reader started for the requests read with it;
+// a round then carried one write and the others waited a whole log sync
+// for the next. So after its first event the loop yields: every handler
+// already runnable queues its write first, and one mutation and one sync
+// carry them all. With nothing else runnable the yield returns at once.
+// (Measured on the onebox, 1 replica, 64 workers: 5.6 → 9.6 writes per
+// sync, +20–28% sets/s.)
 
 // maxEventsPerRound bounds how many queued events one round takes before
 // it handles the Ready they produced.
@@ -37,8 +48,10 @@ func (r *Replica) run() {
 		select {
 		case op := <-r.writes:
 			r.queueWrite(op)
+			runtime.Gosched() // let the handlers already runnable queue theirs first
 		case f := <-r.control:
 			f()
+			runtime.Gosched()
 		case <-t.C:
 			r.onTick()
 		case <-r.ctx.Done():
