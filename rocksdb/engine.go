@@ -1,8 +1,9 @@
 package rocksdb
 
 import (
-	"github.com/linxGnu/grocksdb"
 	"runtime"
+
+	"github.com/linxGnu/grocksdb"
 )
 
 // engineOptions owns the C option objects a DB is opened with. RocksDB keeps
@@ -44,6 +45,7 @@ func newEngineOptions(o *Options, compression Compression, filter *expiredFilter
 	}
 
 	e.dbOpts = cfOptions()
+	e.dbOpts.SetArenaBlockSize(uint64(o.arenaBlockBytes()))
 	e.dbOpts.SetCreateIfMissing(true)
 	e.dbOpts.SetCreateIfMissingColumnFamilies(true)
 	// The decree in the meta CF must never be flushed apart from the data it
@@ -76,4 +78,12 @@ func (e *engineOptions) destroy() {
 	e.metaOpts.Destroy()
 	e.table.Destroy()
 	e.cache.Destroy()
+}
+
+// arenaBlockBytes is the data column family's memtable arena block size.
+func (o *Options) arenaBlockBytes() int64 {
+	if o.ArenaBlockBytes > 0 {
+		return o.ArenaBlockBytes
+	}
+	return orDefault(o.WriteBufferBytes, DefaultWriteBufferBytes) / 8
 }

@@ -24,11 +24,15 @@ func runReplica(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
+	hugePagesErr := restartWithHugePages(cfg.Debug) // returns only without a restart
 	log, level, closeLog, err := cfg.Log.Open()
 	if err != nil {
 		return err
 	}
 	defer closeLog()
+	if hugePagesErr != nil {
+		log.Warn("replica server: running without malloc huge pages", "err", hugePagesErr)
+	}
 	tuneRuntime(cfg.Debug)
 	rc := cfg.Replica
 	if rc.Address == "" || rc.DataDir == "" || len(rc.MetaServers) == 0 {
@@ -66,6 +70,7 @@ func runReplica(ctx context.Context, path string) error {
 		Storage: storage.Options{Engine: rocksdb.Options{
 			BlockCacheBytes:      rc.RocksDB.BlockCacheBytes,
 			WriteBufferBytes:     rc.RocksDB.WriteBufferBytes,
+			ArenaBlockBytes:      rc.RocksDB.ArenaBlockBytes,
 			MaxWriteBufferNumber: rc.RocksDB.MaxWriteBufferNumber,
 			Compression:          rocksdb.Compression(rc.RocksDB.Compression),
 			BloomBitsPerKey:      rc.RocksDB.BloomBitsPerKey,

@@ -165,6 +165,10 @@ type RocksDB struct {
 	BlockCacheBytes int64 `toml:"block_cache_bytes"`
 	// WriteBufferBytes: memtable size. Default 64 MiB.
 	WriteBufferBytes int64 `toml:"write_buffer_bytes"`
+	// ArenaBlockBytes: block size of a memtable's arena; 0 = an eighth of
+	// write_buffer_bytes. Blocks of 2 MiB or more can be backed by huge
+	// pages (see Debug.MallocHugePages).
+	ArenaBlockBytes int64 `toml:"arena_block_bytes"`
 	// MaxWriteBufferNumber: memtables kept before writes stall. Default 4 (RocksDB's default when 0).
 	MaxWriteBufferNumber int `toml:"max_write_buffer_number"`
 	// Compression: "none", "snappy", "lz4" or "zstd". Default "lz4".
@@ -190,6 +194,14 @@ type Debug struct {
 	// with a share than all competing for every CPU. The GOMAXPROCS
 	// environment variable, when set, wins.
 	MaxProcs int `toml:"max_procs"`
+	// MallocHugePages (replica servers): glibc's malloc, which serves
+	// RocksDB, asks for transparent huge pages for its large blocks, so a
+	// memtable filling up takes a page fault per 2 MiB instead of per
+	// 4 KiB. glibc reads this only at process start, so the server starts
+	// itself again with GLIBC_TUNABLES set (same pid) unless the variable
+	// already names glibc.malloc.hugetlb or the kernel has transparent huge
+	// pages off. Default true.
+	MallocHugePages *bool `toml:"malloc_huge_pages"`
 }
 
 // File is one configuration file; it may configure several roles.
