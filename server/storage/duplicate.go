@@ -15,13 +15,21 @@ import (
 // the timetag's low bits). Every decision depends only on the stored data
 // and the mutation, so all replicas decide alike.
 
-// hasDuplicate reports whether any write of ms is a duplicated batch, whose
-// entries must see each other's staged records.
-func hasDuplicate(ms []*Mutation) bool {
+// seesStagedWrites reports whether a write of ms reads records that
+// earlier writes of the same batch staged: a read-before-write (incr,
+// check_and_set, check_and_mutate) in a batch of several writes, or a
+// duplicated batch, whose entries see each other. Only then does staging
+// keep a copy of every staged record.
+func seesStagedWrites(ms []*Mutation, writes int) bool {
 	for _, m := range ms {
 		for i := range m.Writes {
-			if m.Writes[i].Op == OpDuplicate {
+			switch m.Writes[i].Op {
+			case OpDuplicate:
 				return true
+			case OpIncr, OpCheckAndSet, OpCheckAndMutate:
+				if writes > 1 {
+					return true
+				}
 			}
 		}
 	}

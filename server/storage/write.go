@@ -92,7 +92,7 @@ func (p *Partition) ApplyAll(ms []*Mutation) ([][]any, error) {
 		}
 		writes += len(m.Writes)
 	}
-	if writes > 1 || hasDuplicate(ms) {
+	if seesStagedWrites(ms, writes) {
 		w.pending = make(map[string]pendingRecord)
 	}
 	defer func() {

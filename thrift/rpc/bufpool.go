@@ -4,6 +4,9 @@ import "sync"
 
 // Frame buffers are pooled by power-of-two size class so steady traffic
 // allocates nothing per request; very large buffers are left to the GC.
+// A buffer sits in the class of the largest power of two its capacity
+// holds, so that a frame that grew while it was encoded (append picks
+// capacities that are not powers of two) is recycled too.
 const (
 	minBufClass = 9  // 512 B
 	maxBufClass = 22 // 4 MiB
@@ -11,6 +14,7 @@ const (
 
 var bufPools [maxBufClass + 1]sync.Pool
 
+// bufClass is the smallest class whose buffers hold n bytes.
 func bufClass(n int) int {
 	c := minBufClass
 	for (1<<c) < n && c <= maxBufClass {
@@ -32,12 +36,20 @@ func getBuf(n int) []byte {
 	return make([]byte, n, 1<<c)
 }
 
+// getBufCap returns an empty buffer with capacity for at least n bytes, for
+// a frame about to be encoded whose size is expected to be near n.
+func getBufCap(n int) []byte { return getBuf(n)[:0] }
+
 // putBuf recycles b; b must not be used afterwards.
 func putBuf(b []byte) {
 	c := cap(b)
-	if c < 1<<minBufClass || c > 1<<maxBufClass || c&(c-1) != 0 {
+	if c < 1<<minBufClass || c > 1<<maxBufClass {
 		return
 	}
+	class := minBufClass
+	for class < maxBufClass && 1<<(class+1) <= c {
+		class++
+	}
 	b = b[:0]
-	bufPools[bufClass(c)].Put(&b)
+	bufPools[class].Put(&b)
 }

@@ -52,6 +52,9 @@ type Conn struct {
 
 	seq atomic.Int32
 	out *frameWriter
+	// Sizes of the last request frame and the last SendAll batch: the next
+	// one starts in a pooled buffer that size rather than growing into it.
+	frameHint, batchHint atomic.Int64
 
 	mu      sync.Mutex // guards pending and err
 	pending map[int32]*call
@@ -176,7 +179,7 @@ type OneWay struct {
 // (one system call where the kernel takes them all), as a sender with a
 // queue of them wants.
 func (c *Conn) SendAll(ctx context.Context, reqs []OneWay) error {
-	buf := getBuf(0)
+	buf := getBufCap(int(c.batchHint.Load()))
 	for _, r := range reqs {
 		h := r.Header
 		if h.ClientTimeout == 0 {
@@ -188,6 +191,7 @@ func (c *Conn) SendAll(ctx context.Context, reqs []OneWay) error {
 			return fmt.Errorf("rpc %s to %s: %w", r.Name, c.addr, err)
 		}
 	}
+	c.batchHint.Store(int64(len(buf)))
 	return c.enqueue(ctx, buf)
 }
 
@@ -195,10 +199,11 @@ func (c *Conn) encode(ctx context.Context, h wire.Header, name string, typ thrif
 	if h.ClientTimeout == 0 {
 		h.ClientTimeout = timeoutMillis(ctx)
 	}
-	frame, err := wire.AppendRequest(getBuf(0), h, name, typ, seqid, args)
+	frame, err := wire.AppendRequest(getBufCap(int(c.frameHint.Load())), h, name, typ, seqid, args)
 	if err != nil {
 		return nil, fmt.Errorf("rpc %s to %s: %w", name, c.addr, err)
 	}
+	c.frameHint.Store(int64(len(frame)))
 	return frame, nil
 }
 
