@@ -1,6 +1,9 @@
 package rpc
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Frame buffers are pooled by power-of-two size class so steady traffic
 // allocates nothing per request; very large buffers are left to the GC.
@@ -52,4 +55,15 @@ func putBuf(b []byte) {
 	}
 	b = b[:0]
 	bufPools[class].Put(&b)
+}
+
+// noteSize records a frame of n bytes in a size hint: the hint rises to n
+// at once and sinks towards smaller frames by an eighth per frame, so it
+// follows the large frames of a mix.
+func noteSize(hint *atomic.Int64, n int) {
+	v, old := int64(n), hint.Load()
+	if v < old {
+		v = max(v, old-old/8)
+	}
+	hint.Store(v)
 }

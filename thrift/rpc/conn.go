@@ -52,8 +52,9 @@ type Conn struct {
 
 	seq atomic.Int32
 	out *frameWriter
-	// Sizes of the last request frame and the last SendAll batch: the next
-	// one starts in a pooled buffer that size rather than growing into it.
+	// Recent sizes of request frames and SendAll batches (noteSize): the
+	// next one starts in a pooled buffer that size rather than growing
+	// into it (each growth is a fresh allocation).
 	frameHint, batchHint atomic.Int64
 
 	mu      sync.Mutex // guards pending and err
@@ -191,7 +192,7 @@ func (c *Conn) SendAll(ctx context.Context, reqs []OneWay) error {
 			return fmt.Errorf("rpc %s to %s: %w", r.Name, c.addr, err)
 		}
 	}
-	c.batchHint.Store(int64(len(buf)))
+	noteSize(&c.batchHint, len(buf))
 	return c.enqueue(ctx, buf)
 }
 
@@ -203,7 +204,7 @@ func (c *Conn) encode(ctx context.Context, h wire.Header, name string, typ thrif
 	if err != nil {
 		return nil, fmt.Errorf("rpc %s to %s: %w", name, c.addr, err)
 	}
-	c.frameHint.Store(int64(len(frame)))
+	noteSize(&c.frameHint, len(frame))
 	return frame, nil
 }
 
