@@ -59,7 +59,7 @@ func transparentHugePages() bool {
 // error says why an attempted restart failed (the server then runs on
 // without huge pages).
 func restartWithHugePages(d config.Debug) error {
-	if d.MallocHugePages != nil && !*d.MallocHugePages || !transparentHugePages() {
+	if (d.MallocHugePages != nil && !*d.MallocHugePages) || !transparentHugePages() {
 		return nil
 	}
 	env, changed := hugePagesEnv(os.Environ())

@@ -19,7 +19,6 @@ import (
 // docs/replication.md gives — persist the ballot, log the entries durably,
 // apply what committed, send, answer, Advance. Writes that arrive while the
 // log syncs queue up and share the next Ready's log write (group commit).
-
 //
 // A handler that hands the loop a write wakes it at once, ahead of the
 // handlers the connection reader started for the requests read with it;

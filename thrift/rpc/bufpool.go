@@ -57,11 +57,15 @@ func putBuf(b []byte) {
 	bufPools[class].Put(&b)
 }
 
+// maxSizeHint caps a size hint: rarer, larger frames grow their buffer
+// as before rather than make the frames after them start in one that big.
+const maxSizeHint = 64 << 10
+
 // noteSize records a frame of n bytes in a size hint: the hint rises to n
 // at once and sinks towards smaller frames by an eighth per frame, so it
 // follows the large frames of a mix.
 func noteSize(hint *atomic.Int64, n int) {
-	v, old := int64(n), hint.Load()
+	v, old := int64(min(n, maxSizeHint)), hint.Load()
 	if v < old {
 		v = max(v, old-old/8)
 	}

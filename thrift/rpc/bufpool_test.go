@@ -1,6 +1,9 @@
 package rpc
 
-import "testing"
+import (
+	"sync/atomic"
+	"testing"
+)
 
 // TestBufPoolServesEnoughCapacity: buffers of any capacity go back to the
 // pool, and every buffer handed out holds what was asked for (a buffer
@@ -28,5 +31,31 @@ func TestBufPoolServesEnoughCapacity(t *testing.T) {
 				t.Fatalf("after putBuf(cap %d): getBufCap(%d) gave len %d cap %d", c, n, len(e), cap(e))
 			}
 		}
+	}
+}
+
+// TestNoteSize: the hint follows the large frames of a mix, sinks slowly
+// towards smaller ones, and a rare huge frame does not make the next ones
+// start in a huge buffer.
+func TestNoteSize(t *testing.T) {
+	var h atomic.Int64
+	noteSize(&h, 1000)
+	noteSize(&h, 5000)
+	if got := h.Load(); got != 5000 {
+		t.Fatalf("after a 5000-byte frame: hint %d", got)
+	}
+	noteSize(&h, 100)
+	if got := h.Load(); got != 5000-5000/8 {
+		t.Fatalf("after a small frame: hint %d, want %d", got, 5000-5000/8)
+	}
+	for range 100 {
+		noteSize(&h, 100)
+	}
+	if got := h.Load(); got != 100 {
+		t.Fatalf("after many small frames: hint %d, want 100", got)
+	}
+	noteSize(&h, 16<<20)
+	if got := h.Load(); got != maxSizeHint {
+		t.Fatalf("after a 16 MiB frame: hint %d, want %d", got, maxSizeHint)
 	}
 }
