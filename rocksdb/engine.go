@@ -81,21 +81,10 @@ func (e *engineOptions) destroy() {
 }
 
 // arenaBlockBytes is the data column family's memtable arena block size:
-// the one set, or an eighth of the memtable. An eighth of 2 MiB or more
-// is rounded down to whole 2 MiB less 4 KiB: malloc then maps a block and
-// its header as whole 2 MiB pages, which the kernel places on a 2 MiB
-// boundary and can back with transparent huge pages. (A block of exactly
-// 8 MiB got an 8 MiB + 4 KiB mapping, a quarter of it on 4 KiB pages: one
-// replica server took 12,715 page faults in 4 s of the 3-replica benchmark,
-// against 133 with 8 MiB − 4 KiB.)
+// the one set, or an eighth of the memtable.
 func (o *Options) arenaBlockBytes() int64 {
 	if o.ArenaBlockBytes > 0 {
 		return o.ArenaBlockBytes
 	}
-	const hugePage = 2 << 20
-	b := orDefault(o.WriteBufferBytes, DefaultWriteBufferBytes) / 8
-	if b < hugePage {
-		return b
-	}
-	return b/hugePage*hugePage - 4<<10
+	return orDefault(o.WriteBufferBytes, DefaultWriteBufferBytes) / 8
 }

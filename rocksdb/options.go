@@ -44,12 +44,10 @@ type Options struct {
 	// DefaultWriteBufferBytes.
 	WriteBufferBytes int64
 	// ArenaBlockBytes is the block size of the data column family's
-	// memtable arena; 0 means an eighth of WriteBufferBytes, from 2 MiB up
-	// rounded down to whole 2 MiB less 4 KiB (see arenaBlockBytes).
-	// RocksDB's own default caps it at 1 MiB; a block of 2 MiB or more can
-	// be backed by transparent huge pages, which saves most of a
-	// memtable's page faults. The meta column family keeps RocksDB's
-	// default.
+	// memtable arena; 0 means an eighth of WriteBufferBytes. RocksDB's own
+	// default caps it at 1 MiB; a block of 2 MiB or more can be backed by
+	// transparent huge pages, which saves most of a memtable's page
+	// faults. The meta column family keeps RocksDB's default.
 	ArenaBlockBytes int64
 	// MaxWriteBufferNumber is the number of memtables (active plus immutable)
 	// per column family; 0 keeps RocksDB's default.

@@ -51,10 +51,8 @@ func TestArenaBlockBytes(t *testing.T) {
 		opts Options
 		data string
 	}{
-		// Whole 2 MiB less 4 KiB, so that malloc maps whole huge pages.
-		{"an eighth of the default memtable", Options{}, strconv.Itoa(8<<20 - 4<<10)},
-		{"an eighth of a set memtable", Options{WriteBufferBytes: 20 << 20}, strconv.Itoa(2<<20 - 4<<10)},
-		{"an eighth of a small memtable", Options{WriteBufferBytes: 8 << 20}, strconv.Itoa(1 << 20)},
+		{"an eighth of the default memtable", Options{}, strconv.Itoa(DefaultWriteBufferBytes / 8)},
+		{"an eighth of a set memtable", Options{WriteBufferBytes: 24 << 20}, strconv.Itoa(3 << 20)},
 		{"set", Options{ArenaBlockBytes: 4 << 20}, strconv.Itoa(4 << 20)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -166,9 +166,8 @@ type RocksDB struct {
 	// WriteBufferBytes: memtable size. Default 64 MiB.
 	WriteBufferBytes int64 `toml:"write_buffer_bytes"`
 	// ArenaBlockBytes: block size of a memtable's arena; 0 = an eighth of
-	// write_buffer_bytes (from 2 MiB up: whole 2 MiB less 4 KiB, so that
-	// malloc maps whole huge pages). Blocks of 2 MiB or more can be backed
-	// by huge pages (see Debug.MallocHugePages).
+	// write_buffer_bytes. Blocks of 2 MiB or more can be backed by huge
+	// pages (see Debug.MallocHugePages).
 	ArenaBlockBytes int64 `toml:"arena_block_bytes"`
 	// MaxWriteBufferNumber: memtables kept before writes stall. Default 4 (RocksDB's default when 0).
 	MaxWriteBufferNumber int `toml:"max_write_buffer_number"`
