@@ -76,6 +76,7 @@ func TestConfigCarriesDuplicationGroup(t *testing.T) {
 	b.Dup = StandardGroup("127.0.0.100", "127.0.0.100")
 	b.Dup.SyncInterval = 2 * time.Second
 	b.LogSegmentBytes = 1 << 20
+	b.EmptyWriteDisabled = true
 	for _, p := range b.processes() {
 		text, err := b.config(p)
 		if err != nil {
@@ -105,8 +106,8 @@ func TestConfigCarriesDuplicationGroup(t *testing.T) {
 		if p.Role == "meta" && f.Meta.ClusterName != SecondName {
 			t.Errorf("meta cluster_name %q", f.Meta.ClusterName)
 		}
-		if p.Role == "replica" && f.Replica.Replication.LogSegmentBytes != 1<<20 {
-			t.Errorf("replica log_segment_bytes %d", f.Replica.Replication.LogSegmentBytes)
+		if p.Role == "replica" && (f.Replica.Replication.LogSegmentBytes != 1<<20 || !f.Replica.Replication.EmptyWriteDisabled) {
+			t.Errorf("replica log_segment_bytes %d, empty_write_disabled %v", f.Replica.Replication.LogSegmentBytes, f.Replica.Replication.EmptyWriteDisabled)
 		}
 	}
 

@@ -66,6 +66,7 @@ func runReplica(ctx context.Context, path string) error {
 			StalenessForCommit:  rc.Replication.MutationsInFlight,
 			PrepareTimeoutTicks: replica.Ticks(rc.Replication.PrepareTimeout.Duration),
 			GroupCheckTicks:     replica.Ticks(rc.Replication.GroupCheckInterval.Duration),
+			EmptyWriteDisabled:  rc.Replication.EmptyWriteDisabled,
 		},
 		Storage: storage.Options{Engine: rocksdb.Options{
 			BlockCacheBytes:      rc.RocksDB.BlockCacheBytes,

@@ -146,6 +146,12 @@ type Replication struct {
 	// GroupCheckInterval: how often a primary checks its secondaries (and
 	// tells idle ones the commit point). Default 10s.
 	GroupCheckInterval Duration `toml:"group_check_interval"`
+	// EmptyWriteDisabled: a primary that prepared nothing for a whole
+	// group check period proposes an empty write, so its log and its
+	// secondaries' commit points move on while it is idle (each idle
+	// partition's decree grows by one a period); true turns that off.
+	// Default false, as upstream.
+	EmptyWriteDisabled bool `toml:"empty_write_disabled"`
 }
 
 // ParseLogSync maps log_sync to "periodic" (true) or "batch" (false).

@@ -279,3 +279,35 @@ func TestProposeAllBatchesWritesIntoOneMutation(t *testing.T) {
 		t.Fatalf("decrees by token: %v; the batchable writes must share one, the other its own", g.done)
 	}
 }
+
+// An idle primary proposes an empty write once every group check period,
+// so an idle partition's decree grows by one a period; with empty writes
+// disabled it stays put.
+func TestIdlePrimaryEmptyWrites(t *testing.T) {
+	for _, disabled := range []bool{false, true} {
+		p, s1, s2 := node(1), node(2), node(3)
+		g := newGroup(t, Options{GroupCheckTicks: 4, EmptyWriteDisabled: disabled}, p, s1, s2)
+		g.reps[p].Propose(Write{Token: 1, Payload: []byte("x"), Batchable: true})
+		g.flush()
+		start := g.reps[p].Committed()
+		const periods = 5
+		for range periods * 4 {
+			for _, r := range g.reps {
+				r.Tick()
+			}
+			g.flush()
+		}
+		grew := g.reps[p].Committed() - start
+		switch {
+		case disabled && grew != 0:
+			t.Errorf("empty writes disabled: the idle primary committed %d decrees in %d periods", grew, periods)
+		case !disabled && (grew < periods-1 || grew > periods):
+			t.Errorf("the idle primary committed %d decrees in %d group check periods, want one a period", grew, periods)
+		}
+		for _, s := range []netip.AddrPort{s1, s2} {
+			if c := g.reps[s].Committed(); c < start-1 {
+				t.Errorf("disabled=%v: secondary %v committed %d, primary %d", disabled, s, c, start)
+			}
+		}
+	}
+}

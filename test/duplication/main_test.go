@@ -51,13 +51,19 @@ type pair struct {
 
 // startPair starts both clusters on 127.0.0.<host> at once and stops them
 // when the test ends; segment, when positive, is A's mutation log
-// segment size.
-func startPair(t *testing.T, host int, segment int64) pair {
+// segment size; each of tune, if any, adjusts both boxes before they
+// start.
+func startPair(t *testing.T, host int, segment int64, tune ...func(*onebox.Box)) pair {
 	t.Helper()
 	ip := fmt.Sprintf("127.0.0.%d", host)
 	a, b := testbox.DupPair(t, serverBinary, ip)
 	a.LogSegmentBytes = segment
 	boxes := []*onebox.Box{a, b}
+	for _, f := range tune {
+		for _, box := range boxes {
+			f(box)
+		}
+	}
 	for _, box := range boxes {
 		t.Cleanup(func() {
 			if err := box.Stop(10 * time.Second); err != nil {
