@@ -102,9 +102,22 @@ type Grouper func(addr string, s Sample) (group string, ok bool)
 // Rate sums, per group, the per-second increase of a counter over the
 // window (a counter that went down was reset: its new value counts).
 func (w Window) Rate(name string, group Grouper) map[string]float64 {
+	return w.increase(name, group, true)
+}
+
+// Increase sums, per group, how much a counter grew over the window (a
+// counter that went down was reset: its new value counts).
+func (w Window) Increase(name string, group Grouper) map[string]float64 {
+	return w.increase(name, group, false)
+}
+
+func (w Window) increase(name string, group Grouper, perSecond bool) map[string]float64 {
 	out := map[string]float64{}
 	for addr, after := range w.After {
 		before := w.Before[addr]
+		if before == nil {
+			continue
+		}
 		secs := after.Received.Sub(before.Received).Seconds()
 		if secs <= 0 {
 			continue
@@ -119,7 +132,10 @@ func (w Window) Rate(name string, group Grouper) map[string]float64 {
 			if d < 0 {
 				d = s.Value
 			}
-			out[g] += d / secs
+			if perSecond {
+				d /= secs
+			}
+			out[g] += d
 		}
 	}
 	return out

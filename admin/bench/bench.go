@@ -46,6 +46,10 @@ type Config struct {
 	// Progress, if set, is called about once a second with the operations
 	// acknowledged so far (for tests and live output).
 	Progress func(acked int64)
+	// ServerCost reads the replica servers' metrics before and after the
+	// load and reports their CPU, allocation and log syncs per operation
+	// (servercost.go). pegasus-go servers only.
+	ServerCost bool
 }
 
 // OpStats summarises one kind of operation.
@@ -72,6 +76,8 @@ type Result struct {
 	FirstError string `json:"first_error,omitempty"`
 	// Check is the checker's verdict with -check.
 	Check *CheckResult `json:"check,omitempty"`
+	// Servers is the replica servers' cost with ServerCost.
+	Servers *ServerCost `json:"servers,omitempty"`
 }
 
 type workerStats struct {
@@ -158,6 +164,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 		}()
 	}
+	var cost *costProbe
+	if cfg.ServerCost {
+		if cost, err = startCost(ctx, cfg.MetaServers); err != nil {
+			return nil, err
+		}
+	}
 	start := time.Now()
 	// With a rate, operation n may not start before start + n/rate.
 	var interval time.Duration
@@ -231,6 +243,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	wg.Wait()
 	secs := time.Since(start).Seconds()
+	if cost != nil {
+		cost.scrapeAfter(ctx) // now, before the check's read-back adds its own work
+	}
 	close(stopProgress)
 	progressDone.Wait()
 	res := &Result{Op: cfg.Op, Rate: cfg.Rate, Workers: cfg.Workers, ValueSize: cfg.ValueSize, Seconds: secs, ByOp: map[string]OpStats{}}
@@ -253,6 +268,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Total = summarize(total, totalErr, secs)
 	if v := firstErr.Load(); v != nil {
 		res.FirstError = v.(string)
+	}
+	if cost != nil {
+		res.Servers = cost.result(res.Total.Ops, res.ByOp["set"].Ops)
 	}
 	if chk != nil {
 		verifyAll(ctx, table, chk, cfg.Timeout)
@@ -356,6 +374,9 @@ func (r *Result) Print(w io.Writer, asJSON bool) error {
 	}
 	if r.FirstError != "" {
 		fmt.Fprintf(w, "first error: %s\n", r.FirstError)
+	}
+	if r.Servers != nil {
+		r.Servers.print(w)
 	}
 	if c := r.Check; c != nil {
 		verdict := "OK"

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pegasus-go/pegasus/admin/bench"
 	"github.com/pegasus-go/pegasus/admin/onebox"
 )
 
@@ -46,7 +47,8 @@ func scrapeOps(t *testing.T, b *onebox.Box, appID int, op string) float64 {
 }
 
 // TestMetricsCountEveryRequest: /metrics on the RPC port counts exactly the
-// operations sent, per table and op.
+// operations sent, per table and op; and pegasus-bench's -server-cost reads
+// every replica server's cost of a load from it.
 func TestMetricsCountEveryRequest(t *testing.T) {
 	b := startBox(t, 6)
 	_, tb := openTable(t, b, onebox.TableName)
@@ -69,5 +71,26 @@ func TestMetricsCountEveryRequest(t *testing.T) {
 	}
 	if d := scrapeOps(t, b, appID, "get") - beforeGet; d != n {
 		t.Fatalf("get counter moved by %v, want %d", d, n)
+	}
+
+	res, err := bench.Run(ctx, bench.Config{MetaServers: b.MetaServers(), Table: onebox.TableName, Op: "set",
+		Workers: 16, ValueSize: 100, Keys: 1000, Count: 2000, ServerCost: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Servers
+	if c == nil || res.Total.Ops != 2000 {
+		t.Fatalf("bench: %d sets acknowledged, server cost %+v", res.Total.Ops, c)
+	}
+	if c.Servers != len(b.Replicas) || len(c.Missing) > 0 {
+		t.Errorf("cost read from %d servers (missing %v), want all %d", c.Servers, c.Missing, len(b.Replicas))
+	}
+	if c.CPUMicrosPerOp <= 0 || c.AllocBytesPerOp <= 0 {
+		t.Errorf("servers spent %v µs CPU and %v bytes per op", c.CPUMicrosPerOp, c.AllocBytesPerOp)
+	}
+	// Each set is logged once by each of the table's three members, in a
+	// mutation it may share with other sets (plus an empty write or two).
+	if perSet := c.LogSyncsPerSet * c.LogEntriesPerSync; perSet <= 0 || perSet > 3.5 || c.LogEntriesPerSync < 1 {
+		t.Errorf("%v log syncs per set carrying %v entries each: %v log entries per set, want (0, 3.5]", c.LogSyncsPerSet, c.LogEntriesPerSync, perSet)
 	}
 }

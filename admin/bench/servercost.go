@@ -1,0 +1,131 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/pegasus-go/pegasus/admin"
+	admintypes "github.com/pegasus-go/pegasus/thrift/gen/admin"
+)
+
+// What a run cost the replica servers: with Config.ServerCost the bench
+// reads every alive replica server's /metrics just before the load starts
+// and just after it ends, and divides what the servers spent in between by
+// the operations acknowledged. Everything the servers did in that time
+// counts — background flushes and compactions, and other clients' load if
+// there is any — so the figures are a cluster's cost per operation on a
+// quiet cluster, not a profile. Only pegasus-go servers serve /metrics on
+// their RPC port; upstream Pegasus servers are not asked.
+
+// Metric names the cost is computed from.
+const (
+	metricCPU        = "process_cpu_seconds_total"
+	metricAlloc      = "go_memstats_alloc_bytes_total"
+	metricLogSyncs   = "pegasus_mlog_syncs_total"
+	metricLogEntries = "pegasus_mlog_entries_total"
+)
+
+// ServerCost is the replica servers' cost of a run, per acknowledged
+// operation, summed over every server that answered both scrapes.
+type ServerCost struct {
+	Servers int `json:"servers"`
+	// CPUMicrosPerOp is the servers' CPU time (user and system).
+	CPUMicrosPerOp float64 `json:"cpu_us_per_op"`
+	// AllocBytesPerOp is the servers' Go heap allocation.
+	AllocBytesPerOp float64 `json:"go_alloc_bytes_per_op"`
+	// LogSyncsPerSet counts mutation log syncs (every member of a
+	// partition syncs its own log) per acknowledged set; absent without
+	// sets.
+	LogSyncsPerSet float64 `json:"log_syncs_per_set,omitempty"`
+	// LogEntriesPerSync is how many mutations one log sync carried on
+	// average (group commit across partitions); absent without syncs.
+	LogEntriesPerSync float64 `json:"log_entries_per_sync,omitempty"`
+	// Missing lists servers left out because a scrape failed, with why.
+	Missing []string `json:"missing,omitempty"`
+}
+
+// costProbe holds the scrapes taken around a run.
+type costProbe struct {
+	addrs         []string
+	before, after map[string]*admin.Scrape
+	errs          map[string]error // servers that failed a scrape
+}
+
+// startCost lists the alive replica servers and scrapes them.
+func startCost(ctx context.Context, metas []string) (*costProbe, error) {
+	ac := admin.New(metas)
+	defer ac.Close()
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	nodes, err := ac.ListNodes(lctx, admintypes.NodeStatus_NS_ALIVE)
+	if err != nil {
+		return nil, fmt.Errorf("bench: list replica servers for -server-cost: %w", err)
+	}
+	p := &costProbe{}
+	for _, n := range nodes {
+		if n.Node != nil {
+			p.addrs = append(p.addrs, n.Node.String())
+		}
+	}
+	sort.Strings(p.addrs)
+	p.before, p.errs = admin.ScrapeAll(ctx, p.addrs)
+	return p, nil
+}
+
+// scrapeAfter scrapes again the servers that answered before.
+func (p *costProbe) scrapeAfter(ctx context.Context) {
+	var again []string
+	for _, a := range p.addrs {
+		if p.before[a] != nil {
+			again = append(again, a)
+		}
+	}
+	var errs map[string]error
+	p.after, errs = admin.ScrapeAll(ctx, again)
+	for a, err := range errs {
+		p.errs[a] = err
+	}
+}
+
+// result is the cost of acked operations, sets of them sets.
+func (p *costProbe) result(acked, sets uint64) *ServerCost {
+	return costOf(admin.Window{Before: p.before, After: p.after}, p.errs, acked, sets)
+}
+
+// costOf divides the window's counter increases by the operations.
+func costOf(w admin.Window, errs map[string]error, acked, sets uint64) *ServerCost {
+	all := func(string, admin.Sample) (string, bool) { return "", true }
+	total := func(name string) float64 { return w.Increase(name, all)[""] }
+	c := &ServerCost{Servers: len(w.After)}
+	for a, err := range errs {
+		c.Missing = append(c.Missing, fmt.Sprintf("%s: %v", a, err))
+	}
+	sort.Strings(c.Missing)
+	if acked > 0 {
+		c.CPUMicrosPerOp = total(metricCPU) * 1e6 / float64(acked)
+		c.AllocBytesPerOp = total(metricAlloc) / float64(acked)
+	}
+	syncs := total(metricLogSyncs)
+	if sets > 0 {
+		c.LogSyncsPerSet = syncs / float64(sets)
+	}
+	if syncs > 0 {
+		c.LogEntriesPerSync = total(metricLogEntries) / syncs
+	}
+	return c
+}
+
+// print writes the cost as one text line (and the missing servers).
+func (c *ServerCost) print(w io.Writer) {
+	fmt.Fprintf(w, "servers: %d replica servers spent %.0f µs CPU and %.1f KB Go allocation per op", c.Servers, c.CPUMicrosPerOp, c.AllocBytesPerOp/1024)
+	if c.LogSyncsPerSet > 0 {
+		fmt.Fprintf(w, "; %.3f log syncs per set, %.2f log entries per sync", c.LogSyncsPerSet, c.LogEntriesPerSync)
+	}
+	fmt.Fprintln(w)
+	for _, m := range c.Missing {
+		fmt.Fprintf(w, "servers: left out %s\n", m)
+	}
+}

@@ -1,0 +1,68 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/pegasus-go/pegasus/admin"
+)
+
+// fakeServer serves /metrics whose counters grow by the given amounts on
+// every scrape after the first.
+func fakeServer(t *testing.T, cpuStep, allocStep, syncStep, entryStep float64) string {
+	var scrapes atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" {
+			http.NotFound(w, r)
+			return
+		}
+		k := float64(scrapes.Add(1) - 1)
+		fmt.Fprintf(w, "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %g\n", 10+k*cpuStep)
+		fmt.Fprintf(w, "go_memstats_alloc_bytes_total %g\n", 1e6+k*allocStep)
+		fmt.Fprintf(w, "pegasus_mlog_syncs_total %g\npegasus_mlog_entries_total %g\n", 100+k*syncStep, 300+k*entryStep)
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+func TestServerCostSumsEveryServer(t *testing.T) {
+	a := fakeServer(t, 0.5, 4e6, 100, 250)
+	b := fakeServer(t, 0.3, 2e6, 50, 50)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadAddr := strings.TrimPrefix(dead.URL, "http://")
+	dead.Close()
+
+	ctx := context.Background()
+	p := &costProbe{addrs: []string{a, b, deadAddr}}
+	p.before, p.errs = admin.ScrapeAll(ctx, p.addrs)
+	p.scrapeAfter(ctx)
+	c := p.result(2000, 1000)
+
+	near := func(got, want float64) bool { return math.Abs(got-want) < 1e-6*math.Max(1, want) }
+	if c.Servers != 2 || len(c.Missing) != 1 || !strings.HasPrefix(c.Missing[0], deadAddr) {
+		t.Fatalf("servers %d, missing %v; want 2 and %s", c.Servers, c.Missing, deadAddr)
+	}
+	if !near(c.CPUMicrosPerOp, 0.8e6/2000) || !near(c.AllocBytesPerOp, 6e6/2000) {
+		t.Errorf("CPU %v µs and %v bytes per op; want 400 and 3000", c.CPUMicrosPerOp, c.AllocBytesPerOp)
+	}
+	if !near(c.LogSyncsPerSet, 150.0/1000) || !near(c.LogEntriesPerSync, 300.0/150) {
+		t.Errorf("%v syncs per set, %v entries per sync; want 0.15 and 2", c.LogSyncsPerSet, c.LogEntriesPerSync)
+	}
+
+	// Without sets or syncs the log figures stay out.
+	c = costOf(admin.Window{Before: p.before, After: p.after}, nil, 2000, 0)
+	if c.LogSyncsPerSet != 0 {
+		t.Errorf("log syncs per set %v with no sets", c.LogSyncsPerSet)
+	}
+	var out strings.Builder
+	c.print(&out)
+	if got := out.String(); !strings.Contains(got, "2 replica servers spent 400 µs CPU and 2.9 KB Go allocation per op") || strings.Contains(got, "syncs per set") {
+		t.Errorf("printed %q", got)
+	}
+}
