@@ -146,6 +146,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		chk = newChecker(cfg.ValueSize)
 	}
 	var acked atomic.Int64
+	var cost *costProbe
+	if cfg.ServerCost {
+		if cost, err = startCost(ctx, cfg.MetaServers); err != nil {
+			return nil, err
+		}
+	}
 	stopProgress := make(chan struct{})
 	var progressDone sync.WaitGroup
 	if cfg.Progress != nil {
@@ -163,12 +169,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				}
 			}
 		}()
-	}
-	var cost *costProbe
-	if cfg.ServerCost {
-		if cost, err = startCost(ctx, cfg.MetaServers); err != nil {
-			return nil, err
-		}
 	}
 	start := time.Now()
 	// With a rate, operation n may not start before start + n/rate.
