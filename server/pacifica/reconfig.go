@@ -30,12 +30,14 @@ type Proposal struct {
 
 // Proposal acts on a meta proposal (design notes §3.9.1,
 // on_config_proposal). Stale proposals, and any while a change of ours is
-// in flight, are ignored; a newer configuration is taken on first.
+// in flight, are ignored; a newer configuration is taken on first — by a
+// learner only once its learning succeeded and the configuration lists it
+// as a secondary (learnedInto).
 func (r *Replica) Proposal(p Proposal) {
 	if r.status == StatusError || p.Config.Ballot < r.ballot || r.pending != nil {
 		return
 	}
-	if p.Config.Ballot > r.ballot && r.status != StatusPotentialSecondary {
+	if p.Config.Ballot > r.ballot && (r.status != StatusPotentialSecondary || r.learnedInto(p.Config)) {
 		_ = r.adopt(p.Config, p.Config.statusOf(r.self)) // refused: acted on below only where allowed
 	}
 	switch p.Type {
@@ -56,6 +58,20 @@ func (r *Replica) Proposal(p Proposal) {
 			r.request(r.config, p.Type, p.Node)
 		}
 	}
+}
+
+// learnedInto reports whether a learner may take on cfg as a secondary: its
+// learning succeeded and cfg, newer than what it holds, lists it as one.
+// The meta lists a learner as a secondary only once the primary asked for
+// it on hearing that this learning succeeded (a stale listing from an
+// earlier membership has a lower ballot than the invitation this learning
+// began at). Usually the primary's next group check tells the learner; a
+// proposal that follows the upgrade at once — a balancer moving the
+// primary to the new member — may come first, and ignoring it would leave
+// the partition without a primary until the meta asks again.
+func (r *Replica) learnedInto(cfg Config) bool {
+	return r.status == StatusPotentialSecondary && r.learn.phase == LearnSucceeded &&
+		cfg.Ballot > r.ballot && cfg.statusOf(r.self) == StatusSecondary
 }
 
 // request asks the meta to make change typ about node n to base (path (a)

@@ -311,3 +311,60 @@ func TestIdlePrimaryEmptyWrites(t *testing.T) {
 		}
 	}
 }
+
+// A learner whose learning succeeded takes on a newer configuration that
+// lists it as a secondary from a meta proposal, before its primary's group
+// check says so: a balancer moving the primary to the new member proposes
+// the upgrade at once, and the partition must not wait out a retry without
+// a primary. A learner still learning ignores such a proposal.
+func TestLearnedLearnerTakesUpgradeProposal(t *testing.T) {
+	for _, learned := range []bool{true, false} {
+		p, s1, l := node(1), node(2), node(3)
+		g := newGroup(t, Options{}, p, s1)
+		g.reps[p].Propose(Write{Token: 1, Payload: []byte("x"), Batchable: true})
+		g.flush()
+		lr, err := Restore(l, pid, Options{}, Persisted{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.reps[l] = lr
+		g.reps[p].Proposal(Proposal{Type: typeAddSecondary, Node: l, Config: g.reps[p].config.Clone()})
+		if learned {
+			g.flush()
+		} else {
+			// The invitation reaches the learner; its learn request does not
+			// reach the primary.
+			g.step(p)
+			for _, m := range g.inbox {
+				if m.To == l {
+					_ = lr.Step(m)
+				}
+			}
+			g.inbox = nil
+			lr.Advance(lr.Ready())
+		}
+		if learned != (lr.Learning() == LearnSucceeded) {
+			t.Fatalf("learned=%v: the learner is in phase %v", learned, lr.Learning())
+		}
+		// The meta took the primary's upgrade of the learner (its answer to
+		// the primary is held back), then downgraded the primary and asks
+		// the new member to take over.
+		up := g.reps[p].config.Clone()
+		up.Ballot++
+		up.Secondaries = append(up.Secondaries, l)
+		down := up.Clone()
+		down.Ballot++
+		down.Primary = netip.AddrPort{}
+		down.Secondaries = append(down.Secondaries, p)
+		lr.Proposal(Proposal{Type: typeUpgradeToPrimary, Node: l, Config: down})
+		rd := lr.Ready()
+		asked := len(rd.ConfigRequests) == 1 && rd.ConfigRequests[0].Type == typeUpgradeToPrimary && rd.ConfigRequests[0].Node == l
+		switch {
+		case learned && !asked:
+			t.Errorf("a learner that finished ignored the upgrade proposal: requests %+v, status %v", rd.ConfigRequests, lr.Status())
+		case !learned && (len(rd.ConfigRequests) > 0 || lr.Status() != StatusPotentialSecondary):
+			t.Errorf("a learner still learning acted on the proposal: requests %+v, status %v", rd.ConfigRequests, lr.Status())
+		}
+		lr.Advance(rd)
+	}
+}

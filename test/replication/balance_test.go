@@ -160,7 +160,8 @@ func startReadLoad(t *testing.T, tb *client.Table, records map[string]want) *rea
 				err = fmt.Errorf("%s read %q, want %v", k, v, records[k])
 			}
 			if err != nil && l.bad == nil {
-				l.bad = err
+				// When, to find it in the servers' logs.
+				l.bad = fmt.Errorf("at %s: %w", time.Now().UTC().Format("15:04:05.000"), err)
 			}
 		}
 	}()
