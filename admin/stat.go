@@ -49,8 +49,7 @@ type Window struct {
 // SampleWindow scrapes every server, waits interval, and scrapes again.
 // A server that fails either scrape is left out and listed in Errors.
 func SampleWindow(ctx context.Context, addrs []string, interval time.Duration) (Window, error) {
-	w := Window{Errors: map[string]error{}}
-	w.Before = scrapeAll(ctx, addrs, w.Errors)
+	w := OpenWindow(ctx, addrs)
 	t := time.NewTimer(interval)
 	select {
 	case <-ctx.Done():
@@ -58,14 +57,25 @@ func SampleWindow(ctx context.Context, addrs []string, interval time.Duration) (
 		return w, fmt.Errorf("sample metrics: %w", ctx.Err())
 	case <-t.C:
 	}
-	var again []string
-	for _, a := range addrs {
-		if w.Before[a] != nil {
-			again = append(again, a)
-		}
+	w.End(ctx)
+	return w, nil
+}
+
+// OpenWindow scrapes every server: the start of a window that End closes
+// (for a window around some work rather than a fixed interval).
+func OpenWindow(ctx context.Context, addrs []string) Window {
+	w := Window{Errors: map[string]error{}}
+	w.Before = scrapeAll(ctx, addrs, w.Errors)
+	return w
+}
+
+// End scrapes again every server that answered the first scrape.
+func (w *Window) End(ctx context.Context) {
+	again := make([]string, 0, len(w.Before))
+	for a := range w.Before {
+		again = append(again, a)
 	}
 	w.After = scrapeAll(ctx, again, w.Errors)
-	return w, nil
 }
 
 // ScrapeAll scrapes every server once, in parallel; failures go to errs.

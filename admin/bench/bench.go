@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pegasus-go/pegasus/admin"
 	"github.com/pegasus-go/pegasus/client"
 )
 
@@ -146,7 +147,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		chk = newChecker(cfg.ValueSize)
 	}
 	var acked atomic.Int64
-	var cost *costProbe
+	var cost *admin.Window
 	if cfg.ServerCost {
 		if cost, err = startCost(ctx, cfg.MetaServers); err != nil {
 			return nil, err
@@ -244,7 +245,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	wg.Wait()
 	secs := time.Since(start).Seconds()
 	if cost != nil {
-		cost.scrapeAfter(ctx) // now, before the check's read-back adds its own work
+		cost.End(ctx) // now, before the check's read-back adds its own work
 	}
 	close(stopProgress)
 	progressDone.Wait()
@@ -270,7 +271,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.FirstError = v.(string)
 	}
 	if cost != nil {
-		res.Servers = cost.result(res.Total.Ops, res.ByOp["set"].Ops)
+		res.Servers = costOf(*cost, res.Total.Ops, res.ByOp["set"].Ops)
 	}
 	if chk != nil {
 		verifyAll(ctx, table, chk, cfg.Timeout)

@@ -47,15 +47,9 @@ type ServerCost struct {
 	Missing []string `json:"missing,omitempty"`
 }
 
-// costProbe holds the scrapes taken around a run.
-type costProbe struct {
-	addrs         []string
-	before, after map[string]*admin.Scrape
-	errs          map[string]error // servers that failed a scrape
-}
-
-// startCost lists the alive replica servers and scrapes them.
-func startCost(ctx context.Context, metas []string) (*costProbe, error) {
+// startCost lists the alive replica servers and opens a metrics window on
+// them, which the caller ends when the load stops.
+func startCost(ctx context.Context, metas []string) (*admin.Window, error) {
 	ac := admin.New(metas)
 	defer ac.Close()
 	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -64,43 +58,23 @@ func startCost(ctx context.Context, metas []string) (*costProbe, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: list replica servers for -server-cost: %w", err)
 	}
-	p := &costProbe{}
+	var addrs []string
 	for _, n := range nodes {
 		if n.Node != nil {
-			p.addrs = append(p.addrs, n.Node.String())
+			addrs = append(addrs, n.Node.String())
 		}
 	}
-	sort.Strings(p.addrs)
-	p.before, p.errs = admin.ScrapeAll(ctx, p.addrs)
-	return p, nil
+	w := admin.OpenWindow(ctx, addrs)
+	return &w, nil
 }
 
-// scrapeAfter scrapes again the servers that answered before.
-func (p *costProbe) scrapeAfter(ctx context.Context) {
-	var again []string
-	for _, a := range p.addrs {
-		if p.before[a] != nil {
-			again = append(again, a)
-		}
-	}
-	var errs map[string]error
-	p.after, errs = admin.ScrapeAll(ctx, again)
-	for a, err := range errs {
-		p.errs[a] = err
-	}
-}
-
-// result is the cost of acked operations, sets of them sets.
-func (p *costProbe) result(acked, sets uint64) *ServerCost {
-	return costOf(admin.Window{Before: p.before, After: p.after}, p.errs, acked, sets)
-}
-
-// costOf divides the window's counter increases by the operations.
-func costOf(w admin.Window, errs map[string]error, acked, sets uint64) *ServerCost {
+// costOf divides the window's counter increases by the operations, acked
+// in all and sets of them sets.
+func costOf(w admin.Window, acked, sets uint64) *ServerCost {
 	all := func(string, admin.Sample) (string, bool) { return "", true }
 	total := func(name string) float64 { return w.Increase(name, all)[""] }
 	c := &ServerCost{Servers: len(w.After)}
-	for a, err := range errs {
+	for a, err := range w.Errors {
 		c.Missing = append(c.Missing, fmt.Sprintf("%s: %v", a, err))
 	}
 	sort.Strings(c.Missing)

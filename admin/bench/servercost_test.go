@@ -39,10 +39,9 @@ func TestServerCostSumsEveryServer(t *testing.T) {
 	dead.Close()
 
 	ctx := context.Background()
-	p := &costProbe{addrs: []string{a, b, deadAddr}}
-	p.before, p.errs = admin.ScrapeAll(ctx, p.addrs)
-	p.scrapeAfter(ctx)
-	c := p.result(2000, 1000)
+	w := admin.OpenWindow(ctx, []string{a, b, deadAddr})
+	w.End(ctx)
+	c := costOf(w, 2000, 1000)
 
 	near := func(got, want float64) bool { return math.Abs(got-want) < 1e-6*math.Max(1, want) }
 	if c.Servers != 2 || len(c.Missing) != 1 || !strings.HasPrefix(c.Missing[0], deadAddr) {
@@ -56,7 +55,7 @@ func TestServerCostSumsEveryServer(t *testing.T) {
 	}
 
 	// Without sets or syncs the log figures stay out.
-	c = costOf(admin.Window{Before: p.before, After: p.after}, nil, 2000, 0)
+	c = costOf(w, 2000, 0)
 	if c.LogSyncsPerSet != 0 {
 		t.Errorf("log syncs per set %v with no sets", c.LogSyncsPerSet)
 	}

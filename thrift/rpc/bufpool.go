@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"math/bits"
 	"sync"
 	"sync/atomic"
 )
@@ -49,10 +50,7 @@ func putBuf(b []byte) {
 	if c < 1<<minBufClass || c > 1<<maxBufClass {
 		return
 	}
-	class := minBufClass
-	for class < maxBufClass && 1<<(class+1) <= c {
-		class++
-	}
+	class := bits.Len(uint(c)) - 1 // the largest power of two c holds
 	b = b[:0]
 	bufPools[class].Put(&b)
 }
@@ -63,7 +61,8 @@ const maxSizeHint = 64 << 10
 
 // noteSize records a frame of n bytes in a size hint: the hint rises to n
 // at once and sinks towards smaller frames by an eighth per frame, so it
-// follows the large frames of a mix.
+// follows the large frames of a mix. Concurrent notes may overwrite each
+// other: a hint only sizes the next buffer.
 func noteSize(hint *atomic.Int64, n int) {
 	v, old := int64(min(n, maxSizeHint)), hint.Load()
 	if v < old {
