@@ -167,12 +167,16 @@ func (r *Replica) takeFromMeta(cfg Config) {
 	}
 }
 
-// NotListed tells the replica that the meta's config sync did not list
-// this server for its partition. It reports whether the host may close
-// the replica (keeping its data on disk): not while it learns or waits for
-// a change it asked for.
-func (r *Replica) NotListed() bool {
-	if r.status == StatusPotentialSecondary || r.pending != nil {
+// NotListed tells the replica that the meta's answer to a config sync,
+// asked while the replica was at askedBallot, did not list this server
+// for its partition. It reports whether the host may close the replica
+// (keeping its data on disk): not while it learns or waits for a change it
+// asked for, and not when it has taken a newer configuration since the
+// ask — the meta may have answered before storing that one (a learner the
+// primary has just made a secondary, say), so the answer says nothing
+// about it; the next sync will.
+func (r *Replica) NotListed(askedBallot int64) bool {
+	if r.status == StatusPotentialSecondary || r.pending != nil || r.ballot > askedBallot {
 		return false
 	}
 	if r.status != StatusInactive || r.transient {

@@ -368,3 +368,47 @@ func TestLearnedLearnerTakesUpgradeProposal(t *testing.T) {
 		lr.Advance(rd)
 	}
 }
+
+// A config sync asked while a learner was still learning may be answered
+// before the meta stores the learner as a secondary, and land after the
+// primary's group check made it one. That answer does not list the
+// replica, and must not close it: its ballot moved since the ask. A sync
+// asked at its current ballot that still does not list it may.
+func TestStaleSyncAnswerKeepsNewSecondary(t *testing.T) {
+	p, s1, l := node(1), node(2), node(3)
+	g := newGroup(t, Options{}, p, s1)
+	lr, err := Restore(l, pid, Options{}, Persisted{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.reps[l] = lr
+	g.reps[p].Proposal(Proposal{Type: typeAddSecondary, Node: l, Config: g.reps[p].config.Clone()})
+	g.flush()
+	if lr.Learning() != LearnSucceeded {
+		t.Fatalf("the learner is in phase %v", lr.Learning())
+	}
+	asked := lr.Ballot() // the sync leaves while it is a learner
+	var up ConfigRequest
+	for _, q := range g.reqs {
+		if q.Type == admin.ConfigType_CT_UPGRADE_TO_SECONDARY && q.Node == l {
+			up = q
+		}
+	}
+	if up.Node != l {
+		t.Fatalf("the primary asked %+v, want the learner's upgrade", g.reqs)
+	}
+	g.reps[p].ConfigReply(up, base.ERR_OK, up.Config)
+	g.flush()
+	if lr.Status() != StatusSecondary || lr.Ballot() != up.Config.Ballot {
+		t.Fatalf("after the upgrade the learner is %v at ballot %d, want secondary at %d", lr.Status(), lr.Ballot(), up.Config.Ballot)
+	}
+	if lr.NotListed(asked) {
+		t.Errorf("an answer to a sync asked at ballot %d closed the secondary at ballot %d", asked, lr.Ballot())
+	}
+	if lr.Status() != StatusSecondary {
+		t.Errorf("the stale answer turned the secondary %v", lr.Status())
+	}
+	if !lr.NotListed(lr.Ballot()) {
+		t.Error("a sync asked at the replica's own ballot that does not list it may close it")
+	}
+}

@@ -52,6 +52,7 @@ type simNode struct {
 	nextSync      int64
 	needSync      bool
 	slowDisk      bool
+	boot          int // incarnation: restarts so far
 	reps          map[base.Gpid]*simRep
 	order         []base.Gpid
 }
@@ -249,6 +250,8 @@ func (n *simNode) receive(e envelope) {
 		w.logf("%v: proposal %v %v on %v", n.addr, p.Type, p.Node, p.Config)
 		rep.sm.Proposal(p)
 		n.drain(rep)
+	case envSyncReply:
+		n.applySync(*e.sync)
 	case envUpdateReply:
 		u := e.update
 		rep := n.reps[u.req.Config.Pid]
@@ -371,8 +374,25 @@ func (n *simNode) configSync() {
 		}
 	}
 	n.needSync, n.nextSync = false, w.now+simSync
+	asked := map[*Replica]int64{}
+	for _, pid := range n.pids() {
+		if rep := n.reps[pid]; rep.sm != nil {
+			asked[rep.sm] = rep.sm.Ballot()
+		}
+	}
+	w.send(envelope{kind: envSyncReply, from: -1, to: n.i, sync: &syncAnswer{serving: serving, asked: asked, boot: n.boot}})
+}
+
+// applySync acts on the meta's answer to a config sync of this
+// incarnation: each listed partition's configuration, and "not listed" to
+// the other replicas that were open when the sync was asked.
+func (n *simNode) applySync(a syncAnswer) {
+	w := n.w
+	if a.boot != n.boot || !n.connected {
+		return // the connection that asked is gone
+	}
 	listed := map[base.Gpid]bool{}
-	for _, u := range serving {
+	for _, u := range a.serving {
 		pid, cfg := u.Config.Pid, fromMeta(u.Config)
 		listed[pid] = true
 		rep := n.open(pid, false)
@@ -389,8 +409,16 @@ func (n *simNode) configSync() {
 		n.drain(rep)
 	}
 	for _, pid := range n.pids() {
-		if rep := n.reps[pid]; rep.sm != nil && !listed[pid] {
-			if rep.sm.NotListed() {
+		rep := n.reps[pid]
+		ballot, wasOpen := a.asked[rep.sm]
+		if rep.sm != nil && !listed[pid] && wasOpen {
+			if rep.sm.NotListed(ballot) {
+				// A stale answer must not close a member the replica knows
+				// itself to be: the meta stores it at a ballot the replica
+				// has taken on.
+				if cur, _ := w.meta.config(pid); cur.statusOf(n.addr) != StatusInactive && cur.Ballot <= rep.sm.Ballot() {
+					w.failf("%v: config sync closed %v, a member at ballot %d (the replica is at %d)", n.addr, &pid, cur.Ballot, rep.sm.Ballot())
+				}
 				n.close(rep)
 			} else {
 				n.drain(rep)
@@ -411,6 +439,7 @@ func (n *simNode) crash() {
 
 func (n *simNode) restart() {
 	n.up, n.leaseOK, n.needSync = true, false, true
+	n.boot++
 	n.lastAckedSend, n.nextBeacon = -1000, n.w.now
 	n.w.logf("%v: restarted", n.addr)
 	for _, pid := range n.pids() {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pegasus-go/pegasus/server/meta"
 	"github.com/pegasus-go/pegasus/thrift/base"
 )
 
@@ -74,6 +75,7 @@ const (
 	envProposal                // meta → replica server
 	envUpdate                  // replica server → meta
 	envUpdateReply
+	envSyncReply // meta → replica server: the answer to a config sync
 	envClientWrite
 )
 
@@ -89,7 +91,18 @@ type envelope struct {
 	snapshot *simStore
 	proposal *Proposal
 	update   *updateMsg
+	sync     *syncAnswer
 	write    simWrite
+}
+
+// syncAnswer is the meta's answer to a config sync, computed when the
+// request arrived (the answer travels back with the network's delays, so
+// the replica may have moved on by the time it lands) and the ballot each
+// hosted replica had when the sync was asked.
+type syncAnswer struct {
+	serving []meta.ConfigUpdate
+	asked   map[*Replica]int64
+	boot    int // the node's incarnation that asked
 }
 
 // updateMsg is a configuration update request and, in a reply, the meta's

@@ -34,8 +34,11 @@ func (n *Node) syncLoop() {
 // configSync reports every stored replica to the meta and adopts its view.
 func (n *Node) configSync() {
 	req := &replication.ConfigurationQueryByNodeRequest{Node: n.self, HpNode: n.selfHP}
+	hosted := make(map[*Replica]int64) // each hosted replica's ballot when asked
 	for _, r := range n.srv.Replicas() {
-		req.StoredReplicas = append(req.StoredReplicas, n.replicaInfo(r))
+		info := n.replicaInfo(r)
+		hosted[r] = info.Ballot
+		req.StoredReplicas = append(req.StoredReplicas, info)
 	}
 	n.mu.Lock()
 	for g, st := range n.closed {
@@ -58,14 +61,16 @@ func (n *Node) configSync() {
 		n.log.Debug("replica node: config sync failed", "meta", addr, "errno", errno, "err", err)
 		return
 	}
-	n.applySync(res.Success, asked)
+	n.applySync(res.Success, asked, hosted)
 }
 
 // applySync hands the meta's view to every replica's state machine: the
 // configuration of each partition that lists this node, and "not listed"
-// to every other hosted replica (a learner, or one the meta dropped; the
-// state machine says whether it may be closed).
-func (n *Node) applySync(resp *replication.ConfigurationQueryByNodeResponse, asked time.Time) {
+// to every other replica that was hosted when the sync was asked (hosted:
+// its ballot then) — a learner, or one the meta dropped; the state machine
+// says whether it may be closed. A replica opened since the ask is left
+// alone: the answer may predate it.
+func (n *Node) applySync(resp *replication.ConfigurationQueryByNodeResponse, asked time.Time, hosted map[*Replica]int64) {
 	n.hostMu.Lock()
 	defer n.hostMu.Unlock()
 	mentioned := make(map[base.Gpid]bool)
@@ -86,11 +91,12 @@ func (n *Node) applySync(resp *replication.ConfigurationQueryByNodeResponse, ask
 	}
 	n.prunePending(listed, asked)
 	for _, r := range n.srv.Replicas() {
-		if mentioned[r.Gpid] {
+		ballot, wasHosted := hosted[r]
+		if mentioned[r.Gpid] || !wasHosted {
 			continue
 		}
 		r.post(func() {
-			if r.sm.NotListed() {
+			if r.sm.NotListed(ballot) {
 				n.closing(r)
 			}
 		})

@@ -67,7 +67,7 @@ func TestPendingChildrenFollowTheMeta(t *testing.T) {
 		syncEntry(n.self, 7, 8, 7, nil),         // child 7 registered, this node its primary
 		syncEntry(n.self, 6, 8, 7, nil),         // child 6 registered, but this node's copy never froze
 		syncEntry(n.self, 0, 16, 3, &splitting), // parent 0 splits again: its child 4 registered before
-	}}, time.Now())
+	}}, time.Now(), nil)
 	if _, err := os.Stat(laterSplit); err != nil {
 		t.Errorf("child of a parent in a later split removed: %v", err)
 	}
