@@ -32,8 +32,14 @@ type Proposal struct {
 // on_config_proposal). Stale proposals, and any while a change of ours is
 // in flight, are ignored; a newer configuration is taken on first — by a
 // learner only once its learning succeeded and the configuration lists it
-// as a secondary (learnedInto).
+// as a secondary (learnedInto). A proposal based on exactly the
+// configuration a change of ours asked for answers that change: the meta
+// took it, and its reply is still on the way (a balancer proposes its next
+// step as soon as it stores the last one).
 func (r *Replica) Proposal(p Proposal) {
+	if q := r.pending; q != nil && r.status != StatusError && p.Config.Ballot == q.Config.Ballot && sameMembers(p.Config, q.Config) {
+		r.ConfigReply(*q, base.ERR_OK, p.Config)
+	}
 	if r.status == StatusError || p.Config.Ballot < r.ballot || r.pending != nil {
 		return
 	}

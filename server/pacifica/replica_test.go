@@ -2,6 +2,7 @@ package pacifica
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/pegasus-go/pegasus/thrift/base"
@@ -410,5 +411,40 @@ func TestStaleSyncAnswerKeepsNewSecondary(t *testing.T) {
 	}
 	if !lr.NotListed(lr.Ballot()) {
 		t.Error("a sync asked at the replica's own ballot that does not list it may close it")
+	}
+}
+
+// A proposal based on exactly the configuration the primary's own pending
+// request asked for answers that request (the meta stored it; its reply is
+// still on the way), and the proposal is acted on at once. One based on
+// other members at that ballot is not taken for an answer.
+func TestProposalAnswersPendingRequest(t *testing.T) {
+	for _, matching := range []bool{true, false} {
+		p, s1, s2, s3 := node(1), node(2), node(3), node(4)
+		g := newGroup(t, Options{}, p, s1, s2)
+		pr := g.reps[p]
+		pr.Proposal(Proposal{Type: typeRemove, Node: s2, Config: pr.config.Clone()})
+		rd := pr.Ready()
+		if len(rd.ConfigRequests) != 1 || rd.ConfigRequests[0].Type != typeRemove {
+			t.Fatalf("the primary asked %+v, want the removal of %v", rd.ConfigRequests, s2)
+		}
+		pr.Advance(rd)
+		stored := rd.ConfigRequests[0].Config.Clone()
+		if !matching {
+			stored.Secondaries = []netip.AddrPort{s2}
+		}
+		pr.Proposal(Proposal{Type: typeAddSecondary, Node: s3, Config: stored})
+		rd = pr.Ready()
+		invited := slices.ContainsFunc(rd.Messages, func(m Message) bool {
+			return m.To == s3 && m.Type == MsgGroupCheck && m.ReceiverStatus == StatusPotentialSecondary
+		})
+		switch {
+		case matching && (pr.Status() != StatusPrimary || pr.Ballot() != stored.Ballot || !invited):
+			t.Errorf("matching proposal: status %v at ballot %d, learner invited %v; want primary at %d inviting %v",
+				pr.Status(), pr.Ballot(), invited, stored.Ballot, s3)
+		case !matching && (pr.Status() == StatusPrimary || invited):
+			t.Errorf("a proposal on other members answered the pending request: status %v, learner invited %v", pr.Status(), invited)
+		}
+		pr.Advance(rd)
 	}
 }
