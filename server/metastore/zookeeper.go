@@ -110,7 +110,7 @@ func OpenZooKeeper(ctx context.Context, opts ZooKeeperOptions) (*ZooKeeper, erro
 		dialer = net.DialTimeout
 	}
 	conn, _, err := zk.Connect(opts.Servers, opts.SessionTimeout, zk.WithLogger(zkLogger{z.log}),
-		zk.WithLogInfo(false), zk.WithEventCallback(z.event), zk.WithDialer(dialer))
+		zk.WithLogInfo(false), zk.WithEventCallback(z.event), zk.WithDialer(boundHandshake(dialer, opts.SessionTimeout/3)))
 	if err != nil {
 		return nil, fmt.Errorf("open ZooKeeper store: %w", err)
 	}

@@ -3,6 +3,7 @@ package metastore
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -162,5 +163,42 @@ func TestZooKeeperOptions(t *testing.T) {
 	start := time.Now()
 	if _, err := OpenZooKeeper(ctx, ZooKeeperOptions{Servers: []string{"127.0.0.1:1"}, Logger: quietLog}); err == nil || time.Since(start) > 3*time.Second {
 		t.Fatalf("open without a server: %v after %v", err, time.Since(start))
+	}
+}
+
+// TestZooKeeperHandshakeBounded: a server that takes the connection but
+// never answers the handshake is given up on and dialled again well within
+// the session timeout (go-zookeeper alone would wait ten receive timeouts,
+// 20 s here, on the first connection).
+func TestZooKeeperHandshakeBounded(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			accepted <- c // held open, never answered
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+	defer cancel()
+	_, err = OpenZooKeeper(ctx, ZooKeeperOptions{Servers: []string{ln.Addr().String()}, SessionTimeout: 3 * time.Second, Logger: quietLog})
+	ln.Close()
+	if err == nil {
+		t.Fatal("a session with a server that never answers")
+	}
+	n := 0
+	for c := range accepted {
+		c.Close()
+		n++
+	}
+	if n < 2 {
+		t.Errorf("%d connection(s) in 6 s to a server that never answers the handshake, want a new one after each bounded wait", n)
 	}
 }
