@@ -33,13 +33,11 @@ type Proposal struct {
 // in flight, are ignored; a newer configuration is taken on first — by a
 // learner only once its learning succeeded and the configuration lists it
 // as a secondary (learnedInto). A proposal based on exactly the
-// configuration a change of ours asked for answers that change: the meta
-// took it, and its reply is still on the way (a balancer proposes its next
-// step as soon as it stores the last one).
+// configuration a change of ours asked for answers that change first
+// (answers): a balancer proposes its next step as soon as it stores the
+// last one, before our reply arrives.
 func (r *Replica) Proposal(p Proposal) {
-	if q := r.pending; q != nil && r.status != StatusError && p.Config.Ballot == q.Config.Ballot && sameMembers(p.Config, q.Config) {
-		r.ConfigReply(*q, base.ERR_OK, p.Config)
-	}
+	r.answers(p.Config)
 	if r.status == StatusError || p.Config.Ballot < r.ballot || r.pending != nil {
 		return
 	}
@@ -140,14 +138,11 @@ func (r *Replica) ConfigFromMeta(cfg Config) {
 	if r.status == StatusError || cfg.Ballot < r.ballot {
 		return
 	}
-	if p := r.pending; p != nil {
-		if cfg.Ballot == p.Config.Ballot && sameMembers(cfg, p.Config) {
-			r.ConfigReply(*p, base.ERR_OK, cfg) // our request was taken; its answer got lost
-			return
-		}
-		if cfg.Ballot <= r.ballot {
-			return // our request is still open: wait for its answer
-		}
+	if r.answers(cfg) {
+		return // our request was taken; its answer got lost
+	}
+	if r.pending != nil && cfg.Ballot <= r.ballot {
+		return // our request is still open: wait for its answer
 	}
 	r.takeFromMeta(cfg)
 }
@@ -171,6 +166,19 @@ func (r *Replica) takeFromMeta(cfg Config) {
 		// so the partition can move on.
 		r.request(cfg, typeDowngradeToInactive, r.self)
 	}
+}
+
+// answers takes cfg, a configuration the meta stores, as the answer to our
+// pending request if it is exactly what that request asked for: the meta
+// took the request, and its reply is lost or still on the way. It reports
+// whether it did.
+func (r *Replica) answers(cfg Config) bool {
+	q := r.pending
+	if q == nil || r.status == StatusError || cfg.Ballot != q.Config.Ballot || !sameMembers(cfg, q.Config) {
+		return false
+	}
+	r.ConfigReply(*q, base.ERR_OK, cfg)
+	return true
 }
 
 // NotListed tells the replica that the meta's answer to a config sync,
