@@ -1,10 +1,8 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"strings"
-	"syscall"
 
 	"github.com/pegasus-go/pegasus/server/config"
 )
@@ -52,26 +50,8 @@ func transparentHugePages() bool {
 	return err == nil && !strings.Contains(string(raw), "[never]")
 }
 
-// restartWithHugePages replaces the process image (same pid, arguments
-// and environment plus the tunable) unless [debug] malloc_huge_pages is
-// false, the kernel has transparent huge pages off, or GLIBC_TUNABLES
-// already names the tunable. It returns only when it does not restart; the
-// error says why an attempted restart failed (the server then runs on
-// without huge pages).
-func restartWithHugePages(d config.Debug) error {
-	if (d.MallocHugePages != nil && !*d.MallocHugePages) || !transparentHugePages() {
-		return nil
-	}
-	env, changed := hugePagesEnv(os.Environ())
-	if !changed {
-		return nil
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("restart with malloc huge pages: %w", err)
-	}
-	if err := syscall.Exec(exe, os.Args, env); err != nil {
-		return fmt.Errorf("restart with malloc huge pages: exec %s: %w", exe, err)
-	}
-	return nil
+// wantHugePages reports whether [debug] malloc_huge_pages (default true)
+// asks for the tunable and the kernel can honour it.
+func wantHugePages(d config.Debug) bool {
+	return (d.MallocHugePages == nil || *d.MallocHugePages) && transparentHugePages()
 }

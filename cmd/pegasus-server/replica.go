@@ -24,14 +24,14 @@ func runReplica(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	hugePagesErr := restartWithHugePages(cfg.Debug) // returns only without a restart
+	restartErr := restartTuned(cfg.Debug) // returns only without a restart
 	log, level, closeLog, err := cfg.Log.Open()
 	if err != nil {
 		return err
 	}
 	defer closeLog()
-	if hugePagesErr != nil {
-		log.Warn("replica server: running without malloc huge pages", "err", hugePagesErr)
+	if restartErr != nil {
+		log.Warn("replica server: running without its start-up tuning", "err", restartErr)
 	}
 	tuneRuntime(cfg.Debug)
 	rc := cfg.Replica

@@ -208,6 +208,14 @@ type Debug struct {
 	// already names glibc.malloc.hugetlb or the kernel has transparent huge
 	// pages off. Default true.
 	MallocHugePages *bool `toml:"malloc_huge_pages"`
+	// SysmonAwake (replica servers): keep Go's scheduler monitor out of the
+	// deep sleep it takes whenever every P idles, from which each idle-to-
+	// busy turn woke it at its fastest pace (a thread switch every few tens
+	// of microseconds). Set through GODEBUG schedtrace with a period of
+	// 2^31-1 ms, so the runtime prints one scheduler summary line per 24.8
+	// days of machine uptime at most; the server starts itself again with
+	// it (same pid) unless GODEBUG names schedtrace already. Default true.
+	SysmonAwake *bool `toml:"sysmon_awake"`
 }
 
 // File is one configuration file; it may configure several roles.

@@ -212,7 +212,7 @@ func TestEveryDataOpThroughTheClient(t *testing.T) {
 	if _, err := c2.OpenTable(ctx, "no_such_table"); !errors.Is(err, client.ErrTableNotFound) {
 		t.Fatalf("unknown table: %v", err)
 	}
-	checkMallocHugePages(t, b)
+	checkStartupTuning(t, b)
 }
 
 // TestRestartsLoseNothing restarts and kills replica servers and the meta

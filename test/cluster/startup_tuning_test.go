@@ -11,12 +11,13 @@ import (
 	"github.com/pegasus-go/pegasus/admin/onebox"
 )
 
-// checkMallocHugePages checks that every replica server of b runs with
-// glibc's malloc told to use transparent huge pages (malloc_huge_pages
-// defaults to true), under the pid the onebox recorded, whenever the
-// kernel offers transparent huge pages; and without the tunable when it
-// does not.
-func checkMallocHugePages(t *testing.T, b *onebox.Box) {
+// checkStartupTuning checks that every replica server of b runs, under
+// the pid the onebox recorded, with what it restarts itself for at start
+// (both settings default to true): glibc's malloc told to use transparent
+// huge pages whenever the kernel offers them (and without the tunable when
+// it does not), and GODEBUG keeping Go's scheduler monitor out of deep
+// sleep.
+func checkStartupTuning(t *testing.T, b *onebox.Box) {
 	t.Helper()
 	raw, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	thp := err == nil && !strings.Contains(string(raw), "[never]")
@@ -37,11 +38,17 @@ func checkMallocHugePages(t *testing.T, b *onebox.Box) {
 		if err != nil {
 			t.Fatalf("replica server %s (pid %d): %v", pf, pid, err)
 		}
-		tunables := ""
+		tunables, godebug := "", ""
 		for _, kv := range strings.Split(string(env), "\x00") {
 			if v, ok := strings.CutPrefix(kv, "GLIBC_TUNABLES="); ok {
 				tunables = v
 			}
+			if v, ok := strings.CutPrefix(kv, "GODEBUG="); ok {
+				godebug = v
+			}
+		}
+		if !strings.Contains(godebug, "schedtrace=2147483647") {
+			t.Errorf("replica server pid %d: GODEBUG=%q, want schedtrace=2147483647 (sysmon_awake)", pid, godebug)
 		}
 		if on := strings.Contains(tunables, "glibc.malloc.hugetlb=1"); on != thp {
 			t.Errorf("replica server pid %d: GLIBC_TUNABLES=%q with transparent huge pages available=%v", pid, tunables, thp)
