@@ -19,28 +19,9 @@ import (
 const hugetlbTunable = "glibc.malloc.hugetlb"
 
 // hugePagesEnv returns env with glibc.malloc.hugetlb=1 added to
-// GLIBC_TUNABLES (other tunables kept), and false when env names that
-// tunable already, with any value: the operator's setting wins.
+// GLIBC_TUNABLES (see withSetting).
 func hugePagesEnv(env []string) ([]string, bool) {
-	out := make([]string, 0, len(env)+1)
-	tunables := ""
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "GLIBC_TUNABLES="); ok {
-			tunables = v
-			continue
-		}
-		out = append(out, kv)
-	}
-	for _, t := range strings.Split(tunables, ":") {
-		if name, _, _ := strings.Cut(t, "="); name == hugetlbTunable {
-			return env, false
-		}
-	}
-	v := hugetlbTunable + "=1"
-	if tunables != "" {
-		v = tunables + ":" + v
-	}
-	return append(out, "GLIBC_TUNABLES="+v), true
+	return withSetting(env, "GLIBC_TUNABLES", ":", hugetlbTunable, "1")
 }
 
 // transparentHugePages reports whether the kernel gives transparent huge

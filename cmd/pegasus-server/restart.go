@@ -41,3 +41,29 @@ func restartTuned(d config.Debug) error {
 	}
 	return fmt.Errorf("restart with %s: %w", strings.Join(what, " and "), err)
 }
+
+// withSetting returns env with name=value added to the list variable
+// (items separated by sep; its other items kept), and false when the
+// variable names name already, with any value: the operator's setting
+// wins.
+func withSetting(env []string, variable, sep, name, value string) ([]string, bool) {
+	out := make([]string, 0, len(env)+1)
+	items := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, variable+"="); ok {
+			items = v
+			continue
+		}
+		out = append(out, kv)
+	}
+	for _, it := range strings.Split(items, sep) {
+		if n, _, _ := strings.Cut(strings.TrimSpace(it), "="); n == name {
+			return env, false
+		}
+	}
+	v := name + "=" + value
+	if items != "" {
+		v = items + sep + v
+	}
+	return append(out, variable+"="+v), true
+}

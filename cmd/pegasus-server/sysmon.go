@@ -1,8 +1,6 @@
 package main
 
 import (
-	"strings"
-
 	"github.com/pegasus-go/pegasus/server/config"
 )
 
@@ -30,28 +28,9 @@ import (
 const sysmonSetting = "schedtrace"
 
 // sysmonAwakeEnv returns env with schedtrace=2147483647 added to GODEBUG
-// (other settings kept), and false when GODEBUG names schedtrace already,
-// with any value: the operator's setting wins.
+// (see withSetting).
 func sysmonAwakeEnv(env []string) ([]string, bool) {
-	out := make([]string, 0, len(env)+1)
-	settings := ""
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "GODEBUG="); ok {
-			settings = v
-			continue
-		}
-		out = append(out, kv)
-	}
-	for _, s := range strings.Split(settings, ",") {
-		if name, _, _ := strings.Cut(strings.TrimSpace(s), "="); name == sysmonSetting {
-			return env, false
-		}
-	}
-	v := sysmonSetting + "=2147483647"
-	if settings != "" {
-		v = settings + "," + v
-	}
-	return append(out, "GODEBUG="+v), true
+	return withSetting(env, "GODEBUG", ",", sysmonSetting, "2147483647")
 }
 
 // wantSysmonAwake reports whether [debug] sysmon_awake (default true) asks
