@@ -57,6 +57,9 @@ type Box struct {
 	// LogSegmentBytes, when positive, is the replica servers' mutation
 	// log segment size ([replica.replication] log_segment_bytes).
 	LogSegmentBytes int64
+	// LogMaxBytes, when nonzero, is the replica servers' bound on their
+	// mutation log ([replica.replication] log_max_bytes).
+	LogMaxBytes int64
 	// EmptyWriteDisabled turns off the replica servers' empty writes of
 	// idle partitions ([replica.replication] empty_write_disabled), for
 	// tests that expect an idle table's decrees to stay put.
@@ -145,6 +148,9 @@ local_service_root = %q
 	replication := ""
 	if b.LogSegmentBytes > 0 {
 		replication += fmt.Sprintf("log_segment_bytes = %d\n", b.LogSegmentBytes)
+	}
+	if b.LogMaxBytes != 0 {
+		replication += fmt.Sprintf("log_max_bytes = %d\n", b.LogMaxBytes)
 	}
 	if b.EmptyWriteDisabled {
 		replication += "empty_write_disabled = true\n"

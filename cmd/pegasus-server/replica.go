@@ -61,6 +61,7 @@ func runReplica(ctx context.Context, path string) error {
 		ConfigSyncInterval: rc.ConfigSyncInterval.Duration,
 		MaxWriteSize:       rc.MaxWriteSize,
 		Log:                logOpts,
+		LogMaxBytes:        rc.Replication.LogMaxBytes,
 		Replication: pacifica.Options{
 			MinReplicaCount:     rc.Replication.MinReplicaCount,
 			StalenessForCommit:  rc.Replication.MutationsInFlight,

@@ -133,6 +133,11 @@ type Replication struct {
 	LogSyncInPlace *bool `toml:"log_sync_in_place"`
 	// LogSegmentBytes is the size of a mutation log segment. Default 32 MiB.
 	LogSegmentBytes int64 `toml:"log_segment_bytes"`
+	// LogMaxBytes bounds the server's mutation log: past it, the replicas
+	// whose unflushed writes hold its oldest segment flush their memtables
+	// so that the segment can be collected. Default 2 GiB; negative: no
+	// bound (a partition that goes quiet then holds the log forever).
+	LogMaxBytes int64 `toml:"log_max_bytes"`
 	// MinReplicaCount: a primary with fewer members refuses writes with
 	// ERR_NOT_ENOUGH_MEMBER. Default 2.
 	MinReplicaCount int `toml:"min_replica_count"`

@@ -24,6 +24,9 @@ func TestSampleConfigsLoad(t *testing.T) {
 	if f.Replica.Address != "127.0.0.1:34801" || f.Replica.LeaseTimeout.Duration != 20*time.Second || f.Replica.RocksDB.Compression != "lz4" {
 		t.Fatalf("replica sample: %+v", f.Replica)
 	}
+	if f.Replica.Replication.LogMaxBytes != 2<<30 {
+		t.Fatalf("replica sample: log_max_bytes %d, want 2 GiB", f.Replica.Replication.LogMaxBytes)
+	}
 }
 
 func TestDefaultsAndErrors(t *testing.T) {

@@ -62,10 +62,7 @@ func (n *Node) FlushLog(ctx context.Context) (FlushReport, error) {
 			continue
 		}
 		rep.Flushed++
-		// Raise (never lower) the published durable decree; the replica's
-		// loop reads it again from storage at its next housekeeping round.
-		for cur := r.durable.Load(); durable > cur && !r.durable.CompareAndSwap(cur, durable); cur = r.durable.Load() {
-		}
+		r.raiseDurable(durable)
 	}
 	removed, err := n.mlog.GC(n.durableDecrees())
 	rep.SegmentsRemoved = removed

@@ -58,6 +58,11 @@ type NodeOptions struct {
 	// Log is every replica's mutation log policy (default: fsync every
 	// group-committed batch before acking).
 	Log mlog.Options
+	// LogMaxBytes bounds the shared mutation log: past it, the replicas
+	// holding its oldest segment flush their memtables so that the
+	// segment can go (logbound.go) [DefaultLogMaxBytes]; negative: no
+	// bound.
+	LogMaxBytes int64
 	// Metrics, when set, counts and times every data request.
 	Metrics *metrics.DataOps
 	Logger  *slog.Logger
@@ -86,6 +91,9 @@ func (o *NodeOptions) defaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.LogMaxBytes == 0 {
+		o.LogMaxBytes = DefaultLogMaxBytes
 	}
 	if o.Replication.StalenessForCommit == 0 {
 		// One mutation in flight per primary: writes arriving while it
@@ -345,28 +353,6 @@ func (n *Node) Start() {
 	if n.dupEnabled() {
 		n.wg.Add(1)
 		go n.dupSyncLoop()
-	}
-}
-
-// logGCLoop drops mutation log segments whose entries every replica holds
-// durably in storage. A replica closed on disk keeps what it has logged
-// past its storage; one no longer stored keeps nothing.
-func (n *Node) logGCLoop() {
-	defer n.wg.Done()
-	t := time.NewTicker(logGCInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-n.ctx.Done():
-			return
-		case <-t.C:
-		}
-		removed, err := n.mlog.GC(n.durableDecrees())
-		if err != nil {
-			n.log.Warn("replica node: mutation log gc", "err", err)
-		} else if removed > 0 {
-			n.log.Debug("replica node: mutation log gc", "segments", removed)
-		}
 	}
 }
 
