@@ -80,38 +80,100 @@ func New(self netip.AddrPort, pid base.Gpid, opts Options) (*Replica, error) {
 // Restore rebuilds a replica from what the host found on disk: it replays
 // the log into the prepare list, commits what the log shows committed
 // (the host applies it from the first Ready) and waits, transient
-// INACTIVE, for the meta's view of its partition (ConfigFromMeta).
+// INACTIVE, for the meta's view of its partition (ConfigFromMeta). A host
+// whose log is too large to hold in memory uses a Restorer instead.
 func Restore(self netip.AddrPort, pid base.Gpid, opts Options, p Persisted) (*Replica, error) {
+	x, err := NewRestorer(self, pid, opts, p.HardState, p.Applied)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range p.Log {
+		if err := x.add(m); err != nil {
+			return nil, err
+		}
+	}
+	return x.finish(), nil
+}
+
+// Restorer is Restore one log entry at a time: the host reads its log in
+// order and hands each entry of the partition to Add, applies to storage
+// what Add returns as committed (in order), and ends with Replica. Only
+// the uncommitted tail stays in memory, however long the log.
+type Restorer struct {
+	r         *Replica
+	persisted int64 // the ballot the host persisted
+}
+
+// NewRestorer starts restoring a replica whose storage holds decrees up to
+// applied, with the ballot the host persisted.
+func NewRestorer(self netip.AddrPort, pid base.Gpid, opts Options, hs HardState, applied int64) (*Restorer, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	r := &Replica{
 		self: self, pid: pid, opts: opts, status: StatusInactive, transient: true, initializing: true,
-		leaseValid: true, ballot: p.HardState.Ballot, applied: p.Applied, commitHint: p.Applied,
+		leaseValid: true, ballot: hs.Ballot, applied: applied, commitHint: applied,
 		config: Config{Pid: pid}, log: opts.Logger,
 	}
 	// Replay without the in-flight bound: the log may hold more than one
 	// window of mutations; commits along the way keep the list small.
-	r.list = newPrepareList(p.Applied, opts.PrepareListCapacity, 1<<62)
-	for _, m := range p.Log {
-		if m.Decree <= r.list.committed {
-			continue
-		}
-		r.ballot = max(r.ballot, m.Ballot)
-		r.lastTimestampUs = max(r.lastTimestampUs, m.TimestampUs)
-		r.commitHint = max(r.commitHint, m.LastCommitted)
-		if _, _, err := r.list.put(&entry{mu: m, logged: true}); err != nil && err != errStaleBallot {
-			return nil, fmt.Errorf("restore replica %d.%d: decree %d: %w", pid.Appid, pid.PartitionIndex, m.Decree, err)
-		}
-		r.hand(r.list.commit(r.commitHint, nil))
+	r.list = newPrepareList(applied, opts.PrepareListCapacity, 1<<62)
+	return &Restorer{r: r, persisted: hs.Ballot}, nil
+}
+
+// Skips reports whether Add would ignore a mutation of this decree (the
+// host need not decode it): storage, or the log before it, holds it
+// committed.
+func (x *Restorer) Skips(decree int64) bool { return decree <= x.r.list.committed }
+
+// Add replays the next logged mutation and returns the mutations that it
+// made committed, in decree order; the host applies them before those of
+// the next Add.
+func (x *Restorer) Add(m Mutation) ([]Mutation, error) {
+	if err := x.add(m); err != nil {
+		return nil, err
 	}
-	r.list.limit = int64(opts.PrepareListCapacity) * 4
+	cs := x.r.out.Committed
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	x.r.out.Committed = nil
+	out := make([]Mutation, len(cs))
+	for i, c := range cs {
+		out[i] = c.Mutation
+	}
+	x.r.applied = out[len(out)-1].Decree
+	return out, nil
+}
+
+func (x *Restorer) add(m Mutation) error {
+	r := x.r
+	if m.Decree <= r.list.committed {
+		return nil
+	}
+	r.ballot = max(r.ballot, m.Ballot)
+	r.lastTimestampUs = max(r.lastTimestampUs, m.TimestampUs)
+	r.commitHint = max(r.commitHint, m.LastCommitted)
+	if _, _, err := r.list.put(&entry{mu: m, logged: true}); err != nil && err != errStaleBallot {
+		return fmt.Errorf("restore replica %d.%d: decree %d: %w", r.pid.Appid, r.pid.PartitionIndex, m.Decree, err)
+	}
+	r.hand(r.list.commit(r.commitHint, nil))
+	return nil
+}
+
+// Replica ends the replay. Everything Add returned must be applied by now;
+// the rest of the log waits in the prepare list for the meta's view.
+func (x *Restorer) Replica() *Replica { return x.finish() }
+
+func (x *Restorer) finish() *Replica {
+	r := x.r
+	r.list.limit = int64(r.opts.PrepareListCapacity) * 4
 	r.config.Ballot = r.ballot
-	if r.ballot != p.HardState.Ballot {
+	if r.ballot != x.persisted {
 		r.out.HardState = &HardState{Ballot: r.ballot}
 	}
-	return r, nil
+	return r
 }
 
 // Status is the replica's current role.

@@ -3,6 +3,7 @@ package replica
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"time"
 
@@ -267,10 +268,8 @@ func (r *Replica) apply(cs []pacifica.Committed) error {
 	store := r.store.Load()
 	last := store.LastAppliedDecree()
 	batch := make([]*storage.Mutation, 0, len(cs))
-	// index[k][i] is the write of update i of the k-th applied mutation, or
-	// -1 for a payload that does not decode (validated before proposing, so
-	// this is a bug; every member skips it alike and the decree is still
-	// consumed).
+	// index[k] maps the updates of the k-th applied mutation to its writes
+	// (storageMutation).
 	index := make([][]int, 0, len(cs))
 	applied := make([]pacifica.Committed, 0, len(cs))
 	for _, c := range cs {
@@ -286,18 +285,7 @@ func (r *Replica) apply(cs []pacifica.Committed) error {
 			return fmt.Errorf("apply decree %d after %d: gap", m.Decree, last)
 		}
 		last = m.Decree
-		sm := &storage.Mutation{Decree: m.Decree, TimestampUs: m.TimestampUs, Writes: make([]storage.Write, 0, len(m.Updates))}
-		idx := make([]int, len(m.Updates))
-		for i, u := range m.Updates {
-			w, err := decodeWrite(u)
-			if err != nil {
-				r.log.Error("replica: undecodable write in a committed mutation; skipped", "decree", m.Decree, "err", err)
-				idx[i] = -1
-				continue
-			}
-			idx[i] = len(sm.Writes)
-			sm.Writes = append(sm.Writes, w)
-		}
+		sm, idx := storageMutation(m, r.log)
 		batch, index, applied = append(batch, sm), append(index, idx), append(applied, c)
 	}
 	if len(batch) == 0 {
@@ -318,6 +306,26 @@ func (r *Replica) apply(cs []pacifica.Committed) error {
 		}
 	}
 	return nil
+}
+
+// storageMutation decodes a committed mutation's writes for storage.
+// idx[i] is the write of update i, or -1 for a payload that does not
+// decode (validated before proposing, so this is a bug; every member skips
+// it alike and the decree is still consumed).
+func storageMutation(m pacifica.Mutation, log *slog.Logger) (sm *storage.Mutation, idx []int) {
+	sm = &storage.Mutation{Decree: m.Decree, TimestampUs: m.TimestampUs, Writes: make([]storage.Write, 0, len(m.Updates))}
+	idx = make([]int, len(m.Updates))
+	for i, u := range m.Updates {
+		w, err := decodeWrite(u)
+		if err != nil {
+			log.Error("replica: undecodable write in a committed mutation; skipped", "decree", m.Decree, "err", err)
+			idx[i] = -1
+			continue
+		}
+		idx[i] = len(sm.Writes)
+		sm.Writes = append(sm.Writes, w)
+	}
+	return sm, idx
 }
 
 func (r *Replica) answer(t pacifica.Token, resp any, errno base.Errno) {

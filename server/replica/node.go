@@ -195,20 +195,48 @@ func NewNode(opts NodeOptions) (*Node, error) {
 	for _, err := range bad {
 		n.log.Error("replica node: unreadable replica directory left alone", "err", err)
 	}
-	logged, err := replayLog(n.mlog, func(base.Gpid) bool { return true })
-	if err != nil {
-		n.mlog.Close()
-		cancel()
-		return nil, fmt.Errorf("replica node: %w", err)
+	// Storage first, then one pass over the log for every replica.
+	openings := map[base.Gpid]*opening{}
+	leftClosed := func(st storedReplica, err error) {
+		n.log.Error("replica node: cannot open replica; left closed", "gpid", gpidString(st.gpid), "err", err)
+		n.closed[st.gpid] = st
 	}
 	for _, st := range found {
 		if st.state.SplitPending {
 			n.pending[st.gpid] = &pendingChild{stored: st}
 			continue
 		}
-		if _, err := n.open(st.gpid, st.dir, st.state, logged[st.gpid], false); err != nil {
-			n.log.Error("replica node: cannot open replica; left closed", "gpid", gpidString(st.gpid), "err", err)
-			n.closed[st.gpid] = st
+		o, err := beginOpen(n.hosted(st.gpid, st.dir, st.state, false))
+		if err != nil {
+			leftClosed(st, fmt.Errorf("open replica %s: %w", gpidString(st.gpid), err))
+			continue
+		}
+		openings[st.gpid] = o
+	}
+	failed, err := replayShared(n.mlog, openings)
+	if err != nil {
+		for _, o := range openings {
+			o.abort()
+		}
+		n.mlog.Close()
+		cancel()
+		return nil, fmt.Errorf("replica node: %w", err)
+	}
+	for _, st := range found {
+		if err := failed[st.gpid]; err != nil {
+			leftClosed(st, fmt.Errorf("open replica %s: %w", gpidString(st.gpid), err))
+			continue
+		}
+		o := openings[st.gpid]
+		if o == nil {
+			continue
+		}
+		r, err := o.finish()
+		if err == nil {
+			err = n.host(r)
+		}
+		if err != nil {
+			leftClosed(st, fmt.Errorf("open replica %s: %w", gpidString(st.gpid), err))
 		}
 	}
 	n.log.Info("replica node: loaded replicas", "open", len(n.srv.Replicas()), "closed", len(n.closed))
@@ -231,9 +259,9 @@ func parseSelf(addr string) (*base.RPCAddress, *base.HostPort, error) {
 
 func gpidString(g base.Gpid) string { return fmt.Sprintf("%d.%d", g.Appid, g.PartitionIndex) }
 
-// open hosts the replica stored in dir, with what the mutation log holds
-// of it; fresh marks one just created.
-func (n *Node) open(gpid base.Gpid, dir string, st replicaState, logged []pacifica.Mutation, fresh bool) (*Replica, error) {
+// hosted describes the replica stored in dir for opening; fresh marks
+// one just created.
+func (n *Node) hosted(gpid base.Gpid, dir string, st replicaState, fresh bool) hostedReplica {
 	so := n.opts.Storage
 	so.Dir = rdbDir(dir)
 	so.Envs = st.Envs
@@ -248,21 +276,35 @@ func (n *Node) open(gpid base.Gpid, dir string, st replicaState, logged []pacifi
 	if st.MaxReplicaCount > 0 && int(st.MaxReplicaCount) < smOpts.MinReplicaCount {
 		smOpts.MinReplicaCount = int(st.MaxReplicaCount)
 	}
-	r, err := openReplica(hostedReplica{
+	return hostedReplica{
 		gpid: gpid, self: n.addr, dir: dir, rdbDir: so.Dir, state: st,
-		store: so, sm: smOpts, log: n.mlog, logged: logged, fresh: fresh, links: n, logger: n.log,
-	})
+		store: so, sm: smOpts, log: n.mlog, fresh: fresh, links: n, logger: n.log,
+	}
+}
+
+// openFresh hosts a replica just created in dir: the log holds nothing of
+// it that counts.
+func (n *Node) openFresh(gpid base.Gpid, dir string, st replicaState) (*Replica, error) {
+	r, err := openReplica(n.hosted(gpid, dir, st, true))
 	if err != nil {
 		return nil, fmt.Errorf("open replica %s: %w", gpidString(gpid), err)
 	}
+	if err := n.host(r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// host serves an opened replica (closing it if it cannot).
+func (n *Node) host(r *Replica) error {
 	if err := n.srv.host(r); err != nil {
 		r.Close()
-		return nil, err
+		return err
 	}
 	if !n.Connected() {
 		r.post(r.sm.LeaseExpired)
 	}
-	return r, nil
+	return nil
 }
 
 // reopenClosed opens a replica found on disk but not hosted; ok is false
@@ -276,12 +318,23 @@ func (n *Node) reopenClosed(gpid base.Gpid) (r *Replica, ok bool, err error) {
 	if !onDisk {
 		return nil, false, nil
 	}
-	logged, err := replayLog(n.mlog, func(g base.Gpid) bool { return g == gpid })
+	o, err := beginOpen(n.hosted(gpid, st.dir, st.state, false))
+	if err != nil {
+		return nil, true, fmt.Errorf("open replica %s: %w", gpidString(gpid), err)
+	}
+	failed, err := replayShared(n.mlog, map[base.Gpid]*opening{gpid: o})
 	if err == nil {
-		r, err = n.open(gpid, st.dir, st.state, logged[gpid], false)
+		err = failed[gpid] // o is aborted then
+	} else if failed[gpid] == nil {
+		o.abort()
+	}
+	if err == nil {
+		if r, err = o.finish(); err == nil {
+			err = n.host(r)
+		}
 	}
 	if err != nil {
-		return nil, true, err
+		return nil, true, fmt.Errorf("open replica %s: %w", gpidString(gpid), err)
 	}
 	n.mu.Lock()
 	delete(n.closed, gpid)
@@ -324,7 +377,7 @@ func (n *Node) createFrom(gpid base.Gpid, info *layer2.AppInfo, ckpt string) (*R
 	if err := writeState(dir, state); err != nil {
 		return nil, err
 	}
-	return n.open(gpid, dir, state, nil, true)
+	return n.openFresh(gpid, dir, state)
 }
 
 // Server is the hosting and routing half of the node.

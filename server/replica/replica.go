@@ -199,11 +199,9 @@ type hostedReplica struct {
 	state  replicaState
 	store  storage.Options
 	sm     pacifica.Options
-	// log is the server's shared mutation log and logged what it holds of
-	// this replica, in log order; with a nil log the replica opens its own
-	// in ownLogDir.
+	// log is the server's shared mutation log; with a nil log the replica
+	// opens its own in ownLogDir.
 	log       *mlog.Log
-	logged    []pacifica.Mutation
 	ownLogDir string
 	// fresh: a new replica with no data (created for an assignment or a
 	// learner invitation) rather than one found on disk.
@@ -214,53 +212,26 @@ type hostedReplica struct {
 }
 
 // openReplica opens storage and log, restores the state machine from them
-// and starts the event loop.
+// and starts the event loop: a replica with a log of its own (standalone)
+// replays it here; one on the server's shared log has nothing logged (it is
+// new) or is opened through beginOpen and the node's single replay pass
+// (replay.go).
 func openReplica(h hostedReplica) (*Replica, error) {
-	h.store.Engine.DisableWAL = true // the mutation log is the write-ahead log
-	store, err := storage.Open(h.store)
+	o, err := beginOpen(h)
 	if err != nil {
 		return nil, err
 	}
-	ml, own := h.log, false
-	if ml == nil {
-		var err error
-		if ml, err = mlog.Open(h.ownLogDir, mlog.Options{}); err != nil {
-			store.Close()
-			return nil, fmt.Errorf("open mutation log: %w", err)
-		}
-		own = true
-		logged, err := replayLog(ml, func(g base.Gpid) bool { return g == h.gpid })
-		if err != nil {
-			ml.Close()
-			store.Close()
-			return nil, err
-		}
-		h.logged = logged[h.gpid]
-	}
-	closeAll := func() {
-		if own {
-			ml.Close()
-		}
-		store.Close()
-	}
-	applied := store.LastAppliedDecree()
-	p := pacifica.Persisted{HardState: pacifica.HardState{Ballot: h.state.Ballot}, Applied: applied}
-	for _, m := range h.logged {
-		if m.Decree > applied {
-			p.Log = append(p.Log, m)
+	if o.ownLog != nil {
+		if err := o.ownLog.Replay(o.replay); err != nil {
+			o.abort()
+			return nil, fmt.Errorf("replay mutation log: %w", err)
 		}
 	}
-	h.sm.Logger = h.logger
-	var sm *pacifica.Replica
-	if h.fresh && applied == 0 && len(p.Log) == 0 && h.state.Ballot == 0 {
-		sm, err = pacifica.New(h.self, h.gpid, h.sm)
-	} else {
-		sm, err = pacifica.Restore(h.self, h.gpid, h.sm, p)
-	}
-	if err != nil {
-		closeAll()
-		return nil, err
-	}
+	return o.finish()
+}
+
+// start makes the Replica of a restored state machine and starts its loop.
+func start(h hostedReplica, store *storage.Partition, ml *mlog.Log, own bool, sm *pacifica.Replica, replayed int) *Replica {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Replica{
 		Gpid:         h.gpid,
@@ -286,12 +257,12 @@ func openReplica(h hostedReplica) (*Replica, error) {
 	r.store.Store(store)
 	r.dupConfirmed.Store(-1)
 	r.statusSince.Store(r.openedAt.UnixNano())
-	if len(p.Log) > 0 {
-		r.log.Info("replica: replayed mutation log", "applied", applied, "entries", len(p.Log), "ballot", sm.Ballot())
+	if replayed > 0 {
+		r.log.Info("replica: replayed mutation log", "entries", replayed, "applied", sm.Applied(), "committed", sm.Committed(), "ballot", sm.Ballot())
 	}
 	r.publish()
 	go r.run()
-	return r, nil
+	return r
 }
 
 // Status is the replica's current role.
@@ -413,25 +384,4 @@ func (r *Replica) Close() error {
 		r.readable.Store(false)
 	})
 	return err
-}
-
-// replayLog reads the mutations of the partitions keep selects from a
-// mutation log, by partition, in log order.
-func replayLog(l *mlog.Log, keep func(base.Gpid) bool) (map[base.Gpid][]pacifica.Mutation, error) {
-	out := map[base.Gpid][]pacifica.Mutation{}
-	err := l.Replay(func(e mlog.Entry) error {
-		if !keep(e.Gpid) {
-			return nil
-		}
-		m, err := peerwire.DecodeMutation(e.Ballot, e.Decree, e.Data)
-		if err != nil {
-			return fmt.Errorf("partition %s decree %d: %w", gpidString(e.Gpid), e.Decree, err)
-		}
-		out[e.Gpid] = append(out[e.Gpid], m)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("replay mutation log: %w", err)
-	}
-	return out, nil
 }
