@@ -60,7 +60,7 @@ type NodeOptions struct {
 	Log mlog.Options
 	// LogMaxBytes bounds the shared mutation log: past it, the replicas
 	// holding its oldest segment flush their memtables so that the
-	// segment can go (logbound.go) [DefaultLogMaxBytes]; negative: no
+	// segment can go (loggc.go) [DefaultLogMaxBytes]; negative: no
 	// bound.
 	LogMaxBytes int64
 	// Metrics, when set, counts and times every data request.
