@@ -91,7 +91,12 @@ func (o *opening) applyBatch() error {
 		return nil
 	}
 	batch := make([]*storage.Mutation, 0, len(o.batch))
+	last := o.store.LastAppliedDecree()
 	for _, m := range o.batch {
+		if m.Decree != last+1 {
+			return fmt.Errorf("apply replayed decree %d after %d: gap", m.Decree, last)
+		}
+		last = m.Decree
 		sm, _ := storageMutation(m, o.h.logger)
 		batch = append(batch, sm)
 	}
