@@ -18,13 +18,27 @@ func (n *Node) beaconLoop() {
 	defer n.wg.Done()
 	t := time.NewTicker(n.opts.BeaconInterval)
 	defer t.Stop()
+	logFailed := false
 	for {
-		// A failed or redirected beacon goes straight to the next meta
-		// guess, so that a new leader is found within one round rather than
-		// one meta per round.
-		for attempt := 0; attempt <= n.meta.size(); attempt++ {
-			if !n.beacon() {
-				break
+		// A server whose mutation log failed can take no write, yet it
+		// would look alive, keep its primaries and be handed new replicas
+		// that never learn: the groups it belongs to stay short for good.
+		// Beacons are tied to the log instead: it stops sending them, its
+		// lease lapses (its replicas stop serving) and the meta server
+		// declares it dead and moves its replicas away.
+		if err := n.mlog.Err(); err != nil {
+			if !logFailed {
+				logFailed = true
+				n.log.Error("replica node: the mutation log failed; beacons stop so that the meta server moves this server's replicas elsewhere — restart the server once its disk is sound", "err", err)
+			}
+		} else {
+			// A failed or redirected beacon goes straight to the next meta
+			// guess, so that a new leader is found within one round rather
+			// than one meta per round.
+			for attempt := 0; attempt <= n.meta.size(); attempt++ {
+				if !n.beacon() {
+					break
+				}
 			}
 		}
 		select {

@@ -150,6 +150,8 @@ type Node struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	// dataLock holds the data directory for this process (datadir.go).
+	dataLock *os.File
 }
 
 // NewNode opens every replica found under opts.DataDir, inactive until the
@@ -167,6 +169,16 @@ func NewNode(opts NodeOptions) (*Node, error) {
 	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("replica node: data dir: %w", err)
 	}
+	lock, err := lockDataDir(opts.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("replica node: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			lock.Close()
+		}
+	}()
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
 		opts:      opts,
@@ -240,6 +252,7 @@ func NewNode(opts NodeOptions) (*Node, error) {
 		}
 	}
 	n.log.Info("replica node: loaded replicas", "open", len(n.srv.Replicas()), "closed", len(n.closed))
+	n.dataLock, ok = lock, true
 	return n, nil
 }
 
@@ -421,6 +434,7 @@ func (n *Node) Close() error {
 	if lerr := n.mlog.Close(); lerr != nil && err == nil {
 		err = lerr
 	}
+	n.dataLock.Close() // last: nothing of the data dir is in use any more
 	return err
 }
 

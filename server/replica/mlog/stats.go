@@ -47,3 +47,11 @@ func (l *Log) Size() (bytes int64, segments int) {
 	}
 	return bytes, len(l.segments)
 }
+
+// Err is the write or sync failure that stopped the log, or nil: once it
+// failed, the log refuses every append until it is opened again.
+func (l *Log) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.failed
+}
