@@ -17,12 +17,12 @@ import (
 // durable only when a memtable flushes — which a memtable does when it is
 // full. A partition that took a few writes and went quiet would therefore
 // hold the oldest segment, and so every later one, forever: the log would
-// grow until the disk fills, and a restart would replay all of it (in
-// memory). Upstream's per-server shared log failed this way; it is why
-// upstream dropped it (design notes, "No shared log"). This server keeps
-// the shared log for its group commit, and bounds it instead: when the log
-// is larger than LogMaxBytes, the replicas that hold its oldest segment
-// flush their memtables, and the log is collected again.
+// grow until the disk fills, and a restart would replay all of it.
+// Upstream had GC problems of this kind with its per-server shared log and
+// dropped it (design notes, "No shared log"). This server keeps the shared
+// log for its group commit, and bounds it instead: when the log is larger
+// than LogMaxBytes, the replicas that hold its oldest segment flush their
+// memtables, and the log is collected again.
 
 // DefaultLogMaxBytes is NodeOptions.LogMaxBytes's default: 2 GiB, room for
 // the unflushed memtables of a few dozen busy replicas.
@@ -90,9 +90,7 @@ func (n *Node) boundLog() (logBoundReport, error) {
 		if limit < 0 || size <= limit || segments <= 1 {
 			return rep, nil
 		}
-		durable := n.durableDecrees()
-		holders := n.mlog.OldestHolders(durable)
-		flushed := 0
+		holders := n.mlog.OldestHolders(n.durableDecrees())
 		for g, need := range holders {
 			r := n.srv.Replica(g)
 			if r == nil {
@@ -114,7 +112,6 @@ func (n *Node) boundLog() (logBoundReport, error) {
 			}
 			r.raiseDurable(d)
 			rep.flushed = append(rep.flushed, g)
-			flushed++
 		}
 		removed, err := n.mlog.GC(n.durableDecrees())
 		rep.removed += removed
