@@ -26,6 +26,8 @@ const (
 	MetricStatusSeconds = "pegasus_replica_status_seconds"
 	// MetricMlogSize is the mutation log's size on disk.
 	MetricMlogSize = "pegasus_mlog_size_bytes"
+	// MetricMlogMax is the mutation log's size bound (log_max_bytes).
+	MetricMlogMax = "pegasus_mlog_max_bytes"
 	// MetricDiskCapacity and MetricDiskAvailable describe the filesystem
 	// of a server's data directory.
 	MetricDiskCapacity  = "pegasus_disk_capacity_bytes"
@@ -43,6 +45,10 @@ var (
 	MlogDecreeGap int64 = 5_000_000
 	// MlogTooBig is the mutation log size on disk the doctor warns about.
 	MlogTooBig float64 = 16 << 30
+	// MlogOverBound is how far past its own bound (log_max_bytes) a
+	// server's mutation log may be before the doctor warns: the bound is
+	// enforced every 10 s, and a busy log grows meanwhile.
+	MlogOverBound = 1.25
 	// ClockSkewLimit is the largest clock difference between two servers
 	// the doctor accepts (HTTP Date headers have one-second precision).
 	ClockSkewLimit = 5 * time.Second
@@ -192,7 +198,14 @@ func checkMutationLog(st ClusterState) ([]Finding, []Skipped) {
 	for _, addr := range sortedKeys(st.replicaScrapes()) {
 		s := st.Metrics[addr]
 		if size, ok := s.Sum(MetricMlogSize, nil); ok {
-			if size > MlogTooBig {
+			bound, bounded := s.Sum(MetricMlogMax, nil)
+			switch {
+			case bounded && bound > 0 && size > bound*MlogOverBound:
+				out = append(out, Finding{Warning, CheckMlogNotCollected, addr,
+					fmt.Sprintf("the mutation log holds %.1f GiB on disk, over its bound of %.1f GiB: its oldest segment is held by entries a flush cannot free",
+						size/(1<<30), bound/(1<<30)),
+					"the server's log names the replicas (\"held by entries a flush cannot free\"): a duplication that does not ship, a replica that does not apply, or a replica closed on disk"})
+			case size > MlogTooBig:
 				out = append(out, Finding{Warning, CheckMlogNotCollected, addr,
 					fmt.Sprintf("the mutation log holds %.1f GiB on disk (more than %.0f GiB)", size/(1<<30), MlogTooBig/(1<<30)),
 					"check that replicas flush (pegasus_replica_last_durable_decree moves) and that no replica is stuck"})

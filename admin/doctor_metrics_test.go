@@ -26,7 +26,7 @@ func metricState(t *testing.T) ClusterState {
 			fmt.Fprintf(&b, "pegasus_replica_status%s %d\npegasus_replica_status_seconds%s 3600\n", l, status, l)
 			fmt.Fprintf(&b, "pegasus_replica_last_committed_decree%s %d\npegasus_replica_last_durable_decree%s %d\n", l, 1000+i, l, 900)
 		}
-		b.WriteString("pegasus_mlog_size_bytes 1e6\n")
+		b.WriteString("pegasus_mlog_size_bytes 1e6\npegasus_mlog_max_bytes 2147483648\n")
 		b.WriteString("pegasus_disk_capacity_bytes{dir=\"/data\"} 1e12\npegasus_disk_available_bytes{dir=\"/data\"} 5e11\n")
 		st.Metrics[n.Address] = serverScrape(t, n.Address, doctorNow, doctorNow.Add(-time.Hour), b.String())
 	}
@@ -81,9 +81,16 @@ func TestDiagnoseMetrics(t *testing.T) {
 		{name: "durable decree far behind", change: func(s *ClusterState) {
 			setSample(*s, "n3:1", "pegasus_replica_last_committed_decree", `partition="2"`, float64(MlogDecreeGap+1000))
 		}, want: []string{"warning mlog_not_collected n3:1"}, text: "replica 1.2 has"},
-		{name: "big mutation log", change: func(s *ClusterState) {
+		{name: "big unbounded mutation log", change: func(s *ClusterState) {
+			dropMetric(*s, "pegasus_mlog_max_bytes")
 			setSample(*s, "n1:1", "pegasus_mlog_size_bytes", "", 20<<30)
-		}, want: []string{"warning mlog_not_collected n1:1"}, text: "20.0 GiB"},
+		}, want: []string{"warning mlog_not_collected n1:1"}, text: "20.0 GiB on disk (more than 16 GiB)"},
+		{name: "mutation log over its bound", change: func(s *ClusterState) {
+			setSample(*s, "n2:1", "pegasus_mlog_size_bytes", "", 3<<30)
+		}, want: []string{"warning mlog_not_collected n2:1"}, text: "over its bound of 2.0 GiB"},
+		{name: "mutation log a little over its bound", change: func(s *ClusterState) {
+			setSample(*s, "n2:1", "pegasus_mlog_size_bytes", "", 2.2*(1<<30))
+		}},
 		{name: "log size not exposed", change: func(s *ClusterState) { dropMetric(*s, "pegasus_mlog_size_bytes") },
 			skipped: []string{"mlog_not_collected"}},
 		{name: "disk nearly full", change: func(s *ClusterState) {

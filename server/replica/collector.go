@@ -39,6 +39,7 @@ var (
 	descLogSyncSec  = prometheus.NewDesc("pegasus_mlog_sync_seconds_total", "Time spent syncing the mutation log.", nil, nil)
 	descLogSize     = prometheus.NewDesc("pegasus_mlog_size_bytes", "Bytes of records the mutation log holds on disk (shrinks when GC drops segments).", nil, nil)
 	descLogSegments = prometheus.NewDesc("pegasus_mlog_segments", "Segment files of the mutation log.", nil, nil)
+	descLogMax      = prometheus.NewDesc("pegasus_mlog_max_bytes", "The mutation log's size bound (log_max_bytes): past it the replicas holding its oldest segment flush their memtables. Absent when the log is unbounded.", nil, nil)
 	descRoles       = prometheus.NewDesc("pegasus_replicas", "Replicas hosted by this server, by role (primary, secondary, potential_secondary, inactive, error).", []string{"role"}, nil)
 	descLearning    = prometheus.NewDesc("pegasus_replicas_learning", "Replicas learning from their primary (potential secondaries).", nil, nil)
 
@@ -65,7 +66,7 @@ var (
 	descCacheRatio = prometheus.NewDesc("pegasus_rocksdb_block_cache_hit_ratio", "Block cache hits / lookups since the replica's RocksDB opened; for a recent ratio use rate() of the hits and misses counters.", replicaLabels, nil)
 
 	allReplicaDescs = []*prometheus.Desc{descLogAppends, descLogEntries, descLogBytes, descLogWrites, descLogSyncs, descLogSyncSec,
-		descLogSize, descLogSegments, descRoles, descLearning,
+		descLogSize, descLogSegments, descLogMax, descRoles, descLearning,
 		descStatus, descStatusSec, descBallot, descCommitted, descPrepared, descDurable, descDepth,
 		descMemtable, descSST, descSSTFiles, descLiveSST, descLiveData, descPending, descKeys, descCacheUsage, descCacheCap,
 		descCacheHits, descCacheMiss, descCacheRatio}
@@ -95,6 +96,9 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	size, segments := c.n.mlog.Size()
 	ch <- prometheus.MustNewConstMetric(descLogSize, prometheus.GaugeValue, float64(size))
 	ch <- prometheus.MustNewConstMetric(descLogSegments, prometheus.GaugeValue, float64(segments))
+	if bound := c.n.opts.LogMaxBytes; bound > 0 {
+		ch <- prometheus.MustNewConstMetric(descLogMax, prometheus.GaugeValue, float64(bound))
+	}
 
 	roles := map[Status]int{}
 	now := time.Now()

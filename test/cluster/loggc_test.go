@@ -52,7 +52,11 @@ func TestQuietTableDoesNotHoldTheLog(t *testing.T) {
 	}
 	peak := map[string]float64{}
 	for _, addr := range b.Replicas {
-		peak[addr], _ = sumOf(series(t, addr), "pegasus_mlog_size_bytes")
+		s := series(t, addr)
+		peak[addr], _ = sumOf(s, "pegasus_mlog_size_bytes")
+		if got, _ := sumOf(s, "pegasus_mlog_max_bytes"); got != bound {
+			t.Errorf("%s: pegasus_mlog_max_bytes %v, want the configured %d", addr, got, bound)
+		}
 	}
 
 	// The log is collected every 10 s.
