@@ -222,7 +222,13 @@ func openReplica(h hostedReplica) (*Replica, error) {
 		return nil, err
 	}
 	if o.ownLog != nil {
-		if err := o.ownLog.Replay(o.replay); err != nil {
+		err := o.ownLog.Replay(func(e mlog.Entry) error {
+			if e.Gpid != h.gpid {
+				return nil
+			}
+			return o.replay(e)
+		})
+		if err != nil {
 			o.abort()
 			return nil, fmt.Errorf("replay mutation log: %w", err)
 		}
