@@ -85,13 +85,18 @@ func (b *Box) Launch(ctx context.Context, name string) error {
 
 // WaitServed waits until every replica server is alive and every partition
 // of table temp is served.
-func (b *Box) WaitServed(ctx context.Context) error {
+func (b *Box) WaitServed(ctx context.Context) error { return b.WaitTableServed(ctx, TableName) }
+
+// WaitTableServed waits until every replica server is alive and every
+// partition of table has its primary serving and all its replicas (as many
+// as the box has servers for).
+func (b *Box) WaitTableServed(ctx context.Context, table string) error {
 	ac := admin.New(b.MetaServers())
 	defer ac.Close()
 	if err := b.waitNodes(ctx, ac); err != nil {
 		return err
 	}
-	return b.waitServed(ctx, ac, TableName)
+	return b.waitServed(ctx, ac, table)
 }
 
 // MetaServers lists the box's meta addresses (three in HA mode), for

@@ -92,7 +92,7 @@ func Restore(self netip.AddrPort, pid base.Gpid, opts Options, p Persisted) (*Re
 			return nil, err
 		}
 	}
-	return x.finish(), nil
+	return x.Replica(), nil
 }
 
 // Restorer is Restore one log entry at a time: the host reads its log in
@@ -162,11 +162,10 @@ func (x *Restorer) add(m Mutation) error {
 	return nil
 }
 
-// Replica ends the replay. Everything Add returned must be applied by now;
-// the rest of the log waits in the prepare list for the meta's view.
-func (x *Restorer) Replica() *Replica { return x.finish() }
-
-func (x *Restorer) finish() *Replica {
+// Replica ends the replay. Everything Add returned must be applied by now
+// (Restore leaves what it committed to the first Ready instead); the rest
+// of the log waits in the prepare list for the meta's view.
+func (x *Restorer) Replica() *Replica {
 	r := x.r
 	r.list.limit = int64(r.opts.PrepareListCapacity) * 4
 	r.config.Ballot = r.ballot

@@ -227,9 +227,6 @@ func NewNode(opts NodeOptions) (*Node, error) {
 	}
 	failed, err := replayShared(n.mlog, openings)
 	if err != nil {
-		for _, o := range openings {
-			o.abort()
-		}
 		n.mlog.Close()
 		cancel()
 		return nil, fmt.Errorf("replica node: %w", err)
@@ -337,9 +334,7 @@ func (n *Node) reopenClosed(gpid base.Gpid) (r *Replica, ok bool, err error) {
 	}
 	failed, err := replayShared(n.mlog, map[base.Gpid]*opening{gpid: o})
 	if err == nil {
-		err = failed[gpid] // o is aborted then
-	} else if failed[gpid] == nil {
-		o.abort()
+		err = failed[gpid] // either way o is aborted then
 	}
 	if err == nil {
 		if r, err = o.finish(); err == nil {

@@ -140,8 +140,9 @@ func (o *opening) abort() {
 }
 
 // replayShared reads the shared log once for the replicas being opened.
-// A replica whose entries fail to decode or apply is aborted and reported
-// in failed; the others go on. A log that cannot be read fails them all.
+// A replica whose entries fail to decode or apply is aborted, removed from
+// opening and reported in failed; the others go on. A log that cannot be
+// read fails them all: every one is aborted and opening is emptied.
 func replayShared(l *mlog.Log, opening map[base.Gpid]*opening) (failed map[base.Gpid]error, err error) {
 	failed = map[base.Gpid]error{}
 	err = l.Replay(func(e mlog.Entry) error {
@@ -157,6 +158,10 @@ func replayShared(l *mlog.Log, opening map[base.Gpid]*opening) (failed map[base.
 		return nil
 	})
 	if err != nil {
+		for g, o := range opening {
+			o.abort()
+			delete(opening, g)
+		}
 		return failed, fmt.Errorf("replay mutation log: %w", err)
 	}
 	return failed, nil

@@ -33,15 +33,8 @@ func TestKillAllReplaysLargeLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every replica a full member before the writes (not one still learning).
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		resp, err := ac.QueryConfig(ctx, "replay")
-		if err == nil && len(resp.Partitions) == 1 && len(resp.Partitions[0].Secondaries) == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("table replay not fully replicated after 60 s: %v, %v", resp, err)
-		}
-		time.Sleep(200 * time.Millisecond)
+	if err := b.WaitTableServed(ctx, "replay"); err != nil {
+		t.Fatal(err)
 	}
 	_, tb := openTable(t, b, "replay")
 
