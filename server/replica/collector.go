@@ -39,6 +39,8 @@ var (
 	descLogSyncSec  = prometheus.NewDesc("pegasus_mlog_sync_seconds_total", "Time spent syncing the mutation log.", nil, nil)
 	descLogSize     = prometheus.NewDesc("pegasus_mlog_size_bytes", "Bytes of records the mutation log holds on disk (shrinks when GC drops segments).", nil, nil)
 	descLogSegments = prometheus.NewDesc("pegasus_mlog_segments", "Segment files of the mutation log.", nil, nil)
+	descLogReused   = prometheus.NewDesc("pegasus_mlog_segment_files_reused_total", "New log segments that took a collected segment's file.", nil, nil)
+	descLogZeroed   = prometheus.NewDesc("pegasus_mlog_segment_files_zero_filled_total", "New log segment files written full of zeros (none collected was at hand): 32 MiB of disk writes each by default.", nil, nil)
 	descLogMax      = prometheus.NewDesc("pegasus_mlog_max_bytes", "The mutation log's size bound (log_max_bytes): past it the replicas holding its oldest segment flush their memtables. Absent when the log is unbounded.", nil, nil)
 	descRoles       = prometheus.NewDesc("pegasus_replicas", "Replicas hosted by this server, by role (primary, secondary, potential_secondary, inactive, error).", []string{"role"}, nil)
 	descLearning    = prometheus.NewDesc("pegasus_replicas_learning", "Replicas learning from their primary (potential secondaries).", nil, nil)
@@ -66,7 +68,7 @@ var (
 	descCacheRatio = prometheus.NewDesc("pegasus_rocksdb_block_cache_hit_ratio", "Block cache hits / lookups since the replica's RocksDB opened; for a recent ratio use rate() of the hits and misses counters.", replicaLabels, nil)
 
 	allReplicaDescs = []*prometheus.Desc{descLogAppends, descLogEntries, descLogBytes, descLogWrites, descLogSyncs, descLogSyncSec,
-		descLogSize, descLogSegments, descLogMax, descRoles, descLearning,
+		descLogSize, descLogSegments, descLogReused, descLogZeroed, descLogMax, descRoles, descLearning,
 		descStatus, descStatusSec, descBallot, descCommitted, descPrepared, descDurable, descDepth,
 		descMemtable, descSST, descSSTFiles, descLiveSST, descLiveData, descPending, descKeys, descCacheUsage, descCacheCap,
 		descCacheHits, descCacheMiss, descCacheRatio}
@@ -93,6 +95,8 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descLogWrites, float64(st.Writes))
 	counter(descLogSyncs, float64(st.Syncs))
 	counter(descLogSyncSec, st.SyncTime.Seconds())
+	counter(descLogReused, float64(st.SegmentsReused))
+	counter(descLogZeroed, float64(st.SegmentsZeroFilled))
 	size, segments := c.n.mlog.Size()
 	ch <- prometheus.MustNewConstMetric(descLogSize, prometheus.GaugeValue, float64(size))
 	ch <- prometheus.MustNewConstMetric(descLogSegments, prometheus.GaugeValue, float64(segments))

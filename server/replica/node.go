@@ -61,7 +61,7 @@ type NodeOptions struct {
 	// LogMaxBytes bounds the shared mutation log: past it, the replicas
 	// holding its oldest segment flush their memtables so that the
 	// segment can go (loggc.go) [DefaultLogMaxBytes]; negative: no
-	// bound.
+	// bound. It is also Log.ReuseBytes, unless that is set.
 	LogMaxBytes int64
 	// Metrics, when set, counts and times every data request.
 	Metrics *metrics.DataOps
@@ -94,6 +94,12 @@ func (o *NodeOptions) defaults() {
 	}
 	if o.LogMaxBytes == 0 {
 		o.LogMaxBytes = DefaultLogMaxBytes
+	}
+	if o.Log.ReuseBytes == 0 && o.LogMaxBytes > 0 {
+		// The bounded log keeps collected segment files for reuse up to its
+		// bound: its directory stays at the size the log reached, and rolls
+		// write no zero-filled files once it did.
+		o.Log.ReuseBytes = o.LogMaxBytes
 	}
 	if o.Replication.StalenessForCommit == 0 {
 		// One mutation in flight per primary: writes arriving while it

@@ -19,8 +19,9 @@ import (
 // would stay with them. With the log bounded at 1 MiB (64 KiB segments),
 // the replica servers flush the replicas holding the oldest segment and
 // the log shrinks back under the bound after ~3 MiB of writes to another
-// table whose memtables do not fill either; everything written reads back
-// after the whole box restarts.
+// table whose memtables do not fill either. Later segments reuse the
+// collected files, and everything written reads back after the whole box
+// restarts.
 func TestQuietTableDoesNotHoldTheLog(t *testing.T) {
 	const bound = 1 << 20
 	b := testbox.Loopback(t, serverBinary, "127.0.0.72")
@@ -80,8 +81,23 @@ func TestQuietTableDoesNotHoldTheLog(t *testing.T) {
 		}
 	}
 
+	// More writes: the new segments take the files GC kept (each still
+	// holding its old records after the new ones).
+	for i := range 1000 {
+		hk, v := fmt.Sprintf("r-%d", i), fmt.Sprintf("%d-%s", i, value)
+		if err := temp.Set(ctx, []byte(hk), []byte("sk"), []byte(v)); err != nil {
+			t.Fatalf("set %s: %v", hk, err)
+		}
+		acked[onebox.TableName][hk] = v
+	}
+	for _, addr := range b.Replicas {
+		if reused, _ := sumOf(series(t, addr), "pegasus_mlog_segment_files_reused_total"); reused == 0 {
+			t.Errorf("%s: no log segment reused a collected file", addr)
+		}
+	}
+
 	// kill -9 of every process: what the collected segments held must come
-	// back from storage, the rest from the log.
+	// back from storage, the rest from the log (reused files included).
 	for _, name := range b.Processes() {
 		if err := b.Kill(name, syscall.SIGKILL, 15*time.Second); err != nil {
 			t.Fatal(err)

@@ -69,7 +69,7 @@ func (c *Cursor) Read(upTo int64, max int, fn func(Entry) error) (int, error) {
 	}
 	segs := make([]segment, len(c.l.segments))
 	for i, s := range c.l.segments {
-		segs[i] = segment{seq: s.seq, path: s.path, size: s.size, maxDecree: map[base.Gpid]int64{}}
+		segs[i] = segment{seq: s.seq, path: s.path, size: s.size, v2: s.v2, maxDecree: map[base.Gpid]int64{}}
 		if d, ok := s.maxDecree[c.gpid]; ok {
 			segs[i].maxDecree[c.gpid] = d
 		}
@@ -92,7 +92,7 @@ func (c *Cursor) Read(upTo int64, max int, fn func(Entry) error) (int, error) {
 			start = c.off
 		}
 		givenBefore := given
-		end, err := scanFrom(s.path, start, s.size, c.ours, func(e Entry, off int64) error {
+		end, err := scanFrom(s, start, c.ours, func(e Entry, off int64) error {
 			if e.Gpid != c.gpid || e.Decree < c.next {
 				return nil
 			}
@@ -115,7 +115,8 @@ func (c *Cursor) Read(upTo int64, max int, fn func(Entry) error) (int, error) {
 			}
 			c.next = highest + 1
 			return given, nil
-		case errors.Is(err, os.ErrNotExist):
+		case errors.Is(err, os.ErrNotExist) || (errors.Is(err, errTorn) && !last && c.l.collected(s.seq)):
+			// Collected since the read began: gone, or its file reused.
 			if has && d >= c.next {
 				return given, fmt.Errorf("%w: partition %d.%d from decree %d (segment %s)",
 					ErrCollected, c.gpid.Appid, c.gpid.PartitionIndex, c.next, s.path)
@@ -139,19 +140,34 @@ func max64(a, b int64) int64 {
 	return b
 }
 
-// scanFrom reads a segment's records from offset start, calling fn with
-// each and the offset just past it. It returns the offset past the last
-// whole record; err wraps errTorn when a bad record ended the scan (a
-// preallocated zero tail ends it cleanly).
-// Records that end at or below complete (the segment's size when the read
-// began: what the log wrote whole) and whose gpid ours rejects are skipped
-// without a checksum.
-func scanFrom(path string, start, complete int64, ours func(gpid []byte) bool, fn func(Entry, int64) error) (int64, error) {
-	f, err := os.Open(path)
+// scanFrom reads segment s's records from offset start, calling fn with
+// each entry and the offset just past it. It returns the offset past the
+// last whole record (a version 2 segment's end record is not passed: a
+// later read from there ends at it again); err wraps errTorn when a bad
+// record ended the scan (a version 1 segment's zero tail ends it cleanly).
+// Records that end at or below s.size (what the log had written whole when
+// the read began) and whose gpid ours rejects are skipped without a
+// checksum.
+func scanFrom(s segment, start int64, ours func(gpid []byte) bool, fn func(Entry, int64) error) (int64, error) {
+	f, err := os.Open(s.path)
 	if err != nil {
 		return start, err
 	}
 	defer f.Close()
+	var mask uint32
+	if s.v2 {
+		mask = segmentMask(s.seq)
+		if start < controlBytes {
+			head := make([]byte, controlBytes)
+			if _, err := io.ReadFull(f, head); err != nil {
+				return start, fmt.Errorf("header: %w", errTorn)
+			}
+			if _, _, ok := segmentFormat(head, s.seq); !ok {
+				return start, fmt.Errorf("header: %w", errTorn) // the file was reused
+			}
+			start = controlBytes
+		}
+	}
 	if _, err := f.Seek(start, io.SeekStart); err != nil {
 		return start, err
 	}
@@ -167,17 +183,17 @@ func scanFrom(path string, start, complete int64, ours func(gpid []byte) bool, f
 			return off, fmt.Errorf("offset %d: %w", off, errTorn)
 		}
 		n := int(uint32(hdr[0])<<24 | uint32(hdr[1])<<16 | uint32(hdr[2])<<8 | uint32(hdr[3]))
-		if n == 0 && allZero(hdr) {
-			return off, nil // the unused, preallocated end
+		if n == 0 && allZero(hdr) && !s.v2 {
+			return off, nil // a version 1 segment's unused, preallocated end
 		}
 		if n < payloadFixed || n > payloadFixed+MaxEntrySize {
 			return off, fmt.Errorf("offset %d: %w", off, errTorn)
 		}
 		total := recordHeader + n
-		if off+int64(total) <= complete {
+		if off+int64(total) <= s.size {
 			// Written and synced whole before this read began: another
-			// partition's record is skipped unread.
-			if id, err := br.Peek(recordHeader + 8); err == nil && !ours(id[recordHeader:]) {
+			// partition's record is skipped unread (not the log's own).
+			if id, err := br.Peek(recordHeader + 8); err == nil && !ours(id[recordHeader:]) && int32(binary.BigEndian.Uint32(id[recordHeader:])) != controlApp {
 				if _, err := br.Discard(total); err != nil {
 					return off, fmt.Errorf("offset %d: %w", off, errTorn)
 				}
@@ -192,9 +208,15 @@ func scanFrom(path string, start, complete int64, ours func(gpid []byte) bool, f
 		if _, err := io.ReadFull(br, buf); err != nil {
 			return off, fmt.Errorf("offset %d: %w", off, errTorn)
 		}
-		e, used, err := decodeRecord(buf)
+		e, used, err := decodeRecord(buf, mask)
 		if err != nil {
 			return off, fmt.Errorf("offset %d: %w", off, err)
+		}
+		if s.v2 && e.Gpid.Appid == controlApp {
+			if isControl(e, kindEnd) && e.Decree == s.seq {
+				return off, nil
+			}
+			return off, fmt.Errorf("offset %d: %w: misplaced control record", off, errTorn)
 		}
 		off += int64(used)
 		if err := fn(e, off); err != nil {

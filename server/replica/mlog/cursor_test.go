@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/pegasus-go/pegasus/thrift/base"
@@ -104,12 +103,12 @@ func TestCursorTornTail(t *testing.T) {
 	}
 	// A record half written at the end of the active segment (as while the
 	// flusher writes): the cursor stops before it, and reads it once whole.
-	rec := appendRecord(nil, entry(1, 6))
-	segs, _ := filepath.Glob(filepath.Join(dir, "log.*"))
-	path := segs[len(segs)-1]
 	l.mu.Lock()
-	size := l.segments[len(l.segments)-1].size
+	active := l.segments[len(l.segments)-1]
 	l.mu.Unlock()
+	path, size := active.path, active.size
+	rec := appendRecord(nil, entry(1, 6))
+	sealRecords(rec, active.seq)
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)

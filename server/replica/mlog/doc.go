@@ -7,12 +7,16 @@
 // replicas' storage.
 //
 // On disk: <dir>/log.<n> segment files, n counting up from 1. A segment is
-// a sequence of records: u32 length · u32 CRC-32C of the payload ·
-// payload, where the payload is i32 app id · i32 partition index · i64
-// ballot · i64 decree · data. Segments roll over at a size limit. The log
-// keeps, per segment, the highest decree of each partition in it; GC drops
-// the oldest segments while every partition's entries in them are at or
-// below what its storage has made durable.
+// a sequence of records: u32 length · u32 checksum · payload, where the
+// payload is i32 app id · i32 partition index · i64 ballot · i64 decree ·
+// data, and the checksum is the payload's CRC-32C XOR the CRC-32C of n (a
+// version 2 segment: its first record is a header, app id -1; a rolled
+// one's last is an end record; version 1 segments, without either, have
+// plain CRCs). Segments roll over at a size limit. The log keeps, per
+// segment, the highest decree of each partition in it; GC drops the oldest
+// segments while every partition's entries in them are at or below what
+// its storage has made durable, and keeps their files (recycle.<n>) for
+// later segments within a byte budget (segfmt.go says why that is safe).
 //
 // Durability policy: SyncEveryBatch (default) makes an append return only
 // after its batch was fsynced — an acknowledged write then survives power

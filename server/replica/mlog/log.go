@@ -38,6 +38,11 @@ type Options struct {
 	// it over; see datasyncInPlace. With GOMAXPROCS 1 the whole process
 	// waits out each sync.
 	SyncInPlace bool
+	// ReuseBytes: GC keeps collected segments' files for later segments
+	// (instead of zero-filling new ones) while the log's files, live and
+	// kept, stay within it — and up to 8 kept in any case. Negative: keep
+	// none.
+	ReuseBytes int64
 	// SyncObserver, when set, is told how long each data sync took
 	// (batch and periodic ones), e.g. for a latency histogram. It runs on
 	// the syncing goroutine and must return quickly.
@@ -52,6 +57,9 @@ type segment struct {
 	seq  int64 // the n of its name
 	path string
 	size int64
+	// v2: the segment has a header and sealed checksums (segfmt.go); its
+	// file may be reused once collected.
+	v2 bool
 	// maxDecree is the highest decree of each partition in the segment.
 	maxDecree map[base.Gpid]int64
 }
@@ -83,8 +91,9 @@ type Log struct {
 
 	stats counters
 
-	spare   *spare         // the next segment, preallocated ahead (under mu)
-	spareWG sync.WaitGroup // the goroutine preparing it
+	spare    *spare         // the next segment, preallocated ahead (under mu)
+	spareWG  sync.WaitGroup // the goroutine preparing it
+	recycled []reusable     // collected segment files kept for reuse (under mu)
 }
 
 // batch is a group of appends that become durable together.
@@ -115,6 +124,7 @@ func Open(dir string, opts Options) (*Log, error) {
 	if err := l.load(); err != nil {
 		return nil, err
 	}
+	l.loadRecycled()
 	if opts.Policy == SyncPeriodic {
 		l.stopSync, l.syncDone = make(chan struct{}), make(chan struct{})
 		go l.syncLoop()
@@ -138,48 +148,73 @@ func (l *Log) load() error {
 	for i := range l.segments {
 		s := &l.segments[i]
 		lastSeg := i == len(l.segments)-1
-		valid, err := scanSegment(s.path, func(e Entry) error {
+		valid, v2, err := scanSegment(s.path, s.seq, func(e Entry) error {
 			s.note(e.Gpid, e.Decree)
 			return nil
 		})
 		if err != nil && (!errors.Is(err, errTorn) || !lastSeg) {
 			return fmt.Errorf("mlog: segment %s: %w", s.path, err)
 		}
-		if err != nil {
-			if terr := os.Truncate(s.path, valid); terr != nil {
-				return fmt.Errorf("mlog: cut torn tail of %s: %w", s.path, terr)
+		if lastSeg {
+			if err := cutAt(s.path, valid); err != nil {
+				return fmt.Errorf("mlog: cut the tail of %s: %w", s.path, err)
 			}
 		}
-		s.size = valid
+		s.size, s.v2 = valid, v2
 	}
 	// Appends go to a new segment: the last one was cut to its valid length
-	// and is no longer preallocated.
+	// (durably: it ends at end of file from now on, like a rolled segment at
+	// its end record) and is no longer preallocated.
 	return nil
 }
 
-// scanSegment reads every record of a segment, calling fn for each. It
-// returns the length of the valid prefix; err wraps errTorn when a bad
-// record ended the scan.
-func scanSegment(path string, fn func(Entry) error) (valid int64, err error) {
+// cutAt truncates the file at path to size, if longer, and syncs it.
+func cutAt(path string, size int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.Size() <= size {
+		return err
+	}
+	if err := f.Truncate(size); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// scanSegment reads every entry of segment seq, calling fn for each. It
+// returns the length of the valid prefix (through a version 2 segment's
+// end record) and whether the segment is version 2; err wraps errTorn when
+// a bad record ended the scan.
+func scanSegment(path string, seq int64, fn func(Entry) error) (valid int64, v2 bool, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	off := 0
+	mask, off, v2 := segmentFormat(b, seq)
 	for off < len(b) {
-		e, n, err := decodeRecord(b[off:])
+		e, n, err := decodeRecord(b[off:], mask)
 		if err != nil {
-			if allZero(b[off:]) {
-				return int64(off), nil // the unused, preallocated end
+			if !v2 && allZero(b[off:]) {
+				return int64(off), v2, nil // a version 1 segment's unused, preallocated end
 			}
-			return int64(off), fmt.Errorf("offset %d: %w", off, err)
+			return int64(off), v2, fmt.Errorf("offset %d: %w", off, err)
+		}
+		if v2 && e.Gpid.Appid == controlApp {
+			if isControl(e, kindEnd) && e.Decree == seq {
+				return int64(off + n), v2, nil
+			}
+			return int64(off), v2, fmt.Errorf("offset %d: %w: misplaced control record", off, errTorn)
 		}
 		if err := fn(e); err != nil {
-			return int64(off), err
+			return int64(off), v2, err
 		}
 		off += n
 	}
-	return int64(off), nil
+	return int64(off), v2, nil
 }
 
 // Append adds entries and returns once they are durable under the log's
@@ -192,6 +227,9 @@ func (l *Log) Append(ctx context.Context, entries ...Entry) error {
 	for _, e := range entries {
 		if len(e.Data) > MaxEntrySize {
 			return fmt.Errorf("mlog: entry of %d bytes exceeds %d", len(e.Data), MaxEntrySize)
+		}
+		if e.Gpid.Appid < 0 {
+			return fmt.Errorf("mlog: entry of partition %d.%d: app ids below 0 are the log's own", e.Gpid.Appid, e.Gpid.PartitionIndex)
 		}
 	}
 	l.mu.Lock()
@@ -249,10 +287,10 @@ func (l *Log) flush(handOff bool) {
 		data, b := l.pending, l.batch
 		l.pending, l.batch = nil, nil
 		err := l.rollIfNeeded(int64(len(data)))
-		var off int64
+		var off, seq int64
 		if err == nil {
-			off = l.segments[len(l.segments)-1].size
 			seg := &l.segments[len(l.segments)-1]
+			off, seq = seg.size, seg.seq
 			for g, d := range b.decrees {
 				seg.note(g, d)
 			}
@@ -260,6 +298,7 @@ func (l *Log) flush(handOff bool) {
 		l.mu.Unlock()
 
 		if err == nil {
+			sealRecords(data, seq)
 			_, err = l.active.WriteAt(data, off)
 			l.stats.writes.Add(1)
 			l.stats.bytes.Add(int64(len(data)))
@@ -320,19 +359,28 @@ func (l *Log) flush(handOff bool) {
 	}
 }
 
-// rollIfNeeded starts a new segment when there is none or the active one
-// would grow past SegmentBytes. Called by the flusher with l.mu held.
+// rollIfNeeded starts a new segment when there is none or n more bytes
+// (and the end record) would take the active one past SegmentBytes. The
+// active segment gets its end record and is synced first: from then on a
+// later segment may hold acknowledged entries. Called by the flusher with
+// l.mu held.
 func (l *Log) rollIfNeeded(n int64) error {
-	if l.active != nil && l.segments[len(l.segments)-1].size+n <= l.opts.SegmentBytes {
-		return nil
-	}
-	if l.active != nil && l.segments[len(l.segments)-1].size == 0 {
-		return nil // an empty segment takes whatever comes
-	}
 	if l.active != nil {
+		cur := &l.segments[len(l.segments)-1]
+		if cur.size+n+controlBytes <= l.opts.SegmentBytes {
+			return nil
+		}
+		if cur.size <= controlBytes {
+			return nil // an empty segment takes whatever comes
+		}
+		end := controlRecord(cur.seq, kindEnd)
+		if _, err := l.active.WriteAt(end, cur.size); err != nil {
+			return err
+		}
 		if err := datasync(l.active); err != nil {
 			return err
 		}
+		cur.size += int64(len(end))
 		if err := l.active.Close(); err != nil {
 			return err
 		}
@@ -343,12 +391,18 @@ func (l *Log) rollIfNeeded(n int64) error {
 		seq = l.segments[len(l.segments)-1].seq + 1
 	}
 	path := filepath.Join(l.dir, segmentName(seq))
-	f, err := l.takeSpare(path)
+	f, err := l.takeSpare(path, seq)
 	if err != nil {
 		return err
 	}
+	// The header reaches the disk with the first batch's sync.
+	hdr := controlRecord(seq, kindStart)
+	if _, err := f.WriteAt(hdr, 0); err != nil {
+		f.Close()
+		return err
+	}
 	l.active = f
-	l.segments = append(l.segments, segment{seq: seq, path: path, maxDecree: map[base.Gpid]int64{}})
+	l.segments = append(l.segments, segment{seq: seq, path: path, size: int64(len(hdr)), v2: true, maxDecree: map[base.Gpid]int64{}})
 	return nil
 }
 
@@ -375,14 +429,19 @@ func (l *Log) syncLoop() {
 
 // Replay calls fn for every entry, in log order (a partition's decree may
 // appear more than once: a later entry from a higher ballot replaces an
-// earlier one). fn's Entry.Data is only valid during the call.
+// earlier one). A segment GC collects while Replay runs may be skipped.
+// fn's Entry.Data is only valid during the call.
 func (l *Log) Replay(fn func(Entry) error) error {
 	l.mu.Lock()
 	segs := append([]segment(nil), l.segments...)
 	l.mu.Unlock()
 	for i, s := range segs {
-		_, err := scanSegment(s.path, fn)
-		if err != nil && (!errors.Is(err, errTorn) || i != len(segs)-1) {
+		_, _, err := scanSegment(s.path, s.seq, fn)
+		last := i == len(segs)-1
+		if err != nil && !last && (errors.Is(err, os.ErrNotExist) || errors.Is(err, errTorn)) && l.collected(s.seq) {
+			continue // collected meanwhile: gone, or its file reused
+		}
+		if err != nil && (!errors.Is(err, errTorn) || !last) {
 			return fmt.Errorf("mlog: replay %s: %w", s.path, err)
 		}
 	}
@@ -392,7 +451,9 @@ func (l *Log) Replay(fn func(Entry) error) error {
 // GC removes the oldest segments while each partition's entries in them
 // are at or below durable(gpid) — what that partition's storage holds
 // durably (a partition no longer hosted may answer math.MaxInt64). The
-// active segment is always kept. It returns how many segments it removed.
+// active segment is always kept. Removed files are kept for reuse by later
+// segments within Options.ReuseBytes (recycle.go). It returns how many
+// segments it removed.
 func (l *Log) GC(durable func(base.Gpid) int64) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -404,8 +465,10 @@ func (l *Log) GC(durable func(base.Gpid) int64) (int, error) {
 				return removed, nil
 			}
 		}
-		if err := os.Remove(s.path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return removed, fmt.Errorf("mlog: gc: %w", err)
+		if !l.recycle(s) {
+			if err := os.Remove(s.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return removed, fmt.Errorf("mlog: gc: %w", err)
+			}
 		}
 		l.segments = l.segments[1:]
 		removed++
@@ -434,7 +497,9 @@ func (l *Log) Close() error {
 	}
 	l.spareWG.Wait()
 	if l.spare != nil {
-		os.Remove(l.spare.path)
+		if !l.spare.reused {
+			os.Remove(l.spare.path) // a reused file stays for the next Open
+		}
 		l.spare = nil
 	}
 	if l.active == nil {

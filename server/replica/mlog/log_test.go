@@ -293,7 +293,7 @@ func oldestSeg(t *testing.T, dir string) string {
 func FuzzDecodeRecord(f *testing.F) {
 	f.Add(appendRecord(nil, entry(3, 7)))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		e, n, err := decodeRecord(b)
+		e, n, err := decodeRecord(b, 0)
 		if err != nil {
 			return
 		}

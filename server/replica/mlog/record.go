@@ -30,6 +30,8 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // of the valid log.
 var errTorn = errors.New("mlog: torn or corrupt record")
 
+// appendRecord encodes e with the checksum of its payload alone; sealRecords
+// then binds the records to the segment they are written to.
 func appendRecord(dst []byte, e Entry) []byte {
 	n := payloadFixed + len(e.Data)
 	start := len(dst)
@@ -44,9 +46,10 @@ func appendRecord(dst []byte, e Entry) []byte {
 	return dst
 }
 
-// decodeRecord reads one record from b, returning the entry (its Data
-// aliases b) and the bytes consumed.
-func decodeRecord(b []byte) (Entry, int, error) {
+// decodeRecord reads one record from b whose checksum was sealed with
+// mask (0 for a version 1 segment), returning the entry (its Data aliases
+// b) and the bytes consumed.
+func decodeRecord(b []byte, mask uint32) (Entry, int, error) {
 	if len(b) < recordHeader {
 		return Entry{}, 0, errTorn
 	}
@@ -56,7 +59,7 @@ func decodeRecord(b []byte) (Entry, int, error) {
 		return Entry{}, 0, errTorn
 	}
 	payload := b[recordHeader : recordHeader+n]
-	if crc32.Checksum(payload, castagnoli) != sum {
+	if crc32.Checksum(payload, castagnoli)^mask != sum {
 		return Entry{}, 0, fmt.Errorf("%w: checksum mismatch", errTorn)
 	}
 	e := Entry{

@@ -14,11 +14,14 @@ type Stats struct {
 	Writes   int64 // batches written (one write system call each)
 	Syncs    int64 // data syncs (fdatasync) of batches
 	SyncTime time.Duration
+	// Segment files: collected ones reused, and new ones zero-filled.
+	SegmentsReused, SegmentsZeroFilled int64
 }
 
 // counters are the live Stats, updated without the log's lock.
 type counters struct {
 	appends, entries, bytes, writes, syncs, syncNanos atomic.Int64
+	reused, zeroFilled                                atomic.Int64
 }
 
 // Stats returns the counters so far.
@@ -27,6 +30,7 @@ func (l *Log) Stats() Stats {
 	return Stats{
 		Appends: c.appends.Load(), Entries: c.entries.Load(), Bytes: c.bytes.Load(),
 		Writes: c.writes.Load(), Syncs: c.syncs.Load(), SyncTime: time.Duration(c.syncNanos.Load()),
+		SegmentsReused: c.reused.Load(), SegmentsZeroFilled: c.zeroFilled.Load(),
 	}
 }
 
