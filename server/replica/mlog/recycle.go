@@ -30,14 +30,21 @@ type reusable struct {
 	oldSeq int64 // the segment it held last: only higher numbers reuse it
 }
 
+// reusableSize reports whether a file of size bytes makes a segment: full
+// size, and not one an oversized batch stretched (kept, it would hold that
+// disk for good).
+func (l *Log) reusableSize(size int64) bool {
+	return size >= l.opts.SegmentBytes && size <= 2*l.opts.SegmentBytes
+}
+
 // recycle keeps collected segment s's file for reuse, if it is a version 2
-// segment of full size and fewer than keepLimit are kept. Called with l.mu
-// held; false means the caller removes the file.
+// segment of a reusable size and fewer than keepLimit are kept. Called
+// with l.mu held; false means the caller removes the file.
 func (l *Log) recycle(s segment) bool {
 	if !s.v2 || len(l.recycled) >= l.keepLimit() || l.closed {
 		return false
 	}
-	if fi, err := os.Stat(s.path); err != nil || fi.Size() < l.opts.SegmentBytes {
+	if fi, err := os.Stat(s.path); err != nil || !l.reusableSize(fi.Size()) {
 		return false
 	}
 	dst := filepath.Join(l.dir, recyclePrefix+strconv.FormatInt(s.seq, 10))
@@ -49,7 +56,7 @@ func (l *Log) recycle(s segment) bool {
 }
 
 // loadRecycled takes the reusable files a previous run left, and removes
-// those it cannot use: too small for the segment size, or once numbered at
+// those it cannot use: not of a reusable size, or once numbered at
 // or above the next segment (their records could pass for a new
 // segment's, which happens only if segments were deleted by hand).
 func (l *Log) loadRecycled() {
@@ -61,7 +68,7 @@ func (l *Log) loadRecycled() {
 	for _, p := range paths {
 		seq, err := strconv.ParseInt(strings.TrimPrefix(filepath.Base(p), recyclePrefix), 10, 64)
 		fi, serr := os.Stat(p)
-		if err != nil || serr != nil || seq >= next || fi.Size() < l.opts.SegmentBytes || len(l.recycled) >= l.keepLimit() {
+		if err != nil || serr != nil || seq >= next || !l.reusableSize(fi.Size()) || len(l.recycled) >= l.keepLimit() {
 			os.Remove(p)
 			continue
 		}

@@ -219,7 +219,8 @@ func TestVersion1SegmentsAreRead(t *testing.T) {
 
 // TestOpenDropsUnsafeReusableFiles: a kept file numbered at or above the
 // next segment (segments deleted by hand) could pass for a new segment, so
-// Open removes it; so does one smaller than a segment.
+// Open removes it; so does one smaller than a segment, or stretched far
+// past one.
 func TestOpenDropsUnsafeReusableFiles(t *testing.T) {
 	dir := t.TempDir()
 	opts := Options{SegmentBytes: 4096}
@@ -229,6 +230,9 @@ func TestOpenDropsUnsafeReusableFiles(t *testing.T) {
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "recycle.1"), make([]byte, 100), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "recycle.3"), make([]byte, 5*4096), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var b []byte
