@@ -194,6 +194,11 @@ func scanSegment(path string, seq int64, fn func(Entry) error) (valid int64, v2 
 	if err != nil {
 		return 0, false, err
 	}
+	return scanBytes(b, seq, fn)
+}
+
+// scanBytes is scanSegment over the segment's bytes b.
+func scanBytes(b []byte, seq int64, fn func(Entry) error) (valid int64, v2 bool, err error) {
 	mask, off, v2 := segmentFormat(b, seq)
 	for off < len(b) {
 		e, n, err := decodeRecord(b[off:], mask)
