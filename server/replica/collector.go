@@ -40,6 +40,7 @@ var (
 	descLogSize     = prometheus.NewDesc("pegasus_mlog_size_bytes", "Bytes of records the mutation log holds on disk (shrinks when GC drops segments).", nil, nil)
 	descLogSegments = prometheus.NewDesc("pegasus_mlog_segments", "Segment files of the mutation log.", nil, nil)
 	descLogReused   = prometheus.NewDesc("pegasus_mlog_segment_files_reused_total", "New log segments that took a collected segment's file.", nil, nil)
+	descLogKept     = prometheus.NewDesc("pegasus_mlog_segment_files_kept", "Collected segment files kept for reuse by later segments (on disk beside the live segments, about a segment's size each).", nil, nil)
 	descLogZeroed   = prometheus.NewDesc("pegasus_mlog_segment_files_zero_filled_total", "New log segment files written full of zeros (none collected was at hand): 32 MiB of disk writes each by default.", nil, nil)
 	descLogMax      = prometheus.NewDesc("pegasus_mlog_max_bytes", "The mutation log's size bound (log_max_bytes): past it the replicas holding its oldest segment flush their memtables. Absent when the log is unbounded.", nil, nil)
 	descRoles       = prometheus.NewDesc("pegasus_replicas", "Replicas hosted by this server, by role (primary, secondary, potential_secondary, inactive, error).", []string{"role"}, nil)
@@ -68,7 +69,7 @@ var (
 	descCacheRatio = prometheus.NewDesc("pegasus_rocksdb_block_cache_hit_ratio", "Block cache hits / lookups since the replica's RocksDB opened; for a recent ratio use rate() of the hits and misses counters.", replicaLabels, nil)
 
 	allReplicaDescs = []*prometheus.Desc{descLogAppends, descLogEntries, descLogBytes, descLogWrites, descLogSyncs, descLogSyncSec,
-		descLogSize, descLogSegments, descLogReused, descLogZeroed, descLogMax, descRoles, descLearning,
+		descLogSize, descLogSegments, descLogReused, descLogZeroed, descLogKept, descLogMax, descRoles, descLearning,
 		descStatus, descStatusSec, descBallot, descCommitted, descPrepared, descDurable, descDepth,
 		descMemtable, descSST, descSSTFiles, descLiveSST, descLiveData, descPending, descKeys, descCacheUsage, descCacheCap,
 		descCacheHits, descCacheMiss, descCacheRatio}
@@ -100,6 +101,7 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	size, segments := c.n.mlog.Size()
 	ch <- prometheus.MustNewConstMetric(descLogSize, prometheus.GaugeValue, float64(size))
 	ch <- prometheus.MustNewConstMetric(descLogSegments, prometheus.GaugeValue, float64(segments))
+	ch <- prometheus.MustNewConstMetric(descLogKept, prometheus.GaugeValue, float64(c.n.mlog.KeptFiles()))
 	if bound := c.n.opts.LogMaxBytes; bound > 0 {
 		ch <- prometheus.MustNewConstMetric(descLogMax, prometheus.GaugeValue, float64(bound))
 	}

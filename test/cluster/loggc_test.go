@@ -81,6 +81,12 @@ func TestQuietTableDoesNotHoldTheLog(t *testing.T) {
 		}
 	}
 
+	for _, addr := range b.Replicas {
+		if kept, n := sumOf(series(t, addr), "pegasus_mlog_segment_files_kept"); n != 1 || kept == 0 {
+			t.Errorf("%s: %v collected segment files kept for reuse (%d series) after the log shrank", addr, kept, n)
+		}
+	}
+
 	// More writes: the new segments take the files GC kept (each still
 	// holding its old records after the new ones).
 	for i := range 1000 {

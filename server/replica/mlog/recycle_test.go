@@ -349,8 +349,8 @@ func TestReuseBudget(t *testing.T) {
 		if err != nil || n != 14 {
 			t.Fatalf("gc collected %d segments (%v), want 14", n, err)
 		}
-		if got := files(t, dir, "recycle.*"); len(got) != c.want {
-			t.Errorf("ReuseBytes of %d segments: %d files kept, want %d", c.reuseSegments, len(got), c.want)
+		if got := files(t, dir, "recycle.*"); len(got) != c.want || l.KeptFiles() != c.want {
+			t.Errorf("ReuseBytes of %d segments: %d files kept (KeptFiles %d), want %d", c.reuseSegments, len(got), l.KeptFiles(), c.want)
 		}
 		l.Close()
 	}

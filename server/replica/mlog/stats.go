@@ -52,6 +52,14 @@ func (l *Log) Size() (bytes int64, segments int) {
 	return bytes, len(l.segments)
 }
 
+// KeptFiles is how many collected segment files the log keeps for reuse
+// (each of about a segment's size, beside the live segments).
+func (l *Log) KeptFiles() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.recycled)
+}
+
 // Err is the write or sync failure that stopped the log, or nil: once it
 // failed, the log refuses every append until it is opened again.
 func (l *Log) Err() error {
