@@ -9,9 +9,8 @@ import (
 
 // Segment files are reused: GC hands a collected segment's file to the
 // next roll instead of deleting it, so that a new segment needs neither a
-// fresh zero-filled file (32 MiB written and synced in one burst, which
-// stalled every log sync on the disk behind it) nor block allocation on
-// append. A reused file still holds its previous records after the new
+// fresh zero-filled file (32 MiB of disk writes that every log sync on the
+// disk competes with; prealloc.go) nor block allocation on append. A reused file still holds its previous records after the new
 // ones, so what ends a segment must not depend on the bytes that follow:
 //
 //   - Every record's checksum is sealed with the segment's sequence
