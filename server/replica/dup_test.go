@@ -148,11 +148,16 @@ func putReq(hk, sk, v string, expire uint32) storage.Write {
 
 func write(t *testing.T, r *Replica, ws ...storage.Write) {
 	t.Helper()
+	before := r.committed.Load()
 	for _, w := range ws {
 		if _, err := r.Write(context.Background(), w); err != nil {
 			t.Fatalf("write %v: %v", w.Op, err)
 		}
 	}
+	// A write is answered before the loop publishes its decree as
+	// committed; caughtUp compares against the published one, so wait for
+	// it (each write awaited is a mutation of its own).
+	waitFor(t, "the writes' decrees to be published", func() bool { return r.committed.Load() >= before+int64(len(ws)) })
 }
 
 // mixedWrites is every kind of write, keyed by round.
