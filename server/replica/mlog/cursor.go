@@ -213,7 +213,7 @@ func scanFrom(s segment, start int64, ours func(gpid []byte) bool, fn func(Entry
 			return off, fmt.Errorf("offset %d: %w", off, err)
 		}
 		if s.v2 && e.Gpid.Appid == controlApp {
-			if isControl(e, kindEnd) && e.Decree == s.seq {
+			if isControl(e, kindEnd, s.seq) {
 				return off, nil
 			}
 			return off, fmt.Errorf("offset %d: %w: misplaced control record", off, errTorn)

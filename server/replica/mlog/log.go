@@ -209,7 +209,7 @@ func scanBytes(b []byte, seq int64, fn func(Entry) error) (valid int64, v2 bool,
 			return int64(off), v2, fmt.Errorf("offset %d: %w", off, err)
 		}
 		if v2 && e.Gpid.Appid == controlApp {
-			if isControl(e, kindEnd) && e.Decree == seq {
+			if isControl(e, kindEnd, seq) {
 				return int64(off + n), v2, nil
 			}
 			return int64(off), v2, fmt.Errorf("offset %d: %w: misplaced control record", off, errTorn)

@@ -48,6 +48,16 @@ func checkExactly(t *testing.T, l *Log, from, to int64) {
 	}
 }
 
+// mustOpen opens the log in dir or fails the test.
+func mustOpen(t *testing.T, dir string, opts Options) *Log {
+	t.Helper()
+	l, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 func files(t *testing.T, dir, pattern string) []string {
 	t.Helper()
 	m, err := filepath.Glob(filepath.Join(dir, pattern))
@@ -63,10 +73,7 @@ func files(t *testing.T, dir, pattern string) []string {
 func TestCollectedSegmentsAreReused(t *testing.T) {
 	dir := t.TempDir()
 	opts := Options{SegmentBytes: 4096}
-	l, err := Open(dir, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := mustOpen(t, dir, opts)
 	appendRange(t, l, 1, 300)
 	if n, err := l.GC(func(base.Gpid) int64 { return 300 }); err != nil || n <= minReuseSegments {
 		t.Fatalf("gc collected %d segments (%v); want more than %d", n, err, minReuseSegments)
@@ -97,10 +104,7 @@ func TestCollectedSegmentsAreReused(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	l, err = Open(dir, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l = mustOpen(t, dir, opts)
 	defer l.Close()
 	checkExactly(t, l, first, 360)
 	appendRange(t, l, 361, 370)
@@ -114,7 +118,7 @@ func TestCollectedSegmentsAreReused(t *testing.T) {
 func TestReusedFileWithoutItsHeader(t *testing.T) {
 	dir := t.TempDir()
 	opts := Options{SegmentBytes: 4096}
-	l, _ := Open(dir, opts)
+	l := mustOpen(t, dir, opts)
 	appendRange(t, l, 1, 200)
 	if _, err := l.GC(func(base.Gpid) int64 { return 150 }); err != nil {
 		t.Fatal(err)
@@ -124,7 +128,7 @@ func TestReusedFileWithoutItsHeader(t *testing.T) {
 	l.Close()
 	// Open cuts the last segment at its end (a crash would have left it
 	// so too); the roll that follows takes a kept file.
-	l, _ = Open(dir, opts)
+	l = mustOpen(t, dir, opts)
 	l.Close()
 	kept := files(t, dir, "recycle.*")
 	if len(kept) == 0 {
@@ -140,10 +144,7 @@ func TestReusedFileWithoutItsHeader(t *testing.T) {
 	checkExactly(t, l, first, 200)
 	appendRange(t, l, 201, 210)
 	l.Close()
-	l, err = Open(dir, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l = mustOpen(t, dir, opts)
 	defer l.Close()
 	checkExactly(t, l, first, 210)
 }
@@ -154,7 +155,7 @@ func TestReusedFileWithoutItsHeader(t *testing.T) {
 func TestMiddleSegmentNeedsItsEnd(t *testing.T) {
 	dir := t.TempDir()
 	opts := Options{SegmentBytes: 4096}
-	l, _ := Open(dir, opts)
+	l := mustOpen(t, dir, opts)
 	appendRange(t, l, 1, 80)
 	mid := l.segments[1]
 	l.Close()
@@ -192,10 +193,7 @@ func TestVersion1SegmentsAreRead(t *testing.T) {
 		}
 	}
 	opts := Options{SegmentBytes: 8192}
-	l, err := Open(dir, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := mustOpen(t, dir, opts)
 	checkExactly(t, l, 1, 20)
 	appendRange(t, l, 21, 30)
 	checkExactly(t, l, 1, 30)
@@ -209,10 +207,7 @@ func TestVersion1SegmentsAreRead(t *testing.T) {
 		t.Fatalf("version 1 files kept for reuse: %v", got)
 	}
 	l.Close()
-	l, err = Open(dir, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l = mustOpen(t, dir, opts)
 	defer l.Close()
 	checkExactly(t, l, 21, 30)
 }
@@ -240,10 +235,7 @@ func TestOpenDropsUnsafeReusableFiles(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, segmentName(5)), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l, err := Open(dir, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := mustOpen(t, dir, opts)
 	defer l.Close()
 	if got := files(t, dir, "recycle.*"); len(got) != 1 || filepath.Base(got[0]) != "recycle.2" {
 		t.Fatalf("kept %v, want recycle.2 alone", got)
@@ -257,10 +249,7 @@ func TestOpenDropsUnsafeReusableFiles(t *testing.T) {
 
 // TestControlAppIDRefused: app ids below 0 mark the log's own records.
 func TestControlAppIDRefused(t *testing.T) {
-	l, err := Open(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := mustOpen(t, t.TempDir(), Options{})
 	defer l.Close()
 	e := entryOf(base.Gpid{Appid: controlApp, PartitionIndex: kindEnd}, 1, 1)
 	if err := l.Append(context.Background(), e); err == nil {
@@ -272,10 +261,7 @@ func TestControlAppIDRefused(t *testing.T) {
 // segments and rolls reuse their files see only whole, current entries,
 // and no error but ErrCollected for what a cursor was too late for.
 func TestReadersRaceReuse(t *testing.T) {
-	l, err := Open(t.TempDir(), Options{SegmentBytes: 4096, Policy: SyncPeriodic})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := mustOpen(t, t.TempDir(), Options{SegmentBytes: 4096, Policy: SyncPeriodic})
 	defer l.Close()
 	const total = 1200
 	var written atomic.Int64
@@ -340,10 +326,7 @@ func TestReuseBudget(t *testing.T) {
 		want          int
 	}{{-1, 0}, {0, minReuseSegments}, {4, minReuseSegments}, {40, 14}} {
 		dir := t.TempDir()
-		l, err := Open(dir, Options{SegmentBytes: 4096, ReuseBytes: c.reuseSegments * 4096, Policy: SyncPeriodic})
-		if err != nil {
-			t.Fatal(err)
-		}
+		l := mustOpen(t, dir, Options{SegmentBytes: 4096, ReuseBytes: c.reuseSegments * 4096, Policy: SyncPeriodic})
 		appendRange(t, l, 1, 300) // 15 segments
 		n, err := l.GC(func(base.Gpid) int64 { return 300 })
 		if err != nil || n != 14 {

@@ -69,9 +69,9 @@ func controlRecord(seq int64, kind int32) []byte {
 	return rec
 }
 
-// isControl reports whether e is one of the log's own records of kind.
-func isControl(e Entry, kind int32) bool {
-	return e.Gpid.Appid == controlApp && e.Gpid.PartitionIndex == kind
+// isControl reports whether e is segment seq's own record of kind.
+func isControl(e Entry, kind int32, seq int64) bool {
+	return e.Gpid.Appid == controlApp && e.Gpid.PartitionIndex == kind && e.Decree == seq
 }
 
 // segmentFormat reads the start of a segment: for a version 2 segment
@@ -81,7 +81,7 @@ func isControl(e Entry, kind int32) bool {
 func segmentFormat(head []byte, seq int64) (mask uint32, off int, v2 bool) {
 	m := segmentMask(seq)
 	e, n, err := decodeRecord(head, m)
-	if err != nil || !isControl(e, kindStart) || e.Ballot != formatVersion || e.Decree != seq {
+	if err != nil || !isControl(e, kindStart, seq) || e.Ballot != formatVersion {
 		return 0, 0, false
 	}
 	return m, n, true
