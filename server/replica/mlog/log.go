@@ -74,6 +74,9 @@ func (s *segment) note(g base.Gpid, d int64) {
 type Log struct {
 	dir  string
 	opts Options
+	// tail is the active segment's last partial page (pagewrite.go); only
+	// the flusher, which alone writes, uses it.
+	tail pageTail
 
 	mu       sync.Mutex // guards the fields below
 	segments []segment  // in order; the last is the active one
@@ -304,7 +307,7 @@ func (l *Log) flush(handOff bool) {
 
 		if err == nil {
 			sealRecords(data, seq)
-			_, err = l.active.WriteAt(data, off)
+			err = l.writeActive(data, off, l.opts.SegmentBytes)
 			l.stats.writes.Add(1)
 			l.stats.bytes.Add(int64(len(data)))
 		}
@@ -379,7 +382,7 @@ func (l *Log) rollIfNeeded(n int64) error {
 			return nil // an empty segment takes whatever comes
 		}
 		end := controlRecord(cur.seq, kindEnd)
-		if _, err := l.active.WriteAt(end, cur.size); err != nil {
+		if err := l.writeActive(end, cur.size, l.opts.SegmentBytes); err != nil {
 			return err
 		}
 		if err := datasync(l.active); err != nil {
@@ -402,11 +405,13 @@ func (l *Log) rollIfNeeded(n int64) error {
 	}
 	// The header reaches the disk with the first batch's sync.
 	hdr := controlRecord(seq, kindStart)
-	if _, err := f.WriteAt(hdr, 0); err != nil {
+	l.active = f
+	l.tail.reset()
+	if err := l.writeActive(hdr, 0, l.opts.SegmentBytes); err != nil {
+		l.active = nil
 		f.Close()
 		return err
 	}
-	l.active = f
 	l.segments = append(l.segments, segment{seq: seq, path: path, size: int64(len(hdr)), v2: true, maxDecree: map[base.Gpid]int64{}})
 	return nil
 }
