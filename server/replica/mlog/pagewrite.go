@@ -7,7 +7,7 @@ package mlog
 // segment's file was zero-filled or last used long ago, and the kernel
 // reclaimed its cold pages — the kernel first reads the page from disk to
 // merge the write into it: a synchronous read on the write path, before the
-// sync. On the onebox at 10,000 single-replica sets/s that was about 1,000
+// sync. On the onebox at 10,000 single-replica sets/s that was 1,000–1,500
 // reads a second of 4 KiB.
 //
 // So the flusher keeps a copy of the active segment's last partial page
