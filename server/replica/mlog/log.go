@@ -307,7 +307,7 @@ func (l *Log) flush(handOff bool) {
 
 		if err == nil {
 			sealRecords(data, seq)
-			err = l.writeActive(data, off, l.opts.SegmentBytes)
+			err = l.writeActive(data, off)
 			l.stats.writes.Add(1)
 			l.stats.bytes.Add(int64(len(data)))
 		}
@@ -382,7 +382,7 @@ func (l *Log) rollIfNeeded(n int64) error {
 			return nil // an empty segment takes whatever comes
 		}
 		end := controlRecord(cur.seq, kindEnd)
-		if err := l.writeActive(end, cur.size, l.opts.SegmentBytes); err != nil {
+		if err := l.writeActive(end, cur.size); err != nil {
 			return err
 		}
 		if err := datasync(l.active); err != nil {
@@ -407,7 +407,7 @@ func (l *Log) rollIfNeeded(n int64) error {
 	hdr := controlRecord(seq, kindStart)
 	l.active = f
 	l.tail.reset()
-	if err := l.writeActive(hdr, 0, l.opts.SegmentBytes); err != nil {
+	if err := l.writeActive(hdr, 0); err != nil {
 		l.active = nil
 		f.Close()
 		return err

@@ -37,9 +37,10 @@ func (t *pageTail) reset() {
 }
 
 // writeActive writes data at off, the end of the active segment, as whole
-// pages where it knows the last page's content (never past limit, the
-// segment's preallocated size, unless data itself goes further).
-func (l *Log) writeActive(data []byte, off, limit int64) error {
+// pages where it knows the last page's content. Padding stops at
+// SegmentBytes, the size of every segment file (preallocated or reused),
+// so it never grows the file.
+func (l *Log) writeActive(data []byte, off int64) error {
 	t := &l.tail
 	end := off + int64(len(data))
 	start := off &^ (pageBytes - 1)
@@ -54,7 +55,7 @@ func (l *Log) writeActive(data []byte, off, limit int64) error {
 		return nil
 	}
 	padEnd := (end + pageBytes - 1) &^ (pageBytes - 1)
-	if padEnd > limit {
+	if limit := l.opts.SegmentBytes; padEnd > limit {
 		padEnd = max(limit, end)
 	}
 	buf := append(t.buf[:0], t.bytes...)
@@ -71,17 +72,13 @@ func (l *Log) writeActive(data []byte, off, limit int64) error {
 	return nil
 }
 
-// remember keeps the last partial page of a write of b at bOff that ends at end.
+// remember keeps the last partial page of a write of b at bOff that ends
+// at end. A write that began inside that page leaves it unknown: only
+// plain writes do, and they are taken when the page was unknown already.
 func (t *pageTail) remember(b []byte, bOff, end int64) {
 	start := end &^ (pageBytes - 1)
 	if start < bOff {
-		// The write began inside this page: the content before it is
-		// known only if it was known before.
-		if !t.known || t.start != start {
-			t.known = false
-			return
-		}
-		t.bytes = append(t.bytes[:bOff-start], b...)
+		t.known = false
 		return
 	}
 	t.known, t.start = true, start
