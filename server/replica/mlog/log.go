@@ -95,6 +95,7 @@ type Log struct {
 	stats counters
 
 	spare    *spare         // the next segment, preallocated ahead (under mu)
+	rolledAt time.Time      // when the active segment started (under mu)
 	spareWG  sync.WaitGroup // the goroutine preparing it
 	recycled []reusable     // collected segment files kept for reuse (under mu)
 }
@@ -128,6 +129,12 @@ func Open(dir string, opts Options) (*Log, error) {
 		return nil, err
 	}
 	l.loadRecycled()
+	// The first segment's file too is made ahead, so that the first write
+	// after a start (a restart seals the last segment) does not wait for a
+	// whole zero fill.
+	l.mu.Lock()
+	l.spare = l.prepareSpare(defaultFillSpread)
+	l.mu.Unlock()
 	if opts.Policy == SyncPeriodic {
 		l.stopSync, l.syncDone = make(chan struct{}), make(chan struct{})
 		go l.syncLoop()
@@ -504,6 +511,9 @@ func (l *Log) Close() error {
 	defer l.mu.Unlock()
 	for l.flushing {
 		l.idle.Wait()
+	}
+	if l.spare != nil {
+		l.spare.abandon()
 	}
 	l.spareWG.Wait()
 	if l.spare != nil {

@@ -1,10 +1,12 @@
 package mlog
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,12 +31,15 @@ type spare struct {
 	// reused: path is a collected segment's file, once segment oldSeq.
 	reused bool
 	oldSeq int64
+	// hurry, closed when a roll waits for the file, ends the fill's pauses;
+	// cancel, closed when the log closes, ends the fill.
+	hurry, cancel chan struct{}
 }
 
 // prepareSpare readies the next segment's file: a collected one if the
-// log kept any, else a new one zero-filled in the background. Called with
-// l.mu held.
-func (l *Log) prepareSpare() *spare {
+// log kept any, else a new one zero-filled in the background over about
+// spread (see fillPace). Called with l.mu held.
+func (l *Log) prepareSpare(spread time.Duration) *spare {
 	if n := len(l.recycled); n > 0 {
 		r := l.recycled[n-1]
 		l.recycled = l.recycled[:n-1]
@@ -43,30 +48,49 @@ func (l *Log) prepareSpare() *spare {
 		return &spare{path: r.path, done: done, reused: true, oldSeq: r.oldSeq}
 	}
 	l.stats.zeroFilled.Add(1)
-	sp := &spare{path: filepath.Join(l.dir, spareName), done: make(chan struct{})}
+	sp := &spare{path: filepath.Join(l.dir, spareName), done: make(chan struct{}), hurry: make(chan struct{}), cancel: make(chan struct{})}
 	l.spareWG.Add(1)
 	go func() {
 		defer l.spareWG.Done()
 		defer close(sp.done)
-		sp.err = preallocate(sp.path, l.opts.SegmentBytes)
+		sp.err = preallocate(sp.path, l.opts.SegmentBytes, fillPace{spread: spread, hurry: sp.hurry, cancel: sp.cancel})
 	}()
 	return sp
+}
+
+// need says a roll is waiting for the file: the fill goes at full speed.
+func (sp *spare) need() {
+	if sp.hurry != nil {
+		select {
+		case <-sp.hurry:
+		default:
+			close(sp.hurry)
+		}
+	}
+}
+
+// abandon stops a fill in progress (the log is closing).
+func (sp *spare) abandon() {
+	if sp.cancel != nil {
+		close(sp.cancel)
+	}
 }
 
 // takeSpare installs the prepared file as segment seq at path and starts
 // preparing the next one. Called by the flusher with l.mu held.
 func (l *Log) takeSpare(path string, seq int64) (*os.File, error) {
 	if l.spare == nil {
-		l.spare = l.prepareSpare()
+		l.spare = l.prepareSpare(0)
 	}
 	sp := l.spare
+	sp.need()
 	<-sp.done
 	l.spare = nil
 	for sp.reused && sp.oldSeq >= seq {
 		// Its records could pass for the new segment's (never happens:
 		// numbers only grow, and Open drops files from higher ones).
 		os.Remove(sp.path)
-		sp = l.prepareSpare()
+		sp = l.prepareSpare(0)
 		<-sp.done
 	}
 	if sp.err != nil {
@@ -84,7 +108,7 @@ func (l *Log) takeSpare(path string, seq int64) (*os.File, error) {
 		return nil, err
 	}
 	if !l.closed {
-		l.spare = l.prepareSpare()
+		l.spare = l.prepareSpare(l.fillSpread())
 	}
 	return f, nil
 }
@@ -92,39 +116,102 @@ func (l *Log) takeSpare(path string, seq int64) (*os.File, error) {
 // Zero-filling a segment file goes to the disk fillChunk at a time, each
 // chunk written back before the next is written: written whole and synced
 // at the end, a 32 MiB file reached the disk in one burst that every log
-// sync on the disk waited behind. Measured here with one writer syncing
-// 10 KiB appends beside a fill: whole, worst sync 68–71 ms and p999 19–20
-// ms; by chunk, 24–27 ms and 1.5–3.3 ms, the fill taking about as long
-// (120–150 ms against 90–120). On the onebox, 1 replica at 10,000
-// sets/s while the logs grow (10 runs of each, fresh oneboxes): p999
-// 69–83 ms → 22–48 ms, worst 79–165 ms → 36–98 ms, p99 the same within
-// the noise (means 11.7 and 12.6 ms).
-const fillChunk = 256 << 10
+// sync on the disk waited behind (one writer syncing 10 KiB appends beside
+// a fill: worst sync 68–71 ms whole, 24–27 ms by 256 KiB chunks).
+//
+// Back to back, the chunks still kept the disk busy for the whole fill,
+// 250–400 ms under load, and every log sync queued behind a chunk: on the
+// onebox, 3 replicas unthrottled, each roll stalled its server's writes
+// for that long (ops of 100–250 ms, every 5–6 s, in step with the rolls).
+// So the fill is paced: spread over about half the time the last segment
+// took to fill (fillSpread), it leaves the disk mostly to the log syncs,
+// and still ends well before the next roll. A roll that finds the fill
+// unfinished hurries it: no more pauses. Measured on fresh oneboxes, three
+// interleaved runs of each build, 64 workers: 3 replicas at 5,000 sets/s,
+// p999 172–235 → 31–41 ms and worst 265–283 → 41–62 ms; 3 replicas
+// unthrottled, p999 252–306 → 36–95 ms; 1 replica at 10,000/s, p999 30–34
+// → 15–17 ms; p99 and throughput the same within the noise.
+const fillChunk = 64 << 10
 
-// preallocate writes a file of size zero bytes and syncs it.
-func preallocate(path string, size int64) error {
+// Bounds of a fill's spread: with no roll seen yet the log's rate is
+// unknown; and however slowly the log fills, a spare that took minutes
+// would be a file half-written for minutes.
+const (
+	defaultFillSpread = time.Second
+	maxFillSpread     = 5 * time.Second
+)
+
+// fillSpread is how long the next fill may take: half the time the
+// segment just finished took to fill, within the bounds above. Called at a
+// roll, with l.mu held.
+func (l *Log) fillSpread() time.Duration {
+	now := time.Now()
+	last := l.rolledAt
+	l.rolledAt = now
+	if last.IsZero() {
+		return defaultFillSpread
+	}
+	return min(now.Sub(last)/2, maxFillSpread)
+}
+
+// fillPace paces preallocate: chunk i starts no earlier than spread·i/n
+// after the first (n chunks in all) until hurry closes; cancel ends it.
+type fillPace struct {
+	spread        time.Duration
+	hurry, cancel <-chan struct{}
+}
+
+var errFillCancelled = errors.New("mlog: segment preallocation cancelled")
+
+// preallocate writes a file of size zero bytes, paced, and syncs it.
+func preallocate(path string, size int64, pace fillPace) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
-	for off := int64(0); off < size; {
-		n := min(size-off, int64(len(zeros)))
+	err = fillZeros(f, size, pace)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func fillZeros(f *os.File, size int64, pace fillPace) error {
+	chunks := (size + fillChunk - 1) / fillChunk
+	start := time.Now()
+	var timer *time.Timer
+	hurry := pace.hurry
+	for i, off := int64(0), int64(0); off < size; i, off = i+1, off+fillChunk {
+		if wait := time.Until(start.Add(time.Duration(int64(pace.spread) * i / chunks))); hurry != nil && wait > 0 {
+			if timer == nil {
+				timer = time.NewTimer(wait)
+				defer timer.Stop()
+			} else {
+				timer.Reset(wait)
+			}
+			select {
+			case <-timer.C:
+			case <-hurry:
+				hurry = nil
+			case <-pace.cancel:
+				return errFillCancelled
+			}
+		}
+		select {
+		case <-pace.cancel:
+			return errFillCancelled
+		default:
+		}
+		n := min(size-off, fillChunk)
 		if _, err := f.Write(zeros[:n]); err != nil {
-			f.Close()
 			return err
 		}
 		const flags = unix.SYNC_FILE_RANGE_WAIT_BEFORE | unix.SYNC_FILE_RANGE_WRITE | unix.SYNC_FILE_RANGE_WAIT_AFTER
 		if err := unix.SyncFileRange(int(f.Fd()), off, n, flags); err != nil {
-			f.Close()
 			return err
 		}
-		off += n
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return f.Sync()
 }
 
 // datasync flushes a file's data (and only the metadata needed to read it
