@@ -37,22 +37,24 @@ func (l *Log) reusableSize(size int64) bool {
 	return size >= l.opts.SegmentBytes && size <= 2*l.opts.SegmentBytes
 }
 
-// recycle keeps collected segment s's file for reuse, if it is a version 2
-// segment of a reusable size and fewer than keepLimit are kept. Called
-// with l.mu held; false means the caller removes the file.
-func (l *Log) recycle(s segment) bool {
-	if !s.v2 || len(l.recycled) >= l.keepLimit() || l.closed {
-		return false
-	}
+// mayRecycle says whether collected segment s's file may be kept for
+// reuse: a version 2 segment, with fewer than keepLimit kept or being
+// kept. Called with l.mu held, while s is still in l.segments.
+func (l *Log) mayRecycle(s segment) bool {
+	return s.v2 && !l.closed && len(l.recycled)+l.recycling < l.keepLimit()
+}
+
+// recycleFile renames collected segment s's file for reuse if its size
+// makes a segment; false means the caller removes it. Called without l.mu.
+func (l *Log) recycleFile(s segment) (reusable, bool) {
 	if fi, err := os.Stat(s.path); err != nil || !l.reusableSize(fi.Size()) {
-		return false
+		return reusable{}, false
 	}
 	dst := filepath.Join(l.dir, recyclePrefix+strconv.FormatInt(s.seq, 10))
 	if err := os.Rename(s.path, dst); err != nil {
-		return false
+		return reusable{}, false
 	}
-	l.recycled = append(l.recycled, reusable{path: dst, oldSeq: s.seq})
-	return true
+	return reusable{path: dst, oldSeq: s.seq}, true
 }
 
 // loadRecycled takes the reusable files a previous run left, and removes
