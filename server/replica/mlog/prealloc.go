@@ -176,6 +176,8 @@ func preallocate(path string, size int64, pace fillPace) error {
 	return err
 }
 
+// fillZeros writes size zero bytes to f, each chunk written back before
+// the next one and no earlier than pace allows, then syncs f.
 func fillZeros(f *os.File, size int64, pace fillPace) error {
 	chunks := (size + fillChunk - 1) / fillChunk
 	start := time.Now()
