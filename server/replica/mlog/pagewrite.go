@@ -20,8 +20,6 @@ package mlog
 // pageBytes is the unit writes are aligned to.
 const pageBytes = 4096
 
-var zeroPage [pageBytes]byte
-
 // pageTail is the active segment's bytes from its last page boundary up to
 // its end. Only the flusher uses it (rolls included), as it alone writes.
 type pageTail struct {
@@ -60,7 +58,7 @@ func (l *Log) writeActive(data []byte, off int64) error {
 	}
 	buf := append(t.buf[:0], t.bytes...)
 	buf = append(buf, data...)
-	buf = append(buf, zeroPage[:padEnd-end]...)
+	buf = append(buf, zeros[:padEnd-end]...) // at most a page: zeros holds a fill chunk
 	if _, err := l.active.WriteAt(buf, start); err != nil {
 		t.known = false
 		return err

@@ -45,9 +45,23 @@ func TestFillIsPacedUntilHurried(t *testing.T) {
 	hurry, cancel := make(chan struct{}), make(chan struct{})
 	done := startFill(path, size, fillPace{spread: time.Hour, hurry: hurry, cancel: cancel})
 
-	// The second chunk is due after an hour/16: whatever the machine's
-	// speed, the file holds one chunk for a long while.
-	time.Sleep(200 * time.Millisecond)
+	// The first chunk goes at once; the second is due after an hour/16.
+	// Once the first is there, an unpaced fill would finish within
+	// moments: the file must still hold one chunk a while later.
+	written := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return 0 // not created yet
+		}
+		return fi.Size()
+	}
+	for deadline := time.Now().Add(30 * time.Second); written() < fillChunk; {
+		if time.Now().After(deadline) {
+			t.Fatal("the fill's first chunk never came")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // the window an unpaced fill would need
 	select {
 	case err := <-done:
 		t.Fatalf("a fill spread over an hour ended at once: %v", err)
