@@ -16,13 +16,19 @@ import (
 // goroutine per remote server, so that an event loop never waits on the
 // network. A queue that is full or a server that cannot be reached drops
 // messages; the state machine resends what matters (prepares, group
-// checks, learn requests) on its own timers.
+// checks, learn requests) on its own timers. After a failed dial or send
+// the next attempt waits out a short backoff, and messages queued
+// meanwhile wait for it rather than being dropped.
 
 const (
-	peerQueueLen     = 8192
-	peerDialTimeout  = 2 * time.Second
-	peerSendTimeout  = 5 * time.Second
-	peerRedialBackof = 500 * time.Millisecond
+	peerQueueLen    = 8192
+	peerDialTimeout = 2 * time.Second
+	peerSendTimeout = 5 * time.Second
+	// After a failed dial or send the next attempt waits peerRedialMin,
+	// doubling with each further failure up to peerRedialMax: a peer that
+	// is restarting refuses connections for a moment and is then back.
+	peerRedialMin = 25 * time.Millisecond
+	peerRedialMax = 500 * time.Millisecond
 	// peerBatchMax bounds the messages written together.
 	peerBatchMax = 256
 )
@@ -32,13 +38,17 @@ type peers struct {
 	ctx context.Context
 	wg  *sync.WaitGroup
 
+	// redialMin and redialMax bound the backoff after a failed attempt
+	// (peerRedialMin and peerRedialMax; tests change them).
+	redialMin, redialMax time.Duration
+
 	mu     sync.Mutex // guards queues and conns
 	queues map[netip.AddrPort]chan peerwire.Envelope
 	conns  map[netip.AddrPort]*rpc.Conn
 }
 
 func newPeers(ctx context.Context, wg *sync.WaitGroup, log *slog.Logger) *peers {
-	return &peers{log: log, ctx: ctx, wg: wg, queues: map[netip.AddrPort]chan peerwire.Envelope{}, conns: map[netip.AddrPort]*rpc.Conn{}}
+	return &peers{log: log, ctx: ctx, wg: wg, redialMin: peerRedialMin, redialMax: peerRedialMax, queues: map[netip.AddrPort]chan peerwire.Envelope{}, conns: map[netip.AddrPort]*rpc.Conn{}}
 }
 
 // send queues e for its receiver; it never blocks.
@@ -67,6 +77,8 @@ func (p *peers) send(e peerwire.Envelope) {
 func (p *peers) sender(to netip.AddrPort, q chan peerwire.Envelope) {
 	defer p.wg.Done()
 	var downUntil time.Time
+	var backoff time.Duration
+	var hold *time.Timer
 	batch := make([]rpc.OneWay, 0, peerBatchMax)
 	for {
 		var e peerwire.Envelope
@@ -75,19 +87,29 @@ func (p *peers) sender(to netip.AddrPort, q chan peerwire.Envelope) {
 			return
 		case e = <-q:
 		}
-		// Whatever queued meanwhile goes out in the same write.
 		batch = p.add(batch[:0], e)
-	drain:
-		for len(batch) < peerBatchMax {
+		if wait := time.Until(downUntil); wait > 0 {
+			// Unreachable a moment ago: the batch waits for the next
+			// attempt instead of being dropped. A restarting peer
+			// refuses connections only for a moment, and a dropped
+			// prepare held its writes until the state machine resent
+			// it, a second later.
+			if hold == nil {
+				hold = time.NewTimer(wait)
+				defer hold.Stop()
+			} else {
+				hold.Reset(wait)
+			}
 			select {
-			case e = <-q:
-				batch = p.add(batch, e)
-			default:
-				break drain
+			case <-p.ctx.Done():
+				return
+			case <-hold.C:
 			}
 		}
-		if len(batch) == 0 || time.Now().Before(downUntil) {
-			continue // unreachable a moment ago: drop rather than pile up
+		// Whatever queued meanwhile goes out in the same write.
+		batch = p.drain(batch, q)
+		if len(batch) == 0 {
+			continue
 		}
 		c, err := p.conn(p.ctx, to)
 		if err == nil {
@@ -99,11 +121,29 @@ func (p *peers) sender(to netip.AddrPort, q chan peerwire.Envelope) {
 			}
 		}
 		clear(batch)
-		if err != nil && p.ctx.Err() == nil {
-			p.log.Debug("replica: peer send failed", "to", to, "err", err)
-			downUntil = time.Now().Add(peerRedialBackof)
+		if err == nil {
+			backoff = 0
+		} else if p.ctx.Err() == nil {
+			// The batch is lost: a message waits for at most one more
+			// attempt, so none leaves older than a backoff.
+			backoff = min(max(2*backoff, p.redialMin), p.redialMax)
+			p.log.Debug("replica: peer send failed", "to", to, "err", err, "retry_in", backoff)
+			downUntil = time.Now().Add(backoff)
 		}
 	}
+}
+
+// drain adds the messages already queued to batch, up to peerBatchMax.
+func (p *peers) drain(batch []rpc.OneWay, q chan peerwire.Envelope) []rpc.OneWay {
+	for len(batch) < peerBatchMax {
+		select {
+		case e := <-q:
+			batch = p.add(batch, e)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // add encodes e onto batch (a message that does not encode is logged and
