@@ -166,7 +166,7 @@ func (c *Conn) Send(ctx context.Context, h wire.Header, name string, args thrift
 	if err != nil {
 		return err
 	}
-	return c.enqueue(ctx, frame)
+	return c.enqueue(ctx, frame, true)
 }
 
 // OneWay is one one-way request for SendAll.
@@ -193,7 +193,7 @@ func (c *Conn) SendAll(ctx context.Context, reqs []OneWay) error {
 		}
 	}
 	noteSize(&c.batchHint, len(buf))
-	return c.enqueue(ctx, buf)
+	return c.enqueue(ctx, buf, false)
 }
 
 func (c *Conn) encode(ctx context.Context, h wire.Header, name string, typ thrift.TMessageType, seqid int32, args thrift.TStruct) ([]byte, error) {
@@ -209,13 +209,15 @@ func (c *Conn) encode(ctx context.Context, h wire.Header, name string, typ thrif
 }
 
 // enqueue writes frame (from the caller's goroutine, or as part of a
-// concurrent caller's write) and recycles it.
-func (c *Conn) enqueue(ctx context.Context, frame []byte) error {
+// concurrent caller's write) and recycles it. A caller that gathered a
+// batch itself passes gather false: its write does not wait for other
+// goroutines' frames.
+func (c *Conn) enqueue(ctx context.Context, frame []byte, gather bool) error {
 	if err := ctx.Err(); err != nil {
 		putBuf(frame)
 		return err
 	}
-	err := c.out.write(frame)
+	err := c.out.writeFrames(frame, gather)
 	putBuf(frame)
 	if err != nil {
 		c.fail(err)
@@ -241,7 +243,7 @@ func (c *Conn) roundTrip(ctx context.Context, h wire.Header, name string, args t
 	c.pending[seqid] = cl
 	c.mu.Unlock()
 
-	if err := c.enqueue(ctx, frame); err != nil {
+	if err := c.enqueue(ctx, frame, true); err != nil {
 		c.forget(seqid)
 		return wire.Reply{}, nil, fmt.Errorf("rpc %s to %s: %w", name, c.addr, err)
 	}

@@ -32,7 +32,13 @@ func newFrameWriter(nc net.Conn) *frameWriter { return &frameWriter{nc: nc} }
 // write queues frame (copied) and, unless another goroutine is already
 // writing, writes everything queued. It returns the connection's write
 // error, if any: the frame is then lost with the connection.
-func (w *frameWriter) write(frame []byte) error {
+func (w *frameWriter) write(frame []byte) error { return w.writeFrames(frame, true) }
+
+// writeFrames is write; with gather false it does not first wait for other
+// goroutines to queue frames, for a caller that gathered its batch itself.
+// (A peer's sender does: on a server with one scheduler slot that wait let
+// the replica's log sync run first, and prepares left a millisecond late.)
+func (w *frameWriter) writeFrames(frame []byte, gather bool) error {
 	w.mu.Lock()
 	if w.err != nil {
 		err := w.err
@@ -45,12 +51,14 @@ func (w *frameWriter) write(frame []byte) error {
 		return nil
 	}
 	w.writing = true
-	// Give goroutines about to queue a frame the chance to do so first, so
-	// that one system call carries them all; with nothing else runnable
-	// this returns at once.
-	w.mu.Unlock()
-	runtime.Gosched()
-	w.mu.Lock()
+	if gather {
+		// Give goroutines about to queue a frame the chance to do so
+		// first, so that one system call carries them all; with nothing
+		// else runnable this returns at once.
+		w.mu.Unlock()
+		runtime.Gosched()
+		w.mu.Lock()
+	}
 	for {
 		out := w.pending
 		w.pending = w.spare[:0]
