@@ -186,15 +186,32 @@ func (r *Replica) handle(rd pacifica.Ready) {
 	if early {
 		r.sendAll(rd.Messages)
 	}
+	// The log write and the apply may go in either order (pacifica.Ready).
+	// Where clients wait for committed writes, the apply goes first: a
+	// primary proposes its next mutation in the Ready that commits the
+	// last one, and logging first held the last one's replies for a whole
+	// log sync (second ack to reply: 1.0 → 0.3 ms, 3 replicas on the
+	// onebox). Otherwise the log goes first: a secondary's ack waits for
+	// its log, and an entry that joins the server's group commit later
+	// may wait for one more sync.
+	answerFirst := waitingWriters(rd.Committed)
+	if answerFirst {
+		if err := r.apply(rd.Committed); err != nil {
+			r.fail(rd, err)
+			return
+		}
+	}
 	if len(rd.Entries) > 0 {
 		if err := r.logEntries(rd.Entries); err != nil {
 			r.fail(rd, err)
 			return
 		}
 	}
-	if err := r.apply(rd.Committed); err != nil {
-		r.fail(rd, err)
-		return
+	if !answerFirst {
+		if err := r.apply(rd.Committed); err != nil {
+			r.fail(rd, err)
+			return
+		}
 	}
 	if !early {
 		r.sendAll(rd.Messages)
@@ -212,6 +229,16 @@ func (r *Replica) handle(rd pacifica.Ready) {
 		r.links.syncSoon()
 	}
 	r.sm.Advance(rd)
+}
+
+// waitingWriters says whether any of cs answers a client write here.
+func waitingWriters(cs []pacifica.Committed) bool {
+	for _, c := range cs {
+		if len(c.Tokens) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func promisesCopy(ms []pacifica.Message) bool {
