@@ -124,11 +124,25 @@ func (p *peers) sender(to netip.AddrPort, q chan peerwire.Envelope) {
 		if err == nil {
 			backoff = 0
 		} else if p.ctx.Err() == nil {
-			// The batch is lost: a message waits for at most one more
-			// attempt, so none leaves older than a backoff.
+			// The batch is lost, and so is whatever queued during the
+			// attempt: only messages sent during the backoff wait for the
+			// next one, so a peer that comes back after a long outage
+			// is not sent a queue of stale ones first.
+			dropped := p.discard(q)
 			backoff = min(max(2*backoff, p.redialMin), p.redialMax)
-			p.log.Debug("replica: peer send failed", "to", to, "err", err, "retry_in", backoff)
+			p.log.Debug("replica: peer send failed", "to", to, "err", err, "dropped_queued", dropped, "retry_in", backoff)
 			downUntil = time.Now().Add(backoff)
+		}
+	}
+}
+
+// discard empties q and returns how many messages it held.
+func (p *peers) discard(q chan peerwire.Envelope) int {
+	for n := 0; ; n++ {
+		select {
+		case <-q:
+		default:
+			return n
 		}
 	}
 }
