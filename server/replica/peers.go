@@ -128,7 +128,7 @@ func (p *peers) sender(to netip.AddrPort, q chan peerwire.Envelope) {
 			// attempt: only messages sent during the backoff wait for the
 			// next one, so a peer that comes back after a long outage
 			// is not sent a queue of stale ones first.
-			dropped := p.discard(q)
+			dropped := discard(q)
 			backoff = min(max(2*backoff, p.redialMin), p.redialMax)
 			p.log.Debug("replica: peer send failed", "to", to, "err", err, "dropped_queued", dropped, "retry_in", backoff)
 			downUntil = time.Now().Add(backoff)
@@ -137,7 +137,7 @@ func (p *peers) sender(to netip.AddrPort, q chan peerwire.Envelope) {
 }
 
 // discard empties q and returns how many messages it held.
-func (p *peers) discard(q chan peerwire.Envelope) int {
+func discard(q chan peerwire.Envelope) int {
 	for n := 0; ; n++ {
 		select {
 		case <-q:
