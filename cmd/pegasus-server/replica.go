@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/pegasus-go/pegasus/rocksdb"
@@ -51,6 +52,7 @@ func runReplica(ctx context.Context, path string) error {
 	dataOps := metrics.NewDataOps(reg)
 	logSync := replica.NewLogSyncHistogram()
 	logOpts.SyncObserver = func(d time.Duration) { logSync.Observe(d.Seconds()) }
+	prepareAck := replica.NewPrepareAckHistogram()
 	node, err := replica.NewNode(replica.NodeOptions{
 		Metrics:            dataOps,
 		Address:            rc.Address,
@@ -61,7 +63,10 @@ func runReplica(ctx context.Context, path string) error {
 		ConfigSyncInterval: rc.ConfigSyncInterval.Duration,
 		MaxWriteSize:       rc.MaxWriteSize,
 		Log:                logOpts,
-		LogMaxBytes:        rc.Replication.LogMaxBytes,
+		PrepareAckObserver: func(peer netip.AddrPort, took time.Duration) {
+			prepareAck.WithLabelValues(peer.String()).Observe(took.Seconds())
+		},
+		LogMaxBytes: rc.Replication.LogMaxBytes,
 		Replication: pacifica.Options{
 			MinReplicaCount:     rc.Replication.MinReplicaCount,
 			StalenessForCommit:  rc.Replication.MutationsInFlight,
@@ -85,7 +90,7 @@ func runReplica(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	if err := reg.Register(node.Collector(), node.DupCollector(), logSync, status.DiskCollector(rc.DataDir)); err != nil {
+	if err := reg.Register(node.Collector(), node.DupCollector(), logSync, prepareAck, status.DiskCollector(rc.DataDir)); err != nil {
 		node.Close()
 		return fmt.Errorf("replica server: metrics: %w", err)
 	}

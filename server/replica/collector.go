@@ -28,6 +28,19 @@ func NewLogSyncHistogram() prometheus.Histogram {
 	})
 }
 
+// NewPrepareAckHistogram returns the histogram of how long each secondary
+// takes to ack a primary's prepares, by secondary; feed it through
+// NodeOptions.PrepareAckObserver. A prepare's round trip is the replication
+// part of a write's latency, and one slow secondary holds every write of
+// the partitions it serves.
+func NewPrepareAckHistogram() *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "pegasus_replica_prepare_ack_seconds",
+		Help:    "Time from a primary sending a prepare to the secondary's ack, by secondary (its replica server's address).",
+		Buckets: prometheus.ExponentialBuckets(50e-6, 2, 16), // 50µs .. 1.6s
+	}, []string{"peer"})
+}
+
 type nodeCollector struct{ n *Node }
 
 var (

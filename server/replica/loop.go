@@ -139,6 +139,7 @@ func (r *Replica) onTick() {
 	r.splitTick()
 	if r.ticks%gcEveryTicks == 0 {
 		r.collectLog()
+		r.acks.expire(time.Now())
 	}
 	if r.ticks%scannerEveryTicks == 0 {
 		if n := r.store.Load().SweepScanners(); n > 0 {
@@ -251,7 +252,11 @@ func promisesCopy(ms []pacifica.Message) bool {
 }
 
 func (r *Replica) sendAll(ms []pacifica.Message) {
+	now := time.Now()
 	for _, m := range ms {
+		if m.Type == pacifica.MsgPrepare {
+			r.acks.prepared(m.Mutation.Decree, m.To, now)
+		}
 		e := peerwire.Envelope{Msg: m}
 		if m.Type == pacifica.MsgGroupCheck {
 			e.App = r.appInfo() // an invited learner creates the replica from it

@@ -58,6 +58,11 @@ type NodeOptions struct {
 	// Log is every replica's mutation log policy (default: fsync every
 	// group-committed batch before acking).
 	Log mlog.Options
+	// PrepareAckObserver, when set, is told on a primary how long each
+	// secondary took to ack a prepare: from the prepare's hand-over to the
+	// peer sender to the ack's arrival at the replica. It runs on the
+	// replica's event loop and must return quickly.
+	PrepareAckObserver func(peer netip.AddrPort, took time.Duration)
 	// LogMaxBytes bounds the shared mutation log: past it, the replicas
 	// holding its oldest segment flush their memtables so that the
 	// segment can go (loggc.go) [DefaultLogMaxBytes]; negative: no

@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"net/netip"
 	"time"
 
 	"github.com/pegasus-go/pegasus/server/pacifica"
@@ -57,6 +58,11 @@ func (n *Node) handlePeer(_ context.Context, req *rpc.Request) rpc.Reply {
 		case pacifica.MsgGroupCheckReply:
 			r.onSplitReply(e)
 		}
+		if m.Type == pacifica.MsgPrepareAck && (m.Err == "" || m.Err == base.ERR_OK) {
+			if took, ok := r.acks.acked(m.Decree, m.From, time.Now()); ok {
+				r.links.prepareAcked(m.From, took)
+			}
+		}
 		if err := r.sm.Step(m); err != nil {
 			r.log.Debug("replica: peer message refused", "msg", m, "err", err)
 		}
@@ -79,6 +85,12 @@ func (n *Node) replicaForLearning(pid base.Gpid, e peerwire.Envelope) (*Replica,
 func (n *Node) sendPeer(e peerwire.Envelope) { n.peers.send(e) }
 
 func (n *Node) syncSoon() { n.triggerSync() }
+
+func (n *Node) prepareAcked(peer netip.AddrPort, took time.Duration) {
+	if n.opts.PrepareAckObserver != nil {
+		n.opts.PrepareAckObserver(peer, took)
+	}
+}
 
 // closing closes a replica the state machine let go (config sync did not
 // list it), outside its loop.

@@ -78,6 +78,9 @@ type links interface {
 	learn(r *Replica, t pacifica.LearnTask)
 	// syncSoon asks for a config sync with the meta.
 	syncSoon()
+	// prepareAcked reports how long a secondary took to ack a prepare
+	// (ackwatch.go); it must return quickly.
+	prepareAcked(peer netip.AddrPort, took time.Duration)
 	// closing tells the host the state machine allows closing r.
 	closing(r *Replica)
 
@@ -155,6 +158,7 @@ type Replica struct {
 	waiters   map[pacifica.Token]*writeOp
 	nextToken pacifica.Token
 	proposals []pacifica.Write // this round's writes, not yet proposed
+	acks      prepareAcks      // a primary's prepares awaiting their acks
 	broken    bool             // a local I/O failure: the replica is in ERROR for good
 	ticks     int
 	encodeBuf []byte

@@ -159,9 +159,10 @@ func (soloLinks) sendPeer(peerwire.Envelope) {}
 func (soloLinks) askMeta(r *Replica, req pacifica.ConfigRequest) {
 	go r.post(func() { r.sm.ConfigReply(req, base.ERR_OK, req.Config) })
 }
-func (soloLinks) learn(*Replica, pacifica.LearnTask) {}
-func (soloLinks) syncSoon()                          {}
-func (soloLinks) closing(*Replica)                   {}
+func (soloLinks) learn(*Replica, pacifica.LearnTask)         {}
+func (soloLinks) syncSoon()                                  {}
+func (soloLinks) prepareAcked(netip.AddrPort, time.Duration) {}
+func (soloLinks) closing(*Replica)                           {}
 
 // A standalone replica's split: its meta registers every child as asked;
 // the frozen child stays on disk beside the parent's storage.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -46,6 +47,39 @@ func scrapeOps(t *testing.T, b *onebox.Box, appID int, op string) float64 {
 	return sum
 }
 
+// scrapePrepareAcks reads pegasus_replica_prepare_ack_seconds_count from
+// each replica server of the box: server → secondary → acks timed.
+func scrapePrepareAcks(t *testing.T, b *onebox.Box) map[string]map[string]float64 {
+	t.Helper()
+	hc := &http.Client{Timeout: 5 * time.Second}
+	out := map[string]map[string]float64{}
+	const prefix = `pegasus_replica_prepare_ack_seconds_count{peer="`
+	for _, addr := range b.Replicas {
+		resp, err := hc.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatalf("scrape %s: %v", addr, err)
+		}
+		out[addr] = map[string]float64{}
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			rest, ok := strings.CutPrefix(line, prefix)
+			if !ok {
+				continue
+			}
+			peer, value, ok := strings.Cut(rest, `"} `)
+			v, err := strconv.ParseFloat(value, 64)
+			if !ok || err != nil {
+				t.Fatalf("bad sample %q", line)
+			}
+			out[addr][peer] = v
+		}
+		resp.Body.Close()
+	}
+	return out
+}
+
 // TestMetricsCountEveryRequest: /metrics on the RPC port counts exactly the
 // operations sent, per table and op; and pegasus-bench's -server-cost reads
 // every replica server's cost of a load from it.
@@ -54,6 +88,12 @@ func TestMetricsCountEveryRequest(t *testing.T) {
 	_, tb := openTable(t, b, onebox.TableName)
 	appID := 1
 	beforePut, beforeGet := scrapeOps(t, b, appID, "put"), scrapeOps(t, b, appID, "get")
+	var beforeAcks float64
+	for _, peers := range scrapePrepareAcks(t, b) {
+		for _, count := range peers {
+			beforeAcks += count
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	const n = 300
@@ -71,6 +111,20 @@ func TestMetricsCountEveryRequest(t *testing.T) {
 	}
 	if d := scrapeOps(t, b, appID, "get") - beforeGet; d != n {
 		t.Fatalf("get counter moved by %v, want %d", d, n)
+	}
+	// Every put was a mutation of its own, acked by the partition's two
+	// secondaries; each primary times those acks by secondary.
+	var acks float64
+	for server, peers := range scrapePrepareAcks(t, b) {
+		for peer, count := range peers {
+			if peer == server || !slices.Contains(b.Replicas, peer) {
+				t.Errorf("%s timed acks from %q, not another replica server of the box", server, peer)
+			}
+			acks += count
+		}
+	}
+	if acks-beforeAcks < 2*n {
+		t.Errorf("%v prepare acks timed during %d puts to a 3-replica table, want at least %d", acks-beforeAcks, n, 2*n)
 	}
 
 	res, err := bench.Run(ctx, bench.Config{MetaServers: b.MetaServers(), Table: onebox.TableName, Op: "set",
