@@ -26,6 +26,9 @@ const (
 	metricAlloc      = "go_memstats_alloc_bytes_total"
 	metricLogSyncs   = "pegasus_mlog_syncs_total"
 	metricLogEntries = "pegasus_mlog_entries_total"
+	metricLogSyncSec = "pegasus_mlog_sync_seconds_total"
+	metricAckSum     = "pegasus_replica_prepare_ack_seconds_sum"
+	metricAckCount   = "pegasus_replica_prepare_ack_seconds_count"
 )
 
 // ServerCost is the replica servers' cost of a run, per acknowledged
@@ -43,6 +46,11 @@ type ServerCost struct {
 	// LogEntriesPerSync is how many mutations one log sync carried on
 	// average (group commit across partitions); absent without syncs.
 	LogEntriesPerSync float64 `json:"log_entries_per_sync,omitempty"`
+	// LogSyncMillis is the mean time of one log sync; absent without syncs.
+	LogSyncMillis float64 `json:"log_sync_ms,omitempty"`
+	// PrepareAckMillis is the mean time a secondary took to ack a prepare,
+	// as its primary measured it; absent without replicated writes.
+	PrepareAckMillis float64 `json:"prepare_ack_ms,omitempty"`
 	// Missing lists servers left out because a scrape failed, with why.
 	Missing []string `json:"missing,omitempty"`
 }
@@ -88,6 +96,10 @@ func costOf(w admin.Window, acked, sets uint64) *ServerCost {
 	}
 	if syncs > 0 {
 		c.LogEntriesPerSync = total(metricLogEntries) / syncs
+		c.LogSyncMillis = total(metricLogSyncSec) * 1e3 / syncs
+	}
+	if acks := total(metricAckCount); acks > 0 {
+		c.PrepareAckMillis = total(metricAckSum) * 1e3 / acks
 	}
 	return c
 }
@@ -97,6 +109,12 @@ func (c *ServerCost) print(w io.Writer) {
 	fmt.Fprintf(w, "servers: %d replica servers spent %.0f µs CPU and %.1f KB Go allocation per op", c.Servers, c.CPUMicrosPerOp, c.AllocBytesPerOp/1024)
 	if c.LogSyncsPerSet > 0 {
 		fmt.Fprintf(w, "; %.3f log syncs per set, %.2f log entries per sync", c.LogSyncsPerSet, c.LogEntriesPerSync)
+	}
+	if c.LogSyncMillis > 0 {
+		fmt.Fprintf(w, "; log sync %.2f ms", c.LogSyncMillis)
+	}
+	if c.PrepareAckMillis > 0 {
+		fmt.Fprintf(w, "; prepare acked in %.2f ms", c.PrepareAckMillis)
 	}
 	fmt.Fprintln(w)
 	for _, m := range c.Missing {

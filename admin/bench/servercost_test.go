@@ -26,6 +26,12 @@ func fakeServer(t *testing.T, cpuStep, allocStep, syncStep, entryStep float64) s
 		fmt.Fprintf(w, "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %g\n", 10+k*cpuStep)
 		fmt.Fprintf(w, "go_memstats_alloc_bytes_total %g\n", 1e6+k*allocStep)
 		fmt.Fprintf(w, "pegasus_mlog_syncs_total %g\npegasus_mlog_entries_total %g\n", 100+k*syncStep, 300+k*entryStep)
+		// Each sync takes 0.5 ms; each of syncStep acks per peer 2 ms.
+		fmt.Fprintf(w, "pegasus_mlog_sync_seconds_total %g\n", 1+k*syncStep*0.5e-3)
+		for _, peer := range []string{"127.0.0.1:1", "127.0.0.1:2"} {
+			fmt.Fprintf(w, "pegasus_replica_prepare_ack_seconds_sum{peer=%q} %g\n", peer, 3+k*syncStep*2e-3)
+			fmt.Fprintf(w, "pegasus_replica_prepare_ack_seconds_count{peer=%q} %g\n", peer, 7+k*syncStep)
+		}
 	}))
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://")
@@ -52,6 +58,9 @@ func TestServerCostSumsEveryServer(t *testing.T) {
 	}
 	if !near(c.LogSyncsPerSet, 150.0/1000) || !near(c.LogEntriesPerSync, 300.0/150) {
 		t.Errorf("%v syncs per set, %v entries per sync; want 0.15 and 2", c.LogSyncsPerSet, c.LogEntriesPerSync)
+	}
+	if !near(c.LogSyncMillis, 0.5) || !near(c.PrepareAckMillis, 2) {
+		t.Errorf("log sync %v ms, prepare ack %v ms; want 0.5 and 2", c.LogSyncMillis, c.PrepareAckMillis)
 	}
 
 	// Without sets or syncs the log figures stay out.
