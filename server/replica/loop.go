@@ -255,7 +255,7 @@ func (r *Replica) sendAll(ms []pacifica.Message) {
 	now := time.Now()
 	for _, m := range ms {
 		if m.Type == pacifica.MsgPrepare {
-			r.acks.prepared(m.Mutation.Decree, m.To, now)
+			r.acks.prepared(m.Mutation.Decree, m.Ballot, m.To, now)
 		}
 		e := peerwire.Envelope{Msg: m}
 		if m.Type == pacifica.MsgGroupCheck {
