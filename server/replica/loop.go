@@ -195,12 +195,16 @@ func (r *Replica) handle(rd pacifica.Ready) {
 	// onebox). Otherwise the log goes first: a secondary's ack waits for
 	// its log, and an entry that joins the server's group commit later
 	// may wait for one more sync.
-	answerFirst := waitingWriters(rd.Committed)
-	if answerFirst {
+	apply := func() bool {
 		if err := r.apply(rd.Committed); err != nil {
 			r.fail(rd, err)
-			return
+			return false
 		}
+		return true
+	}
+	answerFirst := waitingWriters(rd.Committed)
+	if answerFirst && !apply() {
+		return
 	}
 	if len(rd.Entries) > 0 {
 		if err := r.logEntries(rd.Entries); err != nil {
@@ -208,11 +212,8 @@ func (r *Replica) handle(rd pacifica.Ready) {
 			return
 		}
 	}
-	if !answerFirst {
-		if err := r.apply(rd.Committed); err != nil {
-			r.fail(rd, err)
-			return
-		}
+	if !answerFirst && !apply() {
+		return
 	}
 	if !early {
 		r.sendAll(rd.Messages)

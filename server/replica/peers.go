@@ -78,7 +78,6 @@ func (p *peers) sender(to netip.AddrPort, q chan peerwire.Envelope) {
 	defer p.wg.Done()
 	var downUntil time.Time
 	var backoff time.Duration
-	var hold *time.Timer
 	batch := make([]rpc.OneWay, 0, peerBatchMax)
 	for {
 		var e peerwire.Envelope
@@ -93,17 +92,12 @@ func (p *peers) sender(to netip.AddrPort, q chan peerwire.Envelope) {
 			// attempt instead of being dropped. A restarting peer
 			// refuses connections only for a moment, and a dropped
 			// prepare held its writes until the state machine resent
-			// it, a second later.
-			if hold == nil {
-				hold = time.NewTimer(wait)
-				defer hold.Stop()
-			} else {
-				hold.Reset(wait)
-			}
+			// it, a second later. (Only after a failure: a timer per
+			// hold costs nothing that matters.)
 			select {
 			case <-p.ctx.Done():
 				return
-			case <-hold.C:
+			case <-time.After(wait):
 			}
 		}
 		// Whatever queued meanwhile goes out in the same write.
