@@ -456,8 +456,11 @@ func (l *Log) Replay(fn func(Entry) error) error {
 	for i, s := range segs {
 		_, _, err := scanSegment(s.path, s.seq, fn)
 		last := i == len(segs)-1
-		if err != nil && !last && (errors.Is(err, os.ErrNotExist) || errors.Is(err, errTorn)) && l.collected(s.seq) {
-			continue // collected meanwhile: gone, or its file reused
+		// Collected meanwhile: gone, or its file reused. That includes
+		// the last segment of the snapshot: the log may have rolled past
+		// it and collected it while the segments before were read.
+		if err != nil && (errors.Is(err, os.ErrNotExist) || errors.Is(err, errTorn)) && l.collected(s.seq) {
+			continue
 		}
 		if err != nil && (!errors.Is(err, errTorn) || !last) {
 			return fmt.Errorf("mlog: replay %s: %w", s.path, err)

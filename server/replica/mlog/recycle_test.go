@@ -436,3 +436,39 @@ func TestGCFileWorkLeavesAppendsAlone(t *testing.T) {
 	first := replayAll(t, l, 0)[0].Decree
 	checkExactly(t, l, first, 360)
 }
+
+// Replay reads the segments it listed when it began. The log may roll past
+// the last of them and collect it before Replay gets there: that segment
+// is skipped like any other collected one, not reported as an error (a
+// race TestReadersRaceReuse hit now and then).
+func TestReplaySkipsItsLastSegmentCollectedMeanwhile(t *testing.T) {
+	l := mustOpen(t, t.TempDir(), Options{SegmentBytes: 4096, Policy: SyncPeriodic})
+	defer l.Close()
+	appendRange(t, l, 1, 30)
+	l.mu.Lock()
+	listed, last := len(l.segments), l.segments[len(l.segments)-1].seq
+	l.mu.Unlock()
+	if listed < 2 {
+		t.Fatalf("%d segments before Replay, want at least 2", listed)
+	}
+	moved := false
+	err := l.Replay(func(Entry) error {
+		if moved {
+			return nil
+		}
+		moved = true
+		for d := int64(31); d <= 90; d++ {
+			if err := l.Append(context.Background(), sized(d)); err != nil {
+				return err
+			}
+		}
+		_, err := l.GC(func(base.Gpid) int64 { return 90 })
+		return err
+	})
+	if err != nil {
+		t.Fatalf("replay while its segments were collected: %v", err)
+	}
+	if !l.collected(last) {
+		t.Fatalf("segment %d, the last Replay listed, was not collected: the test did not race", last)
+	}
+}
