@@ -23,6 +23,7 @@ import (
 // Metric names the cost is computed from.
 const (
 	metricCPU        = "process_cpu_seconds_total"
+	metricCPUWait    = "pegasus_process_cpu_wait_seconds_total"
 	metricAlloc      = "go_memstats_alloc_bytes_total"
 	metricLogSyncs   = "pegasus_mlog_syncs_total"
 	metricLogEntries = "pegasus_mlog_entries_total"
@@ -37,6 +38,11 @@ type ServerCost struct {
 	Servers int `json:"servers"`
 	// CPUMicrosPerOp is the servers' CPU time (user and system).
 	CPUMicrosPerOp float64 `json:"cpu_us_per_op"`
+	// CPUWaitMicrosPerOp is the time the servers' threads were runnable
+	// but waited for a CPU: on a machine short of CPUs (the bench on the
+	// servers' box), much of a request's latency; absent where the servers
+	// do not report it.
+	CPUWaitMicrosPerOp float64 `json:"cpu_wait_us_per_op,omitempty"`
 	// AllocBytesPerOp is the servers' Go heap allocation.
 	AllocBytesPerOp float64 `json:"go_alloc_bytes_per_op"`
 	// LogSyncsPerSet counts mutation log syncs (every member of a
@@ -88,6 +94,7 @@ func costOf(w admin.Window, acked, sets uint64) *ServerCost {
 	sort.Strings(c.Missing)
 	if acked > 0 {
 		c.CPUMicrosPerOp = total(metricCPU) * 1e6 / float64(acked)
+		c.CPUWaitMicrosPerOp = total(metricCPUWait) * 1e6 / float64(acked)
 		c.AllocBytesPerOp = total(metricAlloc) / float64(acked)
 	}
 	syncs := total(metricLogSyncs)
@@ -107,6 +114,9 @@ func costOf(w admin.Window, acked, sets uint64) *ServerCost {
 // print writes the cost as one text line (and the missing servers).
 func (c *ServerCost) print(w io.Writer) {
 	fmt.Fprintf(w, "servers: %d replica servers spent %.0f µs CPU and %.1f KB Go allocation per op", c.Servers, c.CPUMicrosPerOp, c.AllocBytesPerOp/1024)
+	if c.CPUWaitMicrosPerOp > 0 {
+		fmt.Fprintf(w, ", and waited %.0f µs for a CPU", c.CPUWaitMicrosPerOp)
+	}
 	if c.LogSyncsPerSet > 0 {
 		fmt.Fprintf(w, "; %.3f log syncs per set, %.2f log entries per sync", c.LogSyncsPerSet, c.LogEntriesPerSync)
 	}

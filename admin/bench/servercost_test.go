@@ -24,6 +24,8 @@ func fakeServer(t *testing.T, cpuStep, allocStep, syncStep, entryStep float64) s
 		}
 		k := float64(scrapes.Add(1) - 1)
 		fmt.Fprintf(w, "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %g\n", 10+k*cpuStep)
+		// The threads wait for a CPU 1.5 times as long as they run.
+		fmt.Fprintf(w, "pegasus_process_cpu_wait_seconds_total %g\n", 4+k*cpuStep*1.5)
 		fmt.Fprintf(w, "go_memstats_alloc_bytes_total %g\n", 1e6+k*allocStep)
 		fmt.Fprintf(w, "pegasus_mlog_syncs_total %g\npegasus_mlog_entries_total %g\n", 100+k*syncStep, 300+k*entryStep)
 		// Each sync takes 0.5 ms; each of syncStep acks per peer 2 ms.
@@ -56,6 +58,9 @@ func TestServerCostSumsEveryServer(t *testing.T) {
 	if !near(c.CPUMicrosPerOp, 0.8e6/2000) || !near(c.AllocBytesPerOp, 6e6/2000) {
 		t.Errorf("CPU %v µs and %v bytes per op; want 400 and 3000", c.CPUMicrosPerOp, c.AllocBytesPerOp)
 	}
+	if !near(c.CPUWaitMicrosPerOp, 1.2e6/2000) {
+		t.Errorf("CPU wait %v µs per op; want 600", c.CPUWaitMicrosPerOp)
+	}
 	if !near(c.LogSyncsPerSet, 150.0/1000) || !near(c.LogEntriesPerSync, 300.0/150) {
 		t.Errorf("%v syncs per set, %v entries per sync; want 0.15 and 2", c.LogSyncsPerSet, c.LogEntriesPerSync)
 	}
@@ -70,7 +75,7 @@ func TestServerCostSumsEveryServer(t *testing.T) {
 	}
 	var out strings.Builder
 	c.print(&out)
-	if got := out.String(); !strings.Contains(got, "2 replica servers spent 400 µs CPU and 2.9 KB Go allocation per op") || strings.Contains(got, "syncs per set") {
+	if got := out.String(); !strings.Contains(got, "2 replica servers spent 400 µs CPU and 2.9 KB Go allocation per op, and waited 600 µs for a CPU") || strings.Contains(got, "syncs per set") {
 		t.Errorf("printed %q", got)
 	}
 }

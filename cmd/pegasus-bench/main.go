@@ -37,7 +37,7 @@ func main() {
 	flag.Float64Var(&cfg.Rate, "rate", 0, "cap on total operations per second (0: unthrottled)")
 	flag.Int64Var(&cfg.Seed, "seed", 1, "random seed")
 	flag.BoolVar(&cfg.Check, "check", false, "record every acknowledged write and verify every read against it, during the run and after it (each worker owns its keys); exit 1 on a lost write or a wrong read")
-	flag.BoolVar(&cfg.ServerCost, "server-cost", false, "also report what the load cost the replica servers per op (CPU, Go allocation, log syncs) and their mean log sync and prepare ack times, from their /metrics before and after it (pegasus-go servers only)")
+	flag.BoolVar(&cfg.ServerCost, "server-cost", false, "also report what the load cost the replica servers per op (CPU, time waiting for a CPU, Go allocation, log syncs) and their mean log sync and prepare ack times, from their /metrics before and after it (pegasus-go servers only)")
 	asJSON := flag.Bool("json", false, "print the result as JSON")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the load generator to this file")
 	flag.Parse()

@@ -1,6 +1,7 @@
 // Package metrics holds a server's Prometheus metrics: one registry per
-// process with the Go runtime's collectors, plus the replica server's data
-// operation counters and latency histograms per table and partition.
+// process with the Go runtime's collectors and the process's CPU wait,
+// plus the replica server's data operation counters and latency histograms
+// per table and partition.
 package metrics
 
 import (
@@ -22,10 +23,14 @@ type Registry struct {
 	reg *prometheus.Registry
 }
 
-// New returns a registry with the Go runtime and process collectors.
+// New returns a registry with the Go runtime and process collectors, and
+// the process's CPU wait where the kernel reports it.
 func New() *Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if c := newCPUWait("/proc/self/task"); c != nil {
+		reg.MustRegister(c)
+	}
 	return &Registry{reg: reg}
 }
 
