@@ -26,7 +26,7 @@ type cpuWait struct {
 	desc    *prometheus.Desc
 	taskDir string // /proc/self/task, or a test's stand-in
 
-	mu   sync.Mutex       // guards the fields below (scrapes may overlap)
+	mu   sync.Mutex       // serialises scrapes; guards the fields below
 	last map[string]int64 // thread id -> its delay at the last scrape, ns
 	gone int64            // summed last delays of threads that have exited, ns
 }
@@ -62,6 +62,10 @@ func (c *cpuWait) Collect(ch chan<- prometheus.Metric) {
 // total reads every live thread's run delay and returns the process's
 // total in nanoseconds, exited threads included.
 func (c *cpuWait) total() (int64, error) {
+	// One scrape at a time: a listing older than the last one would take
+	// the threads started in between for exited ones.
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	ents, err := os.ReadDir(c.taskDir)
 	if err != nil {
 		return 0, fmt.Errorf("cpu wait: %w", err)
@@ -81,8 +85,6 @@ func (c *cpuWait) total() (int64, error) {
 		}
 		now[e.Name()] = ns
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	for tid, ns := range c.last {
 		if _, alive := now[tid]; !alive {
 			c.gone += ns
@@ -90,7 +92,8 @@ func (c *cpuWait) total() (int64, error) {
 	}
 	sum := c.gone
 	for tid, ns := range now {
-		// A reading behind the last one (overlapping scrapes) keeps the last.
+		// A reading behind the last one is a new thread that reused an
+		// exited one's id: it counts once it has waited longer.
 		if prev := c.last[tid]; ns < prev {
 			now[tid] = prev
 			ns = prev

@@ -49,11 +49,12 @@ func TestCPUWaitKeepsExitedThreadsAndNeverGoesDown(t *testing.T) {
 	}{
 		{func() {}, 1500},
 		{func() { tasks.set(t, "10", 1700) }, 2200},
-		{func() { tasks.exit(t, "11") }, 2200},                      // its 500 stay
-		{func() { tasks.set(t, "12", 300) }, 2500},                  // a new thread adds
-		{func() { tasks.set(t, "10", 900) }, 2500},                  // a reading behind the last is ignored
-		{func() { tasks.exit(t, "10"); tasks.exit(t, "12") }, 2500}, // every thread gone
-		{func() { tasks.set(t, "13", 50) }, 2550},
+		{func() { tasks.exit(t, "11") }, 2200},     // its 500 stay
+		{func() { tasks.set(t, "12", 300) }, 2500}, // a new thread adds
+		{func() { tasks.set(t, "10", 900) }, 2500}, // a reused id counts once past the last
+		{func() { tasks.set(t, "10", 2000) }, 2800},
+		{func() { tasks.exit(t, "10"); tasks.exit(t, "12") }, 2800}, // every thread gone
+		{func() { tasks.set(t, "13", 50) }, 2850},
 	}
 	for i, s := range steps {
 		s.do()
