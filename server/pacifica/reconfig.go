@@ -42,7 +42,9 @@ func (r *Replica) Proposal(p Proposal) {
 		return
 	}
 	if p.Config.Ballot > r.ballot && (r.status != StatusPotentialSecondary || r.learnedInto(p.Config)) {
-		_ = r.adopt(p.Config, p.Config.statusOf(r.self)) // refused: acted on below only where allowed
+		if err := r.adopt(p.Config, p.Config.statusOf(r.self)); err != nil && r.leaveIfCountedOn(p.Config) {
+			return
+		}
 	}
 	switch p.Type {
 	case typeAssignPrimary:
@@ -161,11 +163,34 @@ func (r *Replica) takeFromMeta(cfg Config) {
 	case r.status == st && cfg.Ballot == r.ballot && st != StatusInactive:
 		return
 	}
-	if err := r.adopt(cfg, st); err != nil && st == StatusPrimary {
-		// Dropped here, yet the meta still has it primary: ask to be removed
-		// so the partition can move on.
-		r.request(cfg, typeDowngradeToInactive, r.self)
+	if err := r.adopt(cfg, st); err != nil {
+		r.leaveIfCountedOn(cfg)
 	}
+}
+
+// leaveIfCountedOn is for a replica that could not take on cfg, a newer
+// configuration of the meta's that counts on it. It asks to be removed
+// when nobody else would remove it and the partition would stay without a
+// primary: when cfg has it primary, or has it secondary with no primary
+// while it was dropped here (INACTIVE, not transient: it must learn before
+// it serves, so the meta's proposals to promote it go unanswered, and no
+// primary's group check drops it). Then the meta can move on: to another
+// secondary, or, with no member left, to the last holder. Any write
+// committed while it was a member carries its ack, so the remaining
+// members, or with none the last holder, hold it. It reports whether it
+// asked.
+func (r *Replica) leaveIfCountedOn(cfg Config) bool {
+	switch cfg.statusOf(r.self) {
+	case StatusPrimary:
+	case StatusSecondary:
+		if cfg.Primary.IsValid() || r.status != StatusInactive || r.transient {
+			return false // a primary will drop it, or it was not dropped
+		}
+	default:
+		return false
+	}
+	r.request(cfg, typeDowngradeToInactive, r.self)
+	return true
 }
 
 // answers takes cfg, a configuration the meta stores, as the answer to our
