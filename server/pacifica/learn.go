@@ -249,7 +249,14 @@ func (r *Replica) onLearnReply(m Message) {
 		r.out.LearnTask = &LearnTask{Signature: r.learn.signature, Primary: m.From, From: m.CopyFrom, To: m.CopyTo, FromScratch: m.FromScratch}
 		return
 	}
-	if r.learn.prepareStart == 0 {
+	if r.learn.prepareStart == 0 || !r.list.covers(r.list.committed+1, r.learn.prepareStart-1) {
+		// Nothing fixes where prepares start yet, or this reply leaves a gap
+		// before that point: a stale one (a duplicate, or an answer to a
+		// request made before a copy this learner has installed since)
+		// arriving after another reply of the round fixed it. Taking it
+		// for the last step left the learner waiting for decrees nobody
+		// would send (simulation seed 3008658, 20% message loss): ask
+		// again.
 		r.sendLearn()
 		return
 	}
