@@ -316,6 +316,25 @@ func TestSimulation(t *testing.T) {
 	logStats(t, total, runs, time.Since(start))
 }
 
+// TestSimulationUnderHeavyLoss runs seeds with a fifth of all messages
+// lost and a fifth duplicated, where late and repeated replies abound, and
+// the seeds past this file's default range that found bugs, under the
+// knobs they failed with (sweeps of tens of thousands of seeds found them;
+// see docs/replication.md).
+func TestSimulationUnderHeavyLoss(t *testing.T) {
+	lossy := defaultSimParams()
+	lossy.lossPct, lossy.dupPct = 20, 20
+	runs := uint64(500)
+	if testing.Short() {
+		runs = 50
+	}
+	for seed := uint64(1); seed <= runs; seed++ {
+		runSim(t, seed, lossy)
+	}
+	runSim(t, 3008658, lossy)             // a stale learn reply stalled a learner
+	runSim(t, 508801, defaultSimParams()) // a dropped secondary was the meta's only candidate
+}
+
 func logStats(t *testing.T, w *world, runs int, took time.Duration) {
 	t.Logf("%d runs in %v, %d acknowledged writes", runs, took.Round(time.Millisecond), w.truth.acks)
 	keys := make([]string, 0, len(w.stats))
