@@ -32,14 +32,7 @@ func TestLearnerAsksAgainAfterAStaleReply(t *testing.T) {
 	}
 	// Only the invitation reaches the learner; its requests are dropped.
 	pr.Proposal(Proposal{Type: typeAddSecondary, Node: l, Config: pr.config.Clone()})
-	g.step(p)
-	for _, m := range g.inbox {
-		if m.To == l {
-			_ = lr.Step(m)
-		}
-	}
-	g.inbox = nil
-	lr.Advance(lr.Ready())
+	g.stepOnlyTo(p, lr)
 	sig := lr.LearnSignature()
 	reply := func(m Message) {
 		t.Helper()

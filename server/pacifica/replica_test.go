@@ -84,6 +84,22 @@ func (g *group) release(n netip.AddrPort) {
 	g.reps[n].Advance(*rd)
 }
 
+// stepOnlyTo handles from's Ready and delivers what it sent to r alone
+// (everything else is lost), then persists r's Ready, whose messages are
+// lost too.
+func (g *group) stepOnlyTo(from netip.AddrPort, r *Replica) {
+	g.step(from)
+	for _, m := range g.inbox {
+		if m.To == r.self {
+			if err := r.Step(m); err != nil {
+				g.t.Fatal(err)
+			}
+		}
+	}
+	g.inbox = nil
+	r.Advance(r.Ready())
+}
+
 // pending reports whether a replica that is not held has a Ready.
 func (g *group) pending() bool {
 	for n, r := range g.reps {
@@ -335,14 +351,7 @@ func TestLearnedLearnerTakesUpgradeProposal(t *testing.T) {
 		} else {
 			// The invitation reaches the learner; its learn request does not
 			// reach the primary.
-			g.step(p)
-			for _, m := range g.inbox {
-				if m.To == l {
-					_ = lr.Step(m)
-				}
-			}
-			g.inbox = nil
-			lr.Advance(lr.Ready())
+			g.stepOnlyTo(p, lr)
 		}
 		if learned != (lr.Learning() == LearnSucceeded) {
 			t.Fatalf("learned=%v: the learner is in phase %v", learned, lr.Learning())
