@@ -1,0 +1,170 @@
+package replication
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pegasus-go/pegasus/admin"
+	"github.com/pegasus-go/pegasus/admin/onebox"
+	"github.com/pegasus-go/pegasus/client"
+	"github.com/pegasus-go/pegasus/thrift/base"
+	"github.com/pegasus-go/pegasus/thrift/catalog"
+	"github.com/pegasus-go/pegasus/thrift/gen/rrdb"
+	"github.com/pegasus-go/pegasus/thrift/keys"
+	"github.com/pegasus-go/pegasus/thrift/rpc"
+	"github.com/pegasus-go/pegasus/thrift/wire"
+)
+
+const hostPausedPrimary = 55
+
+// TestPausedPrimaryServesNothingStale freezes (SIGSTOP) the replica server
+// leading the most partitions of temp — as a long GC pause, a stalled VM
+// or a swapped-out process would — until the meta server has made another
+// replica primary of one of its partitions and a new value is written
+// there. While it is still frozen, a get and a put of that record are
+// queued on a connection to it; then it resumes. Its lease ran out long
+// before, so neither may be served: the queued get must not return the
+// old value, the put must not be acknowledged, and the record reads back
+// as the new value, also after the frozen server has rejoined as a
+// secondary. A write load runs throughout and every acknowledged write
+// must read back.
+func TestPausedPrimaryServesNothingStale(t *testing.T) {
+	b := startBox(t, hostPausedPrimary)
+	ac := admin.New(b.MetaServers())
+	defer ac.Close()
+	tb := openTable(t, b, onebox.TableName)
+	tm := readTimers(t, b)
+	parts := waitFullyReplicated(t, ac, onebox.TableName, replicatedWithin)
+	appID, _, err := ac.TablePartitions(context.Background(), onebox.TableName)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	victim := mostPrimaries(parts, b.Replicas)
+	name := processOf(t, b, victim)
+	led, _ := roles(parts, victim)
+	pidx := led[0]
+	hk := hashKeysIn("paused", len(parts), []int32{pidx}, 1)[0]
+	gpid := base.Gpid{Appid: appID, PartitionIndex: pidx}
+	t.Logf("%s (%s) is primary of partitions %v; record %q is in partition %d", name, victim, led, hk, pidx)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := tb.Set(ctx, []byte(hk), sortKey, []byte("old")); err != nil {
+		t.Fatalf("write the old value: %v", err)
+	}
+	// A connection of its own to the victim, opened while it runs: the
+	// requests queued on it later reach the server as soon as it resumes.
+	conn, err := rpc.Dial(ctx, victim, rpc.ConnOptions{})
+	if err != nil {
+		t.Fatalf("dial %s: %v", victim, err)
+	}
+	defer conn.Close()
+
+	load := startWriteLoad(t, tb, "load", 3)
+	load.waitProgress(t, 200, 30*time.Second)
+	frozen := time.Now()
+	if err := b.Kill(name, syscall.SIGSTOP, 0); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	resume := func() {
+		if !resumed {
+			resumed = true
+			if err := b.Kill(name, syscall.SIGCONT, 0); err != nil {
+				t.Errorf("resume %s: %v", name, err)
+			}
+		}
+	}
+	t.Cleanup(resume) // before the box stops, also when the test fails
+
+	newPrimary := waitNewPrimary(t, ac, pidx, victim, frozen.Add(tm.failoverBound()))
+	t.Logf("partition %d moved its primary to %s %v after %s froze", pidx, newPrimary, time.Since(frozen).Round(time.Millisecond), name)
+	writeNew(t, tb, hk, frozen.Add(tm.failoverBound()))
+
+	got := make(chan staleOutcome, 2)
+	h := wire.Header{AppID: gpid.Appid, PartitionIndex: gpid.PartitionIndex, PartitionHash: keys.PartitionHash([]byte(hk))}
+	key := base.NewBlob(keys.EncodeKey([]byte(hk), sortKey))
+	go func() {
+		res := rrdb.NewRrdbGetResult()
+		o := staleOutcome{op: "get", err: conn.Call(ctx, h, catalog.RPC_RRDB_RRDB_GET, &rrdb.RrdbGetArgs{Key: key}, res)}
+		if o.err == nil {
+			o.served = fmt.Sprintf("answered the get: storage error %d, value %q", res.Success.GetError(), res.Success.GetValue().Bytes())
+		}
+		got <- o
+	}()
+	go func() {
+		res := rrdb.NewRrdbPutResult()
+		args := &rrdb.RrdbPutArgs{Update: &rrdb.UpdateRequest{Key: key, Value: base.NewBlob([]byte("stale"))}}
+		o := staleOutcome{op: "put", err: conn.Call(ctx, h, catalog.RPC_RRDB_RRDB_PUT, args, res)}
+		if o.err == nil {
+			o.served = fmt.Sprintf("acknowledged the put: storage error %d, decree %d", res.Success.GetError(), res.Success.GetDecree())
+		}
+		got <- o
+	}()
+	time.Sleep(200 * time.Millisecond) // both requests wait in the frozen server's socket
+	resume()
+	for range 2 {
+		o := <-got
+		if o.served != "" {
+			t.Errorf("the deposed primary %s, resumed, %s", victim, o.served)
+		} else {
+			t.Logf("resumed %s refused the queued %s: %v", victim, o.op, o.err)
+		}
+	}
+
+	load.waitProgress(t, 200, 30*time.Second)
+	acked := load.finish(t)
+	acked[hk] = want{value: "new", present: true}
+	verify(t, tb, acked)
+	waitFullyReplicated(t, ac, onebox.TableName, replicatedWithin)
+	verify(t, tb, acked)
+}
+
+// staleOutcome is how a request queued at the frozen primary ended: an
+// error (a refusal, a timeout, a lost connection), or an answer. Any answer
+// is wrong: the get's would be the old value, the put's an acknowledged
+// write outside the partition's configuration.
+type staleOutcome struct {
+	op     string
+	err    error
+	served string // what the answer said; "" if there was none
+}
+
+// writeNew sets hk to "new" through the client, retrying until a write is
+// acknowledged; it fails the test at deadline.
+func writeNew(t *testing.T, tb *client.Table, hk string, deadline time.Time) {
+	t.Helper()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), loadOpTimeout)
+		err := tb.Set(ctx, []byte(hk), sortKey, []byte("new"))
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("write the new value of %s: %v", hk, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitNewPrimary polls the meta server until partition pidx of temp has a
+// primary other than old, and returns it; it fails the test at deadline.
+func waitNewPrimary(t *testing.T, ac *admin.Client, pidx int32, old string, deadline time.Time) string {
+	t.Helper()
+	for {
+		for _, p := range partitions(t, ac, onebox.TableName) {
+			if p.Index == pidx && p.Primary != "" && p.Primary != old {
+				return p.Primary
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("partition %d still led by %s (or by no one) at the failover bound", pidx, old)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
