@@ -85,12 +85,15 @@ func TestPausedPrimaryServesNothingStale(t *testing.T) {
 	t.Logf("partition %d moved its primary to %s %v after %s froze", pidx, newPrimary, time.Since(frozen).Round(time.Millisecond), name)
 	writeNew(t, tb, hk, frozen.Add(tm.failoverBound()))
 
+	// A context of their own: the one above may be near its end by now.
+	callCtx, callCancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer callCancel()
 	got := make(chan staleOutcome, 2)
 	h := wire.Header{AppID: gpid.Appid, PartitionIndex: gpid.PartitionIndex, PartitionHash: keys.PartitionHash([]byte(hk))}
 	key := base.NewBlob(keys.EncodeKey([]byte(hk), sortKey))
 	go func() {
 		res := rrdb.NewRrdbGetResult()
-		o := staleOutcome{op: "get", err: conn.Call(ctx, h, catalog.RPC_RRDB_RRDB_GET, &rrdb.RrdbGetArgs{Key: key}, res)}
+		o := staleOutcome{op: "get", err: conn.Call(callCtx, h, catalog.RPC_RRDB_RRDB_GET, &rrdb.RrdbGetArgs{Key: key}, res)}
 		if o.err == nil {
 			o.served = fmt.Sprintf("answered the get: storage error %d, value %q", res.Success.GetError(), res.Success.GetValue().Bytes())
 		}
@@ -99,7 +102,7 @@ func TestPausedPrimaryServesNothingStale(t *testing.T) {
 	go func() {
 		res := rrdb.NewRrdbPutResult()
 		args := &rrdb.RrdbPutArgs{Update: &rrdb.UpdateRequest{Key: key, Value: base.NewBlob([]byte("stale"))}}
-		o := staleOutcome{op: "put", err: conn.Call(ctx, h, catalog.RPC_RRDB_RRDB_PUT, args, res)}
+		o := staleOutcome{op: "put", err: conn.Call(callCtx, h, catalog.RPC_RRDB_RRDB_PUT, args, res)}
 		if o.err == nil {
 			o.served = fmt.Sprintf("acknowledged the put: storage error %d, decree %d", res.Success.GetError(), res.Success.GetDecree())
 		}
