@@ -2,6 +2,7 @@ package replication
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"syscall"
 	"testing"
@@ -112,9 +113,13 @@ func TestPausedPrimaryServesNothingStale(t *testing.T) {
 	resume()
 	for range 2 {
 		o := <-got
-		if o.served != "" {
+		var refusal *rpc.RemoteError
+		switch {
+		case o.served != "":
 			t.Errorf("the deposed primary %s, resumed, %s", victim, o.served)
-		} else {
+		case !errors.As(o.err, &refusal):
+			t.Errorf("the deposed primary %s, resumed, gave the queued %s no answer: %v", victim, o.op, o.err)
+		default:
 			t.Logf("resumed %s refused the queued %s: %v", victim, o.op, o.err)
 		}
 	}
@@ -128,7 +133,7 @@ func TestPausedPrimaryServesNothingStale(t *testing.T) {
 }
 
 // staleOutcome is how a request queued at the frozen primary ended: an
-// error (a refusal, a timeout, a lost connection), or an answer. Any answer
+// error, or an answer. The error must be the server's refusal; any answer
 // is wrong: the get's would be the old value, the put's an acknowledged
 // write outside the partition's configuration.
 type staleOutcome struct {
