@@ -64,20 +64,31 @@ func (b *Box) Kill(name string, sig syscall.Signal, timeout time.Duration) error
 
 // Launch starts one stopped process again and waits until the box serves
 // table temp fully.
-func (b *Box) Launch(ctx context.Context, name string) error {
-	p, err := b.find(name)
-	if err != nil {
-		return err
-	}
-	if _, ok := b.pid(p); ok {
-		return fmt.Errorf("%s is already running", name)
-	}
-	if err := b.launch(p); err != nil {
-		return err
-	}
-	if p.Role == "meta" {
-		if err := b.waitListening(ctx, p); err != nil {
+func (b *Box) Launch(ctx context.Context, name string) error { return b.LaunchAll(ctx, name) }
+
+// LaunchAll starts the named stopped processes again, each before any
+// waiting (two replica servers that died together come back together),
+// and waits until the box serves table temp fully.
+func (b *Box) LaunchAll(ctx context.Context, names ...string) error {
+	var started []process
+	for _, name := range names {
+		p, err := b.find(name)
+		if err != nil {
 			return err
+		}
+		if _, ok := b.pid(p); ok {
+			return fmt.Errorf("%s is already running", name)
+		}
+		if err := b.launch(p); err != nil {
+			return err
+		}
+		started = append(started, p)
+	}
+	for _, p := range started {
+		if p.Role == "meta" {
+			if err := b.waitListening(ctx, p); err != nil {
+				return err
+			}
 		}
 	}
 	return b.WaitServed(ctx)

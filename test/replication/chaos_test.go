@@ -1,0 +1,147 @@
+package replication
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pegasus-go/pegasus/admin"
+	"github.com/pegasus-go/pegasus/admin/bench"
+	"github.com/pegasus-go/pegasus/admin/onebox"
+)
+
+const hostChaos = 56
+
+var (
+	chaosFor  = flag.Duration("chaos.duration", 75*time.Second, "how long TestChaos injects faults (a soak: 15m)")
+	chaosSeed = flag.Int64("chaos.seed", 0, "TestChaos's fault schedule (0: from the clock; the test logs the one it used)")
+)
+
+// TestChaos runs a checked mixed load (every read compared with the
+// acknowledged writes, every written key read back at the end) on temp
+// while faults follow one another at random: kill -9 of one replica
+// server, of two at once, or of the meta server, and SIGSTOP of a replica
+// server for up to 14 s (past its lease at times). After each fault the
+// processes come back and the box serves every partition again before the
+// next. Operations may time out while partitions fail over; no
+// acknowledged write may be lost, no read may return what was never
+// acknowledged or was overwritten, and every partition ends fully
+// replicated. The schedule is reproducible by seed; the timing is not.
+func TestChaos(t *testing.T) {
+	b := startBox(t, hostChaos)
+	ac := admin.New(b.MetaServers())
+	defer ac.Close()
+	waitFullyReplicated(t, ac, onebox.TableName, replicatedWithin)
+
+	seed := *chaosSeed
+	if seed == 0 {
+		seed = time.Now().UnixNano()
+	}
+	t.Logf("fault schedule: -chaos.seed=%d, %v of faults", seed, *chaosFor)
+	rng := rand.New(rand.NewSource(seed))
+
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var res *bench.Result
+	var loadErr error
+	go func() {
+		defer close(done)
+		res, loadErr = bench.Run(context.Background(), bench.Config{
+			MetaServers: b.MetaServers(), Table: onebox.TableName, Op: "mixed", ReadRatio: 0.5,
+			Workers: 16, ValueSize: 256, Keys: 20000, Duration: *chaosFor + 10*time.Minute, Rate: 500,
+			Timeout: 30 * time.Second, Seed: seed, Check: true, Stop: stop,
+		})
+	}()
+	stopLoad := func() {
+		select {
+		case <-stop:
+		default:
+			close(stop)
+		}
+		<-done
+	}
+	defer stopLoad() // also when the test fails: the load must not outlive it
+
+	var meta string
+	var replicas []string
+	for _, name := range b.Processes() {
+		if strings.HasPrefix(name, "meta") {
+			meta = name
+		} else {
+			replicas = append(replicas, name)
+		}
+	}
+	end := time.Now().Add(*chaosFor)
+	faults := 0
+	for time.Now().Before(end) {
+		time.Sleep(time.Duration(3+rng.Intn(6)) * time.Second)
+		i := rng.Intn(len(replicas))
+		victim, other := replicas[i], replicas[(i+1)%len(replicas)]
+		var what string
+		var restart []string
+		switch rng.Intn(4) {
+		case 0:
+			what, restart = "kill -9 "+victim, []string{victim}
+		case 1:
+			what, restart = fmt.Sprintf("kill -9 %s and %s", victim, other), []string{victim, other}
+		case 2:
+			what, restart = "kill -9 "+meta, []string{meta}
+		case 3:
+			what = "SIGSTOP " + victim
+		}
+		down := time.Duration(1+rng.Intn(14)) * time.Second
+		t.Logf("%s for %v", what, down)
+		if restart == nil {
+			if err := b.Kill(victim, syscall.SIGSTOP, 0); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(down)
+			if err := b.Kill(victim, syscall.SIGCONT, 0); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			err := b.WaitServed(ctx)
+			cancel()
+			if err != nil {
+				t.Fatalf("after %s: %v", what, err)
+			}
+		} else {
+			for _, name := range restart {
+				if err := b.Kill(name, syscall.SIGKILL, 10*time.Second); err != nil {
+					t.Fatal(err)
+				}
+			}
+			time.Sleep(down)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			err := b.LaunchAll(ctx, restart...)
+			cancel()
+			if err != nil {
+				t.Fatalf("after %s: restart: %v", what, err)
+			}
+		}
+		faults++
+	}
+	waitFullyReplicated(t, ac, onebox.TableName, 2*replicatedWithin)
+	time.Sleep(3 * time.Second) // some load on the healed box
+	stopLoad()
+	if loadErr != nil {
+		t.Fatalf("load: %v", loadErr)
+	}
+	c := res.Check
+	if c == nil {
+		t.Fatal("load ran without its checker")
+	}
+	t.Logf("%d faults; load: %d ops (%d failed, max %.0f ms); check: %d acked writes, %d unknown, %d reads checked, %d keys verified",
+		faults, res.Total.Ops, res.Total.Errors, res.Total.MaxMs, c.AckedWrites, c.UnknownWrites, c.ReadsChecked, c.Verified)
+	if !c.OK() {
+		t.Fatalf("check failed: lost writes %d, wrong reads %d, verify errors %d; first: %s", c.LostWrites, c.WrongReads, c.VerifyErrors, c.FirstProblem)
+	}
+	if res.Total.Ops == 0 || c.AckedWrites == 0 {
+		t.Fatal("the load did nothing")
+	}
+}
