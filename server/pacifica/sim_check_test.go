@@ -26,6 +26,7 @@ import (
 type truth struct {
 	parts    map[base.Gpid]*partTruth
 	refused  map[uint64]bool
+	unknown  map[uint64]bool // answered ERR_TIMEOUT: may or may not commit
 	ackedIDs map[uint64]bool
 	acks     int
 }
@@ -39,7 +40,7 @@ type partTruth struct {
 }
 
 func newTruth() *truth {
-	return &truth{parts: map[base.Gpid]*partTruth{}, refused: map[uint64]bool{}, ackedIDs: map[uint64]bool{}}
+	return &truth{parts: map[base.Gpid]*partTruth{}, refused: map[uint64]bool{}, unknown: map[uint64]bool{}, ackedIDs: map[uint64]bool{}}
 }
 
 func (t *truth) part(pid base.Gpid) *partTruth {
@@ -108,6 +109,7 @@ func (t *truth) replied(w *world, id uint64, err base.Errno) {
 	switch err {
 	case base.ERR_TIMEOUT:
 		w.stats["write outcome unknown"]++
+		t.unknown[id] = true
 		return
 	case base.ERR_INVALID_STATE, base.ERR_NOT_ENOUGH_MEMBER, base.ERR_CAPACITY_EXCEEDED, base.ERR_OBJECT_NOT_FOUND:
 	default:

@@ -201,6 +201,10 @@ func (w *world) clientWrite() {
 		write: simWrite{pid: pid, id: w.nextID, batchable: w.rng.IntN(3) > 0}})
 }
 
+// probeTicks bounds how long after recovery a write to each partition may
+// take to be acknowledged, retries included.
+const probeTicks = 30
+
 // settle heals every fault and runs the cluster until it must have
 // recovered: every partition has a primary that serves reads with a full
 // group, takes a new write, and every member applies it.
@@ -250,18 +254,36 @@ func (w *world) settle() {
 		w.failf("cluster did not recover: %v", err)
 	}
 	// A new write to each partition must be acknowledged and reach every
-	// member.
-	var probes []uint64
-	for _, pid := range w.meta.pids() {
+	// member. A cluster that looks healthy may still reconfigure (a member
+	// that restarted misses group checks and is removed and added again),
+	// and a primary asking the meta refuses writes meanwhile: like a
+	// client, the probe then goes again to the primary the meta names.
+	probes := map[base.Gpid]uint64{}
+	probe := func(pid base.Gpid) {
 		cfg, _ := w.meta.config(pid)
+		if !cfg.Primary.IsValid() {
+			return // no primary to send to: the next tick tries again
+		}
 		w.nextID++
-		probes = append(probes, w.nextID)
+		probes[pid] = w.nextID
 		w.send(envelope{kind: envClientWrite, from: -2, to: w.index(cfg.Primary), write: simWrite{pid: pid, id: w.nextID}})
 	}
-	run(20)
-	for _, id := range probes {
-		if !w.truth.ackedIDs[id] {
-			w.failf("after recovery, probe write %d was not acknowledged", id)
+	pids := w.meta.pids()
+	for _, pid := range pids {
+		probe(pid)
+	}
+	for range probeTicks {
+		run(1)
+		for _, pid := range pids {
+			if id, sent := probes[pid]; !sent || w.truth.refused[id] || w.truth.unknown[id] {
+				w.stats["probe sent again"]++
+				probe(pid)
+			}
+		}
+	}
+	for _, pid := range pids {
+		if id := probes[pid]; !w.truth.ackedIDs[id] {
+			w.failf("%v: after recovery, no probe write was acknowledged within %d ticks (last %d)", &pid, probeTicks, id)
 		}
 	}
 	run(3 * w.p.opts.GroupCheckTicks)
