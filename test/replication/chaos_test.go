@@ -47,11 +47,13 @@ func TestChaos(t *testing.T) {
 
 	stop := make(chan struct{})
 	done := make(chan struct{})
+	loadCtx, cancelLoad := context.WithCancel(context.Background())
+	defer cancelLoad()
 	var res *bench.Result
 	var loadErr error
 	go func() {
 		defer close(done)
-		res, loadErr = bench.Run(context.Background(), bench.Config{
+		res, loadErr = bench.Run(loadCtx, bench.Config{
 			MetaServers: b.MetaServers(), Table: onebox.TableName, Op: "mixed", ReadRatio: 0.5,
 			Workers: 16, ValueSize: 256, Keys: 20000, Duration: *chaosFor + 10*time.Minute, Rate: 500,
 			Timeout: 30 * time.Second, Seed: seed, Check: true, Stop: stop,
@@ -65,7 +67,15 @@ func TestChaos(t *testing.T) {
 		}
 		<-done
 	}
-	defer stopLoad() // also when the test fails: the load must not outlive it
+	defer func() {
+		// The load must not outlive the test. After a failure the box may
+		// not answer: cut the load's read-back short instead of waiting
+		// out its timeouts.
+		if t.Failed() {
+			cancelLoad()
+		}
+		stopLoad()
+	}()
 
 	var meta string
 	var replicas []string
