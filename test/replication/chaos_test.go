@@ -18,7 +18,7 @@ import (
 const hostChaos = 56
 
 var (
-	chaosFor  = flag.Duration("chaos.duration", 75*time.Second, "how long TestChaos injects faults (a soak: 15m)")
+	chaosFor  = flag.Duration("chaos.duration", 75*time.Second, "how long TestChaos injects faults (for a soak, 15m with go test -timeout 40m)")
 	chaosSeed = flag.Int64("chaos.seed", 0, "TestChaos's fault schedule (0: from the clock; the test logs the one it used)")
 )
 
