@@ -2,9 +2,10 @@
 // replication (issue 6): a real onebox (one meta server, three replica
 // servers, each a pegasus-server process) whose table temp has every
 // partition on all three replica servers, driven through the Go client and
-// the admin package while replica servers are killed with SIGKILL or
-// frozen with SIGSTOP, restarted, and the whole cluster is restarted. Every acknowledged write
-// is read back afterwards, and one test checks a history of reads, writes
+// the admin package while replica servers (and in TestChaos the meta
+// server) are killed with SIGKILL or frozen with SIGSTOP and restarted,
+// and while the whole cluster is restarted. Every acknowledged write is
+// read back afterwards, and one test checks a history of reads, writes
 // and check-and-sets for linearizability with porcupine.
 //
 // Each test runs its own onebox on its own loopback address in
