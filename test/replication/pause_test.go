@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -58,7 +62,7 @@ func TestPausedPrimaryServesNothingStale(t *testing.T) {
 		t.Fatalf("write the old value: %v", err)
 	}
 	// A connection of its own to the victim, opened while it runs: the
-	// requests queued on it later reach the server as soon as it resumes.
+	// requests queued on it later are the first it reads when it resumes.
 	conn, err := rpc.Dial(ctx, victim, rpc.ConnOptions{})
 	if err != nil {
 		t.Fatalf("dial %s: %v", victim, err)
@@ -92,6 +96,21 @@ func TestPausedPrimaryServesNothingStale(t *testing.T) {
 	got := make(chan staleOutcome, 2)
 	h := wire.Header{AppID: gpid.Appid, PartitionIndex: gpid.PartitionIndex, PartitionHash: keys.PartitionHash([]byte(hk))}
 	key := base.NewBlob(keys.EncodeKey([]byte(hk), sortKey))
+	// Each request is sent only once the one before waits, unread, in the
+	// frozen server's socket: on resume it reads them in this order.
+	unread := func(over int) int {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if n := unreadBytes(t, victim, conn.LocalAddr()); n > over {
+				return n
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no request reached the frozen %s's socket within 10 s", victim)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	go func() {
 		res := rrdb.NewRrdbGetResult()
 		o := staleOutcome{op: "get", err: conn.Call(callCtx, h, catalog.RPC_RRDB_RRDB_GET, &rrdb.RrdbGetArgs{Key: key}, res)}
@@ -100,6 +119,7 @@ func TestPausedPrimaryServesNothingStale(t *testing.T) {
 		}
 		got <- o
 	}()
+	queued := unread(0)
 	go func() {
 		res := rrdb.NewRrdbPutResult()
 		args := &rrdb.RrdbPutArgs{Update: &rrdb.UpdateRequest{Key: key, Value: base.NewBlob([]byte("stale"))}}
@@ -109,7 +129,7 @@ func TestPausedPrimaryServesNothingStale(t *testing.T) {
 		}
 		got <- o
 	}()
-	time.Sleep(200 * time.Millisecond) // both requests wait in the frozen server's socket
+	unread(queued)
 	resume()
 	for range 2 {
 		o := <-got
@@ -158,6 +178,43 @@ func writeNew(t *testing.T, tb *client.Table, hk string, deadline time.Time) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// unreadBytes is how many bytes the TCP socket local (the server's end,
+// "ip:port") holds unread from remote, as /proc/net/tcp gives it; 0 if
+// there is no such connection.
+func unreadBytes(t *testing.T, local, remote string) int {
+	t.Helper()
+	raw, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Fatalf("read the kernel's TCP table: %v", err)
+	}
+	want := [2]string{procAddr(t, local), procAddr(t, remote)}
+	for _, line := range strings.Split(string(raw), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 5 || f[1] != want[0] || f[2] != want[1] {
+			continue
+		}
+		_, rx, _ := strings.Cut(f[4], ":") // tx_queue:rx_queue, hex
+		n, err := strconv.ParseInt(rx, 16, 64)
+		if err != nil {
+			t.Fatalf("queue sizes %q in /proc/net/tcp: %v", f[4], err)
+		}
+		return int(n)
+	}
+	return 0
+}
+
+// procAddr writes an IPv4 "ip:port" as /proc/net/tcp does: the address's
+// four bytes as a little-endian hex word, the port as big-endian hex.
+func procAddr(t *testing.T, addr string) string {
+	t.Helper()
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || !ap.Addr().Is4() {
+		t.Fatalf("%q is not an IPv4 address and port: %v", addr, err)
+	}
+	b := ap.Addr().As4()
+	return fmt.Sprintf("%02X%02X%02X%02X:%04X", b[3], b[2], b[1], b[0], ap.Port())
 }
 
 // waitNewPrimary polls the meta server until partition pidx of temp has a

@@ -102,6 +102,9 @@ func Dial(ctx context.Context, addr string, opts ConnOptions) (*Conn, error) {
 // Addr is the server address this connection was dialled to.
 func (c *Conn) Addr() string { return c.addr }
 
+// LocalAddr is this end's address ("ip:port").
+func (c *Conn) LocalAddr() string { return c.nc.LocalAddr().String() }
+
 // Err returns nil while the connection is usable, else why it is not.
 func (c *Conn) Err() error {
 	c.mu.Lock()
