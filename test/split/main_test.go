@@ -112,69 +112,14 @@ func countPrefix(t testing.TB, tb *client.Table, prefix string) int64 {
 // loadKeys is the key space of the checked load (hash keys k0..k3999).
 const loadKeys = 4000
 
-// checkedLoad is a pegasus-bench -check run in the background.
-type checkedLoad struct {
-	stop     chan struct{}
-	done     chan struct{}
-	res      *bench.Result
-	err      error
-	finished bool // finish has judged the result
-	// failuresExpected: operations may fail (time out) without failing the
-	// test, e.g. while a killed server's partitions wait for failure
-	// detection; lost writes and wrong reads still fail it.
-	failuresExpected bool
-}
-
-// startLoad starts a rate-limited mixed load with -check on table; it
-// ends by itself after limit, or when finish is called.
-func startLoad(t testing.TB, b *onebox.Box, table string, rate float64, limit time.Duration) *checkedLoad {
+// startLoad starts a rate-limited mixed load with its checker on table; it
+// ends by itself after limit, or when Finish is called.
+func startLoad(t testing.TB, b *onebox.Box, table string, rate float64, limit time.Duration) *testbox.CheckedLoad {
 	t.Helper()
-	l := &checkedLoad{stop: make(chan struct{}), done: make(chan struct{})}
-	cfg := bench.Config{
+	return testbox.StartLoad(t, bench.Config{
 		MetaServers: b.MetaServers(), Table: table, Op: "mixed", ReadRatio: 0.5, Workers: 8, ValueSize: 64,
 		Keys: loadKeys, Duration: limit, Rate: rate, Timeout: 10 * time.Second, Seed: time.Now().UnixNano(),
-		Check: true, Stop: l.stop,
-	}
-	go func() {
-		defer close(l.done)
-		l.res, l.err = bench.Run(context.Background(), cfg)
-	}()
-	t.Cleanup(func() { l.finish(t) })
-	return l
-}
-
-// finish stops the load, waits for its verification and returns the
-// result; it fails the test on a lost write, a wrong read or (unless the
-// load was told to expect some) a failed operation.
-func (l *checkedLoad) finish(t testing.TB) *bench.Result {
-	t.Helper()
-	select {
-	case <-l.stop:
-	default:
-		close(l.stop)
-	}
-	<-l.done
-	if l.finished {
-		return l.res
-	}
-	l.finished = true
-	if l.err != nil {
-		t.Fatalf("load: %v", l.err)
-	}
-	r := l.res
-	if r.Check == nil {
-		t.Fatal("load ran without its checker")
-	}
-	c := r.Check
-	t.Logf("load: %d ops (%d failed), set p99 %.1f ms, get p99 %.1f ms; check: %d keys, %d acked writes, %d unknown, %d reads checked, %d verified, lost %d, wrong %d",
-		r.Total.Ops, r.Total.Errors, r.ByOp["set"].P99Ms, r.ByOp["get"].P99Ms, c.Keys, c.AckedWrites, c.UnknownWrites, c.ReadsChecked, c.Verified, c.LostWrites, c.WrongReads)
-	if !c.OK() {
-		t.Fatalf("check failed: lost writes %d, wrong reads %d, verify errors %d; first: %s", c.LostWrites, c.WrongReads, c.VerifyErrors, c.FirstProblem)
-	}
-	if r.Total.Errors > 0 && !l.failuresExpected {
-		t.Fatalf("%d operations failed (not just retried); first: %s", r.Total.Errors, r.FirstError)
-	}
-	return r
+	})
 }
 
 // split starts table's split to newCount and waits for it to finish.

@@ -63,7 +63,7 @@ func TestSplitUnderLoad(t *testing.T) {
 	d32 := split(t, c, table, 32, 4*time.Minute)
 	checkFinalConfig(t, c, table, 32)
 	time.Sleep(2 * time.Second) // and some load after it
-	l.finish(t)
+	l.Finish(t)
 	t.Logf("split 8->16 took %v, 16->32 took %v", d16.Round(time.Millisecond), d32.Round(time.Millisecond))
 
 	checkCounts(t, openTable(t, b, table), before)
@@ -150,7 +150,7 @@ func TestSplitSurvivesPrimaryKill(t *testing.T) {
 	// Writes to the killed server's primaries time out until the meta's
 	// failure detector moves them: those failures are the kill's, not the
 	// split's.
-	l.failuresExpected = true
+	l.FailuresExpected = true
 	time.Sleep(time.Second)
 	victim := victimOf(t, b, c, table, 0)
 
@@ -195,7 +195,7 @@ func TestSplitSurvivesPrimaryKill(t *testing.T) {
 	default:
 		t.Fatalf("split outcome %s without a cancel", outcome)
 	}
-	l.finish(t)
+	l.Finish(t)
 	checkCounts(t, openTable(t, b, table), before)
 }
 
@@ -278,7 +278,7 @@ func TestSplitPauseRestartCancel(t *testing.T) {
 	if code, _, errs := run("query_partition_split " + table); code != shell.ExitFailed || !strings.Contains(errs, "not splitting") {
 		t.Fatalf("query after the cancel: exit %d, %q", code, errs)
 	}
-	l.finish(t)
+	l.Finish(t)
 	checkCounts(t, openTable(t, b, table), before)
 	after := countData(t, openTable(t, b, table))
 	// And the canceled table splits again.
