@@ -86,6 +86,10 @@ func (b *Box) launch(p process) error {
 	}
 	defer logf.Close()
 	cmd := exec.Command(b.Binary, p.Role, "-config", b.cfgFile(p))
+	if ns := b.NetNS[p.Name]; ns != "" {
+		// ip execs the server in place: the pid stays the server's.
+		cmd = exec.Command("ip", "netns", "exec", ns, b.Binary, p.Role, "-config", b.cfgFile(p))
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Dir = b.dir(p)
 	// Its own session: the server outlives this command and the terminal.
