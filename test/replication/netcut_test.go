@@ -1,0 +1,137 @@
+package replication
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// cutNet is a network the test builds to separate one replica server from
+// the meta server while it still reaches its peers and clients: the
+// server runs in a network namespace of its own, joined to the host's by
+// a veth pair. The other servers and the test stay in the host's
+// namespace, on the pair's host end. Addresses come from 198.18.0.0/15,
+// the range set aside for tests, so they meet no real network.
+//
+// Cut adds a blackhole route to the meta server's address inside the
+// namespace: the server's packets to the meta server vanish (beacons,
+// config syncs, its answers to the meta's proposals), and nothing else
+// changes.
+type cutNet struct {
+	ns, hostIf string
+
+	// Meta is the meta server's IP, Host the other replica servers' and
+	// the test's, Isolated the namespaced server's.
+	Meta, Host, Isolated string
+}
+
+const cutPrefix = "198.18.57."
+
+// newCutNet builds the namespace and the veth pair; they are removed when
+// the test ends. It skips the test where network namespaces cannot be
+// made (not root, or no iproute2).
+func newCutNet(t *testing.T) *cutNet {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("SKIPPED: building a network namespace needs root")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("SKIPPED: no ip command (Debian package iproute2)")
+	}
+	removeStaleCutNets(t)
+	pid := os.Getpid()
+	n := &cutNet{
+		ns:       fmt.Sprintf("pegasus-cut-%d", pid),
+		hostIf:   fmt.Sprintf("pgc%dh", pid),
+		Meta:     cutPrefix + "5",
+		Host:     cutPrefix + "1",
+		Isolated: cutPrefix + "2",
+	}
+	nsIf := fmt.Sprintf("pgc%dn", pid)
+	if err := ipRun("netns", "add", n.ns); err != nil {
+		t.Skipf("SKIPPED: cannot make a network namespace here: %v", err)
+	}
+	t.Cleanup(func() {
+		// Deleting one end of the pair deletes both.
+		if err := ipRun("link", "del", n.hostIf); err != nil {
+			t.Errorf("remove the veth pair: %v", err)
+		}
+		if err := ipRun("netns", "del", n.ns); err != nil {
+			t.Errorf("remove the network namespace: %v", err)
+		}
+	})
+	steps := [][]string{
+		{"link", "add", n.hostIf, "type", "veth", "peer", "name", nsIf},
+		{"link", "set", nsIf, "netns", n.ns},
+		{"addr", "add", n.Host + "/24", "dev", n.hostIf},
+		{"addr", "add", n.Meta + "/32", "dev", n.hostIf},
+		{"link", "set", n.hostIf, "up"},
+		{"-n", n.ns, "addr", "add", n.Isolated + "/24", "dev", nsIf},
+		{"-n", n.ns, "link", "set", nsIf, "up"},
+		{"-n", n.ns, "link", "set", "lo", "up"},
+	}
+	for _, s := range steps {
+		if err := ipRun(s...); err != nil {
+			t.Fatalf("build the test network: %v", err)
+		}
+	}
+	return n
+}
+
+// Cut stops the namespaced server's traffic to and from the meta server.
+func (n *cutNet) Cut() error {
+	return ipRun("-n", n.ns, "route", "add", "blackhole", n.Meta+"/32")
+}
+
+// Heal undoes Cut.
+func (n *cutNet) Heal() error {
+	return ipRun("-n", n.ns, "route", "del", "blackhole", n.Meta+"/32")
+}
+
+func ipRun(args ...string) error {
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("ip %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// removeStaleCutNets deletes the namespaces and veth pairs that an earlier
+// test process left behind (killed before its cleanup ran): they would
+// hold the same addresses.
+func removeStaleCutNets(t *testing.T) {
+	t.Helper()
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		pid, ok := strings.CutPrefix(f[0], "pegasus-cut-")
+		if !ok || processAlive(pid) {
+			continue
+		}
+		if err := ipRun("link", "del", "pgc"+pid+"h"); err != nil {
+			t.Logf("stale veth pair of pid %s: %v", pid, err)
+		}
+		if err := ipRun("netns", "del", f[0]); err != nil {
+			t.Logf("stale network namespace %s: %v", f[0], err)
+		}
+	}
+}
+
+func processAlive(pid string) bool {
+	n, err := strconv.Atoi(pid)
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(fmt.Sprintf("/proc/%d", n))
+	return !errors.Is(err, os.ErrNotExist)
+}
