@@ -97,6 +97,9 @@ func (b *Box) lease() string {
 }
 
 func (b *Box) grace() string {
+	if b.Grace > 0 {
+		return b.Grace.String()
+	}
 	if b.HA {
 		return "15s"
 	}

@@ -64,6 +64,9 @@ type Box struct {
 	// idle partitions ([replica.replication] empty_write_disabled), for
 	// tests that expect an idle table's decrees to stay put.
 	EmptyWriteDisabled bool
+	// Grace, when positive, is the meta servers' fd_grace instead of the
+	// mode's default (ha.go).
+	Grace time.Duration
 	// NetNS runs the named processes (replica1, meta1, ...) in the given
 	// network namespaces (ip netns exec), for tests that cut one server's
 	// links and leave the others; the namespaces are the caller's.

@@ -3,13 +3,17 @@ package replication
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/pegasus-go/pegasus/admin"
 	"github.com/pegasus-go/pegasus/admin/bench"
 	"github.com/pegasus-go/pegasus/admin/onebox"
+	"github.com/pegasus-go/pegasus/client"
 	"github.com/pegasus-go/pegasus/test/testbox"
 	"github.com/pegasus-go/pegasus/thrift/base"
 	"github.com/pegasus-go/pegasus/thrift/catalog"
@@ -33,79 +37,11 @@ import (
 // never acknowledged or was overwritten. The test needs root (it builds a
 // network namespace, netcut_test.go) and skips itself without it.
 func TestPrimaryCutOffFromMeta(t *testing.T) {
-	n := newCutNet(t)
-	b := &onebox.Box{
-		Dir:      filepath.Join(t.TempDir(), "onebox"),
-		Binary:   serverBinary,
-		Meta:     n.Meta + ":34601",
-		Replicas: []string{n.Isolated + ":34801", n.Host + ":34802", n.Host + ":34803"},
-		NetNS:    map[string]string{"replica1": n.ns},
-	}
-	testbox.Start(t, b, 90*time.Second, nil)
-	ac := admin.New(b.MetaServers())
-	defer ac.Close()
-	tb := openTable(t, b, onebox.TableName)
-	tm := readTimers(t, b)
-	parts := waitFullyReplicated(t, ac, onebox.TableName, replicatedWithin)
-	appID, _, err := ac.TablePartitions(context.Background(), onebox.TableName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	victim := b.Replicas[0]
-	led, _ := roles(parts, victim)
-	if len(led) == 0 {
-		t.Fatalf("%s leads no partition of %s: nothing to cut off", victim, onebox.TableName)
-	}
-	pidx := led[0]
-	hk := hashKeysIn("cutoff", len(parts), []int32{pidx}, 1)[0]
-	t.Logf("%s is primary of partitions %v; record %q is in partition %d", victim, led, hk, pidx)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := tb.Set(ctx, []byte(hk), sortKey, []byte("old")); err != nil {
-		t.Fatalf("write the old value: %v", err)
-	}
-	at := directTo(t, ctx, victim, base.Gpid{Appid: appID, PartitionIndex: pidx}, hk)
-	if got, code, err := at.get(ctx); err != nil || code != 0 || got != "old" {
-		t.Fatalf("before the cut, %s answered the read with %q (storage error %d), %v; want \"old\"", victim, got, code, err)
-	}
-
-	// The load goes to a table of its own, so that the record's partition
-	// sees no writes but the test's: the old primary then has no prepare
-	// of its own bounced by a secondary that moved on, which would tell it
-	// early that it was deposed, and only its lease stands between it and
-	// a stale read.
-	createCtx, createCancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer createCancel()
-	if _, err := ac.CreateTableWith(createCtx, "cutload", admin.CreateOptions{Partitions: 8, Replicas: 3, FailIfExist: true}); err != nil {
-		t.Fatalf("create table cutload: %v", err)
-	}
-	if err := ac.WaitReady(createCtx, "cutload", 200*time.Millisecond, nil); err != nil {
-		t.Fatalf("table cutload not ready: %v", err)
-	}
-	load := testbox.StartLoad(t, bench.Config{
-		MetaServers: b.MetaServers(), Table: "cutload", Op: "mixed", ReadRatio: 0.5,
-		Workers: 8, ValueSize: 128, Keys: 4000, Duration: 10 * time.Minute, Rate: 300,
-		Timeout: 30 * time.Second, Seed: time.Now().UnixNano(),
-	})
-	// Writes to the cut-off server's partitions fail until they move.
-	load.FailuresExpected = true
-	time.Sleep(2 * time.Second)
+	c := startCutOff(t, "cutoff", 0)
+	ac, tb, tm, victim, pidx, hk, at := c.ac, c.tb, c.tm, c.victim, c.pidx, c.hk, c.at
 
 	cut := time.Now()
-	if err := n.Cut(); err != nil {
-		t.Fatal(err)
-	}
-	healed := false
-	heal := func() {
-		if !healed {
-			healed = true
-			if err := n.Heal(); err != nil {
-				t.Errorf("heal the cut: %v", err)
-			}
-		}
-	}
-	t.Cleanup(heal) // before the box stops, also when the test fails
+	heal := c.cut(t)
 
 	// Poll both sides until the meta server has named another primary and
 	// the old one refuses reads. A read the old primary serves after the
@@ -169,24 +105,124 @@ func TestPrimaryCutOffFromMeta(t *testing.T) {
 	time.Sleep(3 * time.Second)
 
 	heal()
-	parts = waitFullyReplicated(t, ac, onebox.TableName, 2*replicatedWithin)
+	parts := waitFullyReplicated(t, ac, onebox.TableName, 2*replicatedWithin)
 	t.Logf("%s rejoined; every partition has three replicas again %v after the cut", victim, time.Since(cut).Round(time.Millisecond))
 	time.Sleep(2 * time.Second) // some load on the healed box
-	load.Finish(t)
+	c.load.Finish(t)
 
 	verify(t, tb, map[string]want{hk: {value: "new", present: true}})
 	// And straight from whichever server leads the partition now.
-	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, p := range parts {
 		if p.Index != pidx {
 			continue
 		}
-		now := directTo(t, ctx, p.Primary, base.Gpid{Appid: appID, PartitionIndex: pidx}, hk)
+		now := directTo(t, ctx, p.Primary, c.gpid, hk)
 		if got, code, err := now.get(ctx); err != nil || code != 0 || got != "new" {
 			t.Errorf("partition %d's primary %s read %q (storage error %d), %v; want \"new\"", pidx, p.Primary, got, code, err)
 		}
 	}
+}
+
+// cutOff is a onebox whose replica1 runs in a network namespace (cutNet),
+// with a record in a partition replica1 leads, a connection of the test's
+// own to replica1, and a checked load running on a second table.
+type cutOff struct {
+	net    *cutNet
+	box    *onebox.Box
+	ac     *admin.Client
+	tb     *client.Table // temp
+	tm     timers
+	victim string    // replica1's address
+	pidx   int32     // a partition of temp that victim leads
+	gpid   base.Gpid // that partition
+	hk     string    // the record's hash key, in pidx; its value is "old"
+	at     *direct   // the record, straight at victim
+	load   *testbox.CheckedLoad
+}
+
+// startCutOff builds the network and the box (with the meta server's
+// grace period if grace > 0), writes "old" to a record (hash key prefix
+// prefix) of a partition replica1 leads, checks that replica1 serves it,
+// and starts the load.
+func startCutOff(t *testing.T, prefix string, grace time.Duration) *cutOff {
+	t.Helper()
+	n := newCutNet(t)
+	b := &onebox.Box{
+		Dir:      filepath.Join(t.TempDir(), "onebox"),
+		Binary:   serverBinary,
+		Meta:     n.Meta + ":34601",
+		Replicas: []string{n.Isolated + ":34801", n.Host + ":34802", n.Host + ":34803"},
+		NetNS:    map[string]string{"replica1": n.ns},
+		Grace:    grace,
+	}
+	testbox.Start(t, b, 90*time.Second, nil)
+	c := &cutOff{net: n, box: b, ac: testbox.AdminClient(t, b), tb: openTable(t, b, onebox.TableName), tm: readTimers(t, b), victim: b.Replicas[0]}
+	parts := waitFullyReplicated(t, c.ac, onebox.TableName, replicatedWithin)
+	appID, _, err := c.ac.TablePartitions(context.Background(), onebox.TableName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	led, _ := roles(parts, c.victim)
+	if len(led) == 0 {
+		t.Fatalf("%s leads no partition of %s: nothing to cut off", c.victim, onebox.TableName)
+	}
+	c.pidx = led[0]
+	c.gpid = base.Gpid{Appid: appID, PartitionIndex: c.pidx}
+	c.hk = hashKeysIn(prefix, len(parts), []int32{c.pidx}, 1)[0]
+	t.Logf("%s is primary of partitions %v; record %q is in partition %d", c.victim, led, c.hk, c.pidx)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := c.tb.Set(ctx, []byte(c.hk), sortKey, []byte("old")); err != nil {
+		t.Fatalf("write the old value: %v", err)
+	}
+	c.at = directTo(t, ctx, c.victim, c.gpid, c.hk)
+	if got, code, err := c.at.get(ctx); err != nil || code != 0 || got != "old" {
+		t.Fatalf("before the cut, %s answered the read with %q (storage error %d), %v; want \"old\"", c.victim, got, code, err)
+	}
+
+	// The load goes to a table of its own, so that the record's partition
+	// sees no writes but the test's: the old primary then has no prepare
+	// of its own bounced by a secondary that moved on, which would tell it
+	// early that it was deposed, and only its lease stands between it and
+	// a stale read.
+	if _, err := c.ac.CreateTableWith(ctx, "cutload", admin.CreateOptions{Partitions: 8, Replicas: 3, FailIfExist: true}); err != nil {
+		t.Fatalf("create table cutload: %v", err)
+	}
+	if err := c.ac.WaitReady(ctx, "cutload", 200*time.Millisecond, nil); err != nil {
+		t.Fatalf("table cutload not ready: %v", err)
+	}
+	c.load = testbox.StartLoad(t, bench.Config{
+		MetaServers: b.MetaServers(), Table: "cutload", Op: "mixed", ReadRatio: 0.5,
+		Workers: 8, ValueSize: 128, Keys: 4000, Duration: 10 * time.Minute, Rate: 300,
+		Timeout: 30 * time.Second, Seed: time.Now().UnixNano(),
+	})
+	// Writes to the cut-off server's partitions fail until they move.
+	c.load.FailuresExpected = true
+	time.Sleep(2 * time.Second)
+	return c
+}
+
+// cut cuts replica1 off from the meta server until heal is called, or
+// the test ends.
+func (c *cutOff) cut(t *testing.T) (heal func()) {
+	t.Helper()
+	if err := c.net.Cut(); err != nil {
+		t.Fatal(err)
+	}
+	healed := false
+	heal = func() {
+		if !healed {
+			healed = true
+			if err := c.net.Heal(); err != nil {
+				t.Errorf("heal the cut: %v", err)
+			}
+		}
+	}
+	t.Cleanup(heal) // before the box stops, also when the test fails
+	return heal
 }
 
 // direct sends requests for one record straight to one replica server,
@@ -232,4 +268,107 @@ func (d *direct) put(ctx context.Context) (decree int64, code int32, err error) 
 		return 0, 0, err
 	}
 	return res.Success.GetDecree(), res.Success.GetError(), nil
+}
+
+// TestPrimaryBackBeforeGrace cuts a primary off from the meta server until
+// its server has given up its lease, then heals the link before the meta
+// server's grace period ends (16 s here, against a lease of 8 s, so that
+// there is room between the two). While its lease is out the server must
+// refuse reads. The meta server never declared it dead, so no other
+// replica took over: once its beacons are answered again it must take its
+// partitions back and serve them, within a bound, under the same ballot,
+// with the record and every acknowledged write of the load intact.
+func TestPrimaryBackBeforeGrace(t *testing.T) {
+	c := startCutOff(t, "back", 16*time.Second)
+	before := partitionConfig(t, c.ac, c.pidx)
+	logPath := filepath.Join(c.box.Dir, "replica1", "server.log")
+	expiredBefore := countLines(t, logPath, leaseExpiredLog)
+	cut := time.Now()
+	heal := c.cut(t)
+
+	// The read path's own deadline refuses reads first; the lease loop
+	// then marks every replica inactive (a check interval later at most).
+	refuseBy := cut.Add(c.tm.lease + c.tm.beacon + 10*time.Second)
+	for {
+		callCtx, callCancel := context.WithTimeout(context.Background(), 5*time.Second)
+		got, code, err := c.at.get(callCtx)
+		callCancel()
+		var refusal *rpc.RemoteError
+		if errors.As(err, &refusal) {
+			break
+		}
+		switch {
+		case err != nil:
+			t.Fatalf("read at the cut-off %s: %v (want a value or a refusal)", c.victim, err)
+		case code != 0 || got != "old":
+			t.Fatalf("the cut-off %s read %q (storage error %d), want \"old\"", c.victim, got, code)
+		case time.Now().After(refuseBy):
+			t.Fatalf("%s still serves reads %v after it lost the meta server (lease %v)", c.victim, time.Since(cut), c.tm.lease)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	refused := time.Since(cut)
+	testbox.WaitFor(t, c.tm.lease+c.tm.beacon+10*time.Second, 50*time.Millisecond, c.victim+" gives up its lease", func() (bool, string) {
+		n := countLines(t, logPath, leaseExpiredLog)
+		return n > expiredBefore, fmt.Sprintf("%d lines %q in %s", n, leaseExpiredLog, logPath)
+	})
+	gaveUp := time.Since(cut)
+	if after := partitionConfig(t, c.ac, c.pidx); after.Primary != before.Primary || after.Ballot != before.Ballot {
+		t.Fatalf("partition %d moved before its grace period ended (%v after the cut): primary %s ballot %d, before %s ballot %d",
+			c.pidx, gaveUp, after.Primary, after.Ballot, before.Primary, before.Ballot)
+	}
+	heal()
+	healed := time.Now()
+	t.Logf("%s refused reads %v and gave up its lease %v after the cut; healed then",
+		c.victim, refused.Round(time.Millisecond), gaveUp.Round(time.Millisecond))
+
+	testbox.WaitFor(t, 30*time.Second, 100*time.Millisecond, c.victim+" serves the record again", func() (bool, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		got, code, err := c.at.get(ctx)
+		return err == nil && code == 0 && got == "old", fmt.Sprintf("%q, storage error %d, %v", got, code, err)
+	})
+	t.Logf("%s serves again %v after the link came back", c.victim, time.Since(healed).Round(time.Millisecond))
+	if after := partitionConfig(t, c.ac, c.pidx); after.Primary != before.Primary || after.Ballot != before.Ballot {
+		t.Errorf("partition %d changed its configuration though the meta never lost %s for its grace period: primary %s ballot %d, before %s ballot %d",
+			c.pidx, c.victim, after.Primary, after.Ballot, before.Primary, before.Ballot)
+	}
+
+	writeNew(t, c.tb, c.hk, time.Now().Add(30*time.Second))
+	waitFullyReplicated(t, c.ac, onebox.TableName, replicatedWithin)
+	time.Sleep(2 * time.Second) // some load on the healed box
+	c.load.Finish(t)
+	verify(t, c.tb, map[string]want{c.hk: {value: "new", present: true}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if got, code, err := c.at.get(ctx); err != nil || code != 0 || got != "new" {
+		t.Errorf("%s read %q (storage error %d), %v; want \"new\"", c.victim, got, code, err)
+	}
+}
+
+// leaseExpiredLog is what a replica server logs when its lease loop finds
+// the meta server's lease gone (failure_detector.go).
+const leaseExpiredLog = "lease from the meta expired"
+
+// countLines counts the occurrences of s, a one-line message, in the
+// file at path.
+func countLines(t *testing.T, path, s string) int {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return strings.Count(string(raw), s)
+}
+
+// partitionConfig is partition pidx of temp as the meta server has it.
+func partitionConfig(t *testing.T, ac *admin.Client, pidx int32) admin.Partition {
+	t.Helper()
+	for _, p := range partitions(t, ac, onebox.TableName) {
+		if p.Index == pidx {
+			return p
+		}
+	}
+	t.Fatalf("temp has no partition %d", pidx)
+	return admin.Partition{}
 }
