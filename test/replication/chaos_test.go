@@ -26,15 +26,28 @@ var (
 // TestChaos runs a checked mixed load (every read compared with the
 // acknowledged writes, every written key read back at the end) on temp
 // while faults follow one another at random: kill -9 of one replica
-// server, of two at once, or of the meta server, and SIGSTOP of a replica
-// server for up to 14 s (past its lease at times). After each fault the
+// server, of two at once, or of the meta server, SIGSTOP of a replica
+// server for up to 14 s (past its lease at times), and, where the test can
+// build a network namespace (netcut_test.go), a cut between replica1 and
+// the meta server for up to 14 s (past the lease, and at times past the
+// meta's grace period). After each fault the
 // processes come back and the box serves every partition again before the
 // next. Operations may time out while partitions fail over; no
 // acknowledged write may be lost, no read may return what was never
 // acknowledged or was overwritten, and every partition ends fully
 // replicated. The schedule is reproducible by seed; the timing is not.
 func TestChaos(t *testing.T) {
-	b := startBox(t, hostChaos)
+	// Where it can, the box runs replica1 in a network namespace, so that
+	// one more fault can cut it off from the meta server.
+	n, why := buildCutNet(t)
+	var b *onebox.Box
+	if n != nil {
+		b = n.Box(t)
+		testbox.Start(t, b, 90*time.Second, nil)
+	} else {
+		t.Logf("no network cuts among the faults: %s", why)
+		b = startBox(t, hostChaos)
+	}
 	ac := admin.New(b.MetaServers())
 	defer ac.Close()
 	waitFullyReplicated(t, ac, onebox.TableName, replicatedWithin)
@@ -71,7 +84,11 @@ func TestChaos(t *testing.T) {
 		victim, other := replicas[i], replicas[(i+1)%len(replicas)]
 		var what string
 		var restart []string
-		switch rng.Intn(4) {
+		kinds := 4
+		if n != nil {
+			kinds = 5
+		}
+		switch rng.Intn(kinds) {
 		case 0:
 			what, restart = "kill -9 "+victim, []string{victim}
 		case 1:
@@ -80,10 +97,27 @@ func TestChaos(t *testing.T) {
 			what, restart = "kill -9 "+meta, []string{meta}
 		case 3:
 			what = "SIGSTOP " + victim
+		case 4:
+			what = "cut replica1 off from the meta server"
 		}
 		down := time.Duration(1+rng.Intn(14)) * time.Second
 		t.Logf("%s for %v", what, down)
-		if restart == nil {
+		switch {
+		case strings.HasPrefix(what, "cut"):
+			if err := n.Cut(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(down)
+			if err := n.Heal(); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			err := b.WaitServed(ctx)
+			cancel()
+			if err != nil {
+				t.Fatalf("after %s: %v", what, err)
+			}
+		case restart == nil:
 			if err := b.Kill(victim, syscall.SIGSTOP, 0); err != nil {
 				t.Fatal(err)
 			}
@@ -97,7 +131,7 @@ func TestChaos(t *testing.T) {
 			if err != nil {
 				t.Fatalf("after %s: %v", what, err)
 			}
-		} else {
+		default:
 			for _, name := range restart {
 				if err := b.Kill(name, syscall.SIGKILL, 10*time.Second); err != nil {
 					t.Fatal(err)

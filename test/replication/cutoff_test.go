@@ -149,14 +149,8 @@ type cutOff struct {
 func startCutOff(t *testing.T, prefix string, grace time.Duration) *cutOff {
 	t.Helper()
 	n := newCutNet(t)
-	b := &onebox.Box{
-		Dir:      filepath.Join(t.TempDir(), "onebox"),
-		Binary:   serverBinary,
-		Meta:     n.Meta + ":34601",
-		Replicas: []string{n.Isolated + ":34801", n.Host + ":34802", n.Host + ":34803"},
-		NetNS:    map[string]string{"replica1": n.ns},
-		Grace:    grace,
-	}
+	b := n.Box(t)
+	b.Grace = grace
 	testbox.Start(t, b, 90*time.Second, nil)
 	c := &cutOff{net: n, box: b, ac: testbox.AdminClient(t, b), tb: openTable(t, b, onebox.TableName), tm: readTimers(t, b), victim: b.Replicas[0]}
 	parts := waitFullyReplicated(t, c.ac, onebox.TableName, replicatedWithin)

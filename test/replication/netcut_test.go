@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pegasus-go/pegasus/admin/onebox"
 )
 
 // cutNet is a network the test builds to separate one replica server from
@@ -36,11 +39,22 @@ const cutPrefix = "198.18.57."
 // made (not root, or no iproute2).
 func newCutNet(t *testing.T) *cutNet {
 	t.Helper()
+	n, why := buildCutNet(t)
+	if n == nil {
+		t.Skip("SKIPPED: " + why)
+	}
+	return n
+}
+
+// buildCutNet is newCutNet for tests that can do without: it returns nil
+// and the reason where network namespaces cannot be made.
+func buildCutNet(t *testing.T) (*cutNet, string) {
+	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("SKIPPED: building a network namespace needs root")
+		return nil, "building a network namespace needs root"
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("SKIPPED: no ip command (Debian package iproute2)")
+		return nil, "no ip command (Debian package iproute2)"
 	}
 	removeStaleCutNets(t)
 	pid := os.Getpid()
@@ -53,7 +67,7 @@ func newCutNet(t *testing.T) *cutNet {
 	}
 	nsIf := fmt.Sprintf("pgc%dn", pid)
 	if err := ipRun("netns", "add", n.ns); err != nil {
-		t.Skipf("SKIPPED: cannot make a network namespace here: %v", err)
+		return nil, fmt.Sprintf("cannot make a network namespace here: %v", err)
 	}
 	t.Cleanup(func() {
 		// Deleting one end of the pair deletes both.
@@ -79,7 +93,20 @@ func newCutNet(t *testing.T) *cutNet {
 			t.Fatalf("build the test network: %v", err)
 		}
 	}
-	return n
+	return n, ""
+}
+
+// Box is a onebox (not started) on this network: the meta server on
+// Meta, replica1 in the namespace on Isolated, replica2 and replica3 on
+// Host.
+func (n *cutNet) Box(t *testing.T) *onebox.Box {
+	return &onebox.Box{
+		Dir:      filepath.Join(t.TempDir(), "onebox"),
+		Binary:   serverBinary,
+		Meta:     n.Meta + ":34601",
+		Replicas: []string{n.Isolated + ":34801", n.Host + ":34802", n.Host + ":34803"},
+		NetNS:    map[string]string{"replica1": n.ns},
+	}
 }
 
 // Cut stops the namespaced server's traffic to and from the meta server.
