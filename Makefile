@@ -62,6 +62,7 @@ test: deps vet unit fuzz
 # not squeezed by each other on a small machine.
 unit:
 	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/test/')
+	@scripts/netns-check.sh
 	$(GO) test -count=1 -timeout 20m -p 1 ./test/...
 
 fuzz:

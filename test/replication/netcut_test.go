@@ -56,7 +56,9 @@ func buildCutNet(t *testing.T) (*cutNet, string) {
 	if _, err := exec.LookPath("ip"); err != nil {
 		return nil, "no ip command (Debian package iproute2)"
 	}
-	removeStaleCutNets(t)
+	if other := removeStaleCutNets(t); other != "" {
+		return nil, fmt.Sprintf("test process %s holds the cut network's addresses", other)
+	}
 	pid := os.Getpid()
 	n := &cutNet{
 		ns:       fmt.Sprintf("pegasus-cut-%d", pid),
@@ -70,12 +72,15 @@ func buildCutNet(t *testing.T) (*cutNet, string) {
 		return nil, fmt.Sprintf("cannot make a network namespace here: %v", err)
 	}
 	t.Cleanup(func() {
-		// Deleting one end of the pair deletes both.
-		if err := ipRun("link", "del", n.hostIf); err != nil {
-			t.Errorf("remove the veth pair: %v", err)
-		}
 		if err := ipRun("netns", "del", n.ns); err != nil {
 			t.Errorf("remove the network namespace: %v", err)
+		}
+		// The pair goes with its end in the namespace, unless a process
+		// still holds the namespace; deleting the host's end deletes both.
+		if ipRun("link", "show", n.hostIf) == nil {
+			if err := ipRun("link", "del", n.hostIf); err != nil {
+				t.Errorf("remove the veth pair: %v", err)
+			}
 		}
 	})
 	steps := [][]string{
@@ -129,12 +134,13 @@ func ipRun(args ...string) error {
 
 // removeStaleCutNets deletes the namespaces and veth pairs that an earlier
 // test process left behind (killed before its cleanup ran): they would
-// hold the same addresses.
-func removeStaleCutNets(t *testing.T) {
+// hold the same addresses. It returns the pid of a running test process
+// whose network is still up, if there is one ("" if not).
+func removeStaleCutNets(t *testing.T) (other string) {
 	t.Helper()
 	out, err := exec.Command("ip", "netns", "list").Output()
 	if err != nil {
-		return
+		return ""
 	}
 	for _, line := range strings.Split(string(out), "\n") {
 		f := strings.Fields(line)
@@ -142,16 +148,23 @@ func removeStaleCutNets(t *testing.T) {
 			continue
 		}
 		pid, ok := strings.CutPrefix(f[0], "pegasus-cut-")
-		if !ok || processAlive(pid) {
+		if !ok {
 			continue
 		}
-		if err := ipRun("link", "del", "pgc"+pid+"h"); err != nil {
-			t.Logf("stale veth pair of pid %s: %v", pid, err)
+		if processAlive(pid) {
+			other = pid
+			continue
 		}
 		if err := ipRun("netns", "del", f[0]); err != nil {
 			t.Logf("stale network namespace %s: %v", f[0], err)
 		}
+		if stale := "pgc" + pid + "h"; ipRun("link", "show", stale) == nil {
+			if err := ipRun("link", "del", stale); err != nil {
+				t.Logf("stale veth pair %s: %v", stale, err)
+			}
+		}
 	}
+	return other
 }
 
 func processAlive(pid string) bool {

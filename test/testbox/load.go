@@ -2,6 +2,7 @@ package testbox
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/pegasus-go/pegasus/admin/bench"
@@ -44,10 +45,11 @@ func StartLoad(t testing.TB, cfg bench.Config) *CheckedLoad {
 // result. It fails the test on a lost write, a wrong read, a load that did
 // nothing or (unless FailuresExpected) a failed operation. In a test that
 // has failed already the box may not answer, so the load's read-back is
-// cut short and nothing is judged: the result is then nil.
+// cut short, and what the load saw until then is only logged.
 func (l *CheckedLoad) Finish(t testing.TB) *bench.Result {
 	t.Helper()
-	if t.Failed() && !l.finished {
+	failed := t.Failed()
+	if failed && !l.finished {
 		l.cancel()
 	}
 	select {
@@ -61,20 +63,23 @@ func (l *CheckedLoad) Finish(t testing.TB) *bench.Result {
 		return l.res
 	}
 	l.finished = true
-	if t.Failed() {
-		l.res = nil
-		return nil
+	r := l.res
+	if failed {
+		if r != nil && r.Check != nil {
+			t.Logf("load, cut short after the test failed: %s", summary(r))
+		} else {
+			t.Logf("load, cut short after the test failed: %v", l.err)
+		}
+		return r
 	}
 	if l.err != nil {
 		t.Fatalf("load: %v", l.err)
 	}
-	r := l.res
 	c := r.Check
 	if c == nil {
 		t.Fatal("load ran without its checker")
 	}
-	t.Logf("load: %d ops (%d failed, max %.0f ms), set p99 %.1f ms, get p99 %.1f ms; check: %d keys, %d acked writes, %d unknown, %d reads checked, %d verified, lost %d, wrong %d",
-		r.Total.Ops, r.Total.Errors, r.Total.MaxMs, r.ByOp["set"].P99Ms, r.ByOp["get"].P99Ms, c.Keys, c.AckedWrites, c.UnknownWrites, c.ReadsChecked, c.Verified, c.LostWrites, c.WrongReads)
+	t.Logf("load: %s", summary(r))
 	if !c.OK() {
 		t.Fatalf("check failed: lost writes %d, wrong reads %d, verify errors %d; first: %s", c.LostWrites, c.WrongReads, c.VerifyErrors, c.FirstProblem)
 	}
@@ -85,4 +90,10 @@ func (l *CheckedLoad) Finish(t testing.TB) *bench.Result {
 		t.Fatalf("%d operations failed (not just retried); first: %s", r.Total.Errors, r.FirstError)
 	}
 	return r
+}
+
+func summary(r *bench.Result) string {
+	c := r.Check
+	return fmt.Sprintf("%d ops (%d failed, max %.0f ms), set p99 %.1f ms, get p99 %.1f ms; check: %d keys, %d acked writes, %d unknown, %d reads checked, %d verified, lost %d, wrong %d, verify errors %d",
+		r.Total.Ops, r.Total.Errors, r.Total.MaxMs, r.ByOp["set"].P99Ms, r.ByOp["get"].P99Ms, c.Keys, c.AckedWrites, c.UnknownWrites, c.ReadsChecked, c.Verified, c.LostWrites, c.WrongReads, c.VerifyErrors)
 }
