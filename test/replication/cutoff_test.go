@@ -3,10 +3,6 @@ package replication
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,11 +12,7 @@ import (
 	"github.com/pegasus-go/pegasus/client"
 	"github.com/pegasus-go/pegasus/test/testbox"
 	"github.com/pegasus-go/pegasus/thrift/base"
-	"github.com/pegasus-go/pegasus/thrift/catalog"
-	"github.com/pegasus-go/pegasus/thrift/gen/rrdb"
-	"github.com/pegasus-go/pegasus/thrift/keys"
 	"github.com/pegasus-go/pegasus/thrift/rpc"
-	"github.com/pegasus-go/pegasus/thrift/wire"
 )
 
 // TestPrimaryCutOffFromMeta separates a running primary from the meta
@@ -217,152 +209,4 @@ func (c *cutOff) cut(t *testing.T) (heal func()) {
 	}
 	t.Cleanup(heal) // before the box stops, also when the test fails
 	return heal
-}
-
-// direct sends requests for one record straight to one replica server,
-// bypassing the client's routing.
-type direct struct {
-	conn *rpc.Conn
-	h    wire.Header
-	key  *base.Blob
-}
-
-// directTo opens a connection of the test's own to addr for record
-// (hk, sortKey) of partition gpid; it is closed when the test ends.
-func directTo(t *testing.T, ctx context.Context, addr string, gpid base.Gpid, hk string) *direct {
-	t.Helper()
-	conn, err := rpc.Dial(ctx, addr, rpc.ConnOptions{})
-	if err != nil {
-		t.Fatalf("dial %s: %v", addr, err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return &direct{
-		conn: conn,
-		h:    wire.Header{AppID: gpid.Appid, PartitionIndex: gpid.PartitionIndex, PartitionHash: keys.PartitionHash([]byte(hk))},
-		key:  base.NewBlob(keys.EncodeKey([]byte(hk), sortKey)),
-	}
-}
-
-// get reads the record: the value and storage error code the server
-// answered, or the call's error (a refusal is an *rpc.RemoteError).
-func (d *direct) get(ctx context.Context) (value string, code int32, err error) {
-	res := rrdb.NewRrdbGetResult()
-	if err := d.conn.Call(ctx, d.h, catalog.RPC_RRDB_RRDB_GET, &rrdb.RrdbGetArgs{Key: d.key}, res); err != nil {
-		return "", 0, err
-	}
-	return string(res.Success.GetValue().Bytes()), res.Success.GetError(), nil
-}
-
-// put writes "stale" to the record: the decree and storage error code the
-// server answered, or the call's error.
-func (d *direct) put(ctx context.Context) (decree int64, code int32, err error) {
-	res := rrdb.NewRrdbPutResult()
-	args := &rrdb.RrdbPutArgs{Update: &rrdb.UpdateRequest{Key: d.key, Value: base.NewBlob([]byte("stale"))}}
-	if err := d.conn.Call(ctx, d.h, catalog.RPC_RRDB_RRDB_PUT, args, res); err != nil {
-		return 0, 0, err
-	}
-	return res.Success.GetDecree(), res.Success.GetError(), nil
-}
-
-// TestPrimaryBackBeforeGrace cuts a primary off from the meta server until
-// its server has given up its lease, then heals the link before the meta
-// server's grace period ends (16 s here, against a lease of 8 s, so that
-// there is room between the two). While its lease is out the server must
-// refuse reads. The meta server never declared it dead, so no other
-// replica took over: once its beacons are answered again it must take its
-// partitions back and serve them, within a bound, under the same ballot,
-// with the record and every acknowledged write of the load intact.
-func TestPrimaryBackBeforeGrace(t *testing.T) {
-	c := startCutOff(t, "back", 16*time.Second)
-	before := partitionConfig(t, c.ac, c.pidx)
-	logPath := filepath.Join(c.box.Dir, "replica1", "server.log")
-	expiredBefore := countLines(t, logPath, leaseExpiredLog)
-	cut := time.Now()
-	heal := c.cut(t)
-
-	// The read path's own deadline refuses reads first; the lease loop
-	// then marks every replica inactive (a check interval later at most).
-	refuseBy := cut.Add(c.tm.lease + c.tm.beacon + 10*time.Second)
-	for {
-		callCtx, callCancel := context.WithTimeout(context.Background(), 5*time.Second)
-		got, code, err := c.at.get(callCtx)
-		callCancel()
-		var refusal *rpc.RemoteError
-		if errors.As(err, &refusal) {
-			break
-		}
-		switch {
-		case err != nil:
-			t.Fatalf("read at the cut-off %s: %v (want a value or a refusal)", c.victim, err)
-		case code != 0 || got != "old":
-			t.Fatalf("the cut-off %s read %q (storage error %d), want \"old\"", c.victim, got, code)
-		case time.Now().After(refuseBy):
-			t.Fatalf("%s still serves reads %v after it lost the meta server (lease %v)", c.victim, time.Since(cut), c.tm.lease)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	refused := time.Since(cut)
-	testbox.WaitFor(t, c.tm.lease+c.tm.beacon+10*time.Second, 50*time.Millisecond, c.victim+" gives up its lease", func() (bool, string) {
-		n := countLines(t, logPath, leaseExpiredLog)
-		return n > expiredBefore, fmt.Sprintf("%d lines %q in %s", n, leaseExpiredLog, logPath)
-	})
-	gaveUp := time.Since(cut)
-	if after := partitionConfig(t, c.ac, c.pidx); after.Primary != before.Primary || after.Ballot != before.Ballot {
-		t.Fatalf("partition %d moved before its grace period ended (%v after the cut): primary %s ballot %d, before %s ballot %d",
-			c.pidx, gaveUp, after.Primary, after.Ballot, before.Primary, before.Ballot)
-	}
-	heal()
-	healed := time.Now()
-	t.Logf("%s refused reads %v and gave up its lease %v after the cut; healed then",
-		c.victim, refused.Round(time.Millisecond), gaveUp.Round(time.Millisecond))
-
-	testbox.WaitFor(t, 30*time.Second, 100*time.Millisecond, c.victim+" serves the record again", func() (bool, string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		got, code, err := c.at.get(ctx)
-		return err == nil && code == 0 && got == "old", fmt.Sprintf("%q, storage error %d, %v", got, code, err)
-	})
-	t.Logf("%s serves again %v after the link came back", c.victim, time.Since(healed).Round(time.Millisecond))
-	if after := partitionConfig(t, c.ac, c.pidx); after.Primary != before.Primary || after.Ballot != before.Ballot {
-		t.Errorf("partition %d changed its configuration though the meta never lost %s for its grace period: primary %s ballot %d, before %s ballot %d",
-			c.pidx, c.victim, after.Primary, after.Ballot, before.Primary, before.Ballot)
-	}
-
-	writeNew(t, c.tb, c.hk, time.Now().Add(30*time.Second))
-	waitFullyReplicated(t, c.ac, onebox.TableName, replicatedWithin)
-	time.Sleep(2 * time.Second) // some load on the healed box
-	c.load.Finish(t)
-	verify(t, c.tb, map[string]want{c.hk: {value: "new", present: true}})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if got, code, err := c.at.get(ctx); err != nil || code != 0 || got != "new" {
-		t.Errorf("%s read %q (storage error %d), %v; want \"new\"", c.victim, got, code, err)
-	}
-}
-
-// leaseExpiredLog is what a replica server logs when its lease loop finds
-// the meta server's lease gone (failure_detector.go).
-const leaseExpiredLog = "lease from the meta expired"
-
-// countLines counts the occurrences of s, a one-line message, in the
-// file at path.
-func countLines(t *testing.T, path, s string) int {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read %s: %v", path, err)
-	}
-	return strings.Count(string(raw), s)
-}
-
-// partitionConfig is partition pidx of temp as the meta server has it.
-func partitionConfig(t *testing.T, ac *admin.Client, pidx int32) admin.Partition {
-	t.Helper()
-	for _, p := range partitions(t, ac, onebox.TableName) {
-		if p.Index == pidx {
-			return p
-		}
-	}
-	t.Fatalf("temp has no partition %d", pidx)
-	return admin.Partition{}
 }

@@ -16,11 +16,7 @@ import (
 	"github.com/pegasus-go/pegasus/admin/onebox"
 	"github.com/pegasus-go/pegasus/client"
 	"github.com/pegasus-go/pegasus/thrift/base"
-	"github.com/pegasus-go/pegasus/thrift/catalog"
-	"github.com/pegasus-go/pegasus/thrift/gen/rrdb"
-	"github.com/pegasus-go/pegasus/thrift/keys"
 	"github.com/pegasus-go/pegasus/thrift/rpc"
-	"github.com/pegasus-go/pegasus/thrift/wire"
 )
 
 const hostPausedPrimary = 55
@@ -63,11 +59,7 @@ func TestPausedPrimaryServesNothingStale(t *testing.T) {
 	}
 	// A connection of its own to the victim, opened while it runs: the
 	// requests queued on it later are the first it reads when it resumes.
-	conn, err := rpc.Dial(ctx, victim, rpc.ConnOptions{})
-	if err != nil {
-		t.Fatalf("dial %s: %v", victim, err)
-	}
-	defer conn.Close()
+	at := directTo(t, ctx, victim, gpid, hk)
 
 	load := startWriteLoad(t, tb, "load", 3)
 	load.waitProgress(t, 200, 30*time.Second)
@@ -94,15 +86,13 @@ func TestPausedPrimaryServesNothingStale(t *testing.T) {
 	callCtx, callCancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer callCancel()
 	got := make(chan staleOutcome, 2)
-	h := wire.Header{AppID: gpid.Appid, PartitionIndex: gpid.PartitionIndex, PartitionHash: keys.PartitionHash([]byte(hk))}
-	key := base.NewBlob(keys.EncodeKey([]byte(hk), sortKey))
 	// Each request is sent only once the one before waits, unread, in the
 	// frozen server's socket: on resume it reads them in this order.
 	unread := func(over int) int {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			if n := unreadBytes(t, victim, conn.LocalAddr()); n > over {
+			if n := unreadBytes(t, victim, at.conn.LocalAddr()); n > over {
 				return n
 			}
 			if time.Now().After(deadline) {
@@ -112,20 +102,19 @@ func TestPausedPrimaryServesNothingStale(t *testing.T) {
 		}
 	}
 	go func() {
-		res := rrdb.NewRrdbGetResult()
-		o := staleOutcome{op: "get", err: conn.Call(callCtx, h, catalog.RPC_RRDB_RRDB_GET, &rrdb.RrdbGetArgs{Key: key}, res)}
-		if o.err == nil {
-			o.served = fmt.Sprintf("answered the get: storage error %d, value %q", res.Success.GetError(), res.Success.GetValue().Bytes())
+		value, code, err := at.get(callCtx)
+		o := staleOutcome{op: "get", err: err}
+		if err == nil {
+			o.served = fmt.Sprintf("answered the get: storage error %d, value %q", code, value)
 		}
 		got <- o
 	}()
 	queued := unread(0)
 	go func() {
-		res := rrdb.NewRrdbPutResult()
-		args := &rrdb.RrdbPutArgs{Update: &rrdb.UpdateRequest{Key: key, Value: base.NewBlob([]byte("stale"))}}
-		o := staleOutcome{op: "put", err: conn.Call(callCtx, h, catalog.RPC_RRDB_RRDB_PUT, args, res)}
-		if o.err == nil {
-			o.served = fmt.Sprintf("acknowledged the put: storage error %d, decree %d", res.Success.GetError(), res.Success.GetDecree())
+		decree, code, err := at.put(callCtx)
+		o := staleOutcome{op: "put", err: err}
+		if err == nil {
+			o.served = fmt.Sprintf("acknowledged the put: storage error %d, decree %d", code, decree)
 		}
 		got <- o
 	}()
