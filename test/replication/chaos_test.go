@@ -77,73 +77,67 @@ func TestChaos(t *testing.T) {
 		}
 	}
 	end := time.Now().Add(*chaosFor)
+	// Each fault begins, lasts, and is undone; undo returns once the box
+	// serves every partition again.
+	kill := func(names ...string) func() error {
+		return func() error {
+			for _, name := range names {
+				if err := b.Kill(name, syscall.SIGKILL, 10*time.Second); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	launch := func(names ...string) func(context.Context) error {
+		return func(ctx context.Context) error { return b.LaunchAll(ctx, names...) }
+	}
+	signal := func(name string, sig syscall.Signal) func() error {
+		return func() error { return b.Kill(name, sig, 0) }
+	}
+	thenServed := func(undo func() error) func(context.Context) error {
+		return func(ctx context.Context) error {
+			if err := undo(); err != nil {
+				return err
+			}
+			return b.WaitServed(ctx)
+		}
+	}
 	faults := 0
 	for time.Now().Before(end) {
 		time.Sleep(time.Duration(3+rng.Intn(6)) * time.Second)
 		i := rng.Intn(len(replicas))
 		victim, other := replicas[i], replicas[(i+1)%len(replicas)]
-		var what string
-		var restart []string
 		kinds := 4
 		if n != nil {
 			kinds = 5
 		}
+		var what string
+		var begin func() error
+		var undo func(context.Context) error
 		switch rng.Intn(kinds) {
 		case 0:
-			what, restart = "kill -9 "+victim, []string{victim}
+			what, begin, undo = "kill -9 "+victim, kill(victim), launch(victim)
 		case 1:
-			what, restart = fmt.Sprintf("kill -9 %s and %s", victim, other), []string{victim, other}
+			what, begin, undo = fmt.Sprintf("kill -9 %s and %s", victim, other), kill(victim, other), launch(victim, other)
 		case 2:
-			what, restart = "kill -9 "+meta, []string{meta}
+			what, begin, undo = "kill -9 "+meta, kill(meta), launch(meta)
 		case 3:
-			what = "SIGSTOP " + victim
+			what, begin, undo = "SIGSTOP "+victim, signal(victim, syscall.SIGSTOP), thenServed(signal(victim, syscall.SIGCONT))
 		case 4:
-			what = "cut replica1 off from the meta server"
+			what, begin, undo = "cut replica1 off from the meta server", n.Cut, thenServed(n.Heal)
 		}
 		down := time.Duration(1+rng.Intn(14)) * time.Second
 		t.Logf("%s for %v", what, down)
-		switch {
-		case strings.HasPrefix(what, "cut"):
-			if err := n.Cut(); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(down)
-			if err := n.Heal(); err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			err := b.WaitServed(ctx)
-			cancel()
-			if err != nil {
-				t.Fatalf("after %s: %v", what, err)
-			}
-		case restart == nil:
-			if err := b.Kill(victim, syscall.SIGSTOP, 0); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(down)
-			if err := b.Kill(victim, syscall.SIGCONT, 0); err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			err := b.WaitServed(ctx)
-			cancel()
-			if err != nil {
-				t.Fatalf("after %s: %v", what, err)
-			}
-		default:
-			for _, name := range restart {
-				if err := b.Kill(name, syscall.SIGKILL, 10*time.Second); err != nil {
-					t.Fatal(err)
-				}
-			}
-			time.Sleep(down)
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			err := b.LaunchAll(ctx, restart...)
-			cancel()
-			if err != nil {
-				t.Fatalf("after %s: restart: %v", what, err)
-			}
+		if err := begin(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(down)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		err := undo(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("after %s: %v", what, err)
 		}
 		faults++
 	}
