@@ -10,7 +10,7 @@ FUZZTIME ?= 30000x
 # Debian packages the build needs: RocksDB for cgo, the thrift compiler for
 # `make thrift`, tmux for REPL tests, ZooKeeper (with its Java runtime)
 # for the HA onebox and the tests that start their own ZooKeeper servers,
-# and iproute2 for the test that cuts a server off in a network namespace.
+# and iproute2 for the tests that cut a server off in a network namespace.
 DEB_PACKAGES := librocksdb-dev thrift-compiler tmux zookeeper iproute2
 
 .PHONY: all deps build run onebox-stop onebox-clear onebox2 onebox2-stop onebox2-clear test unit fuzz thrift vet fmt bench clean

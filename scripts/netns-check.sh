@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Prints whether the tests that cut a replica server off from the meta
 # server (test/replication/cutoff_test.go and cutback_test.go, and that
-# fault in TestChaos) can build their network namespace on this machine. Where they cannot (not
-# root, no iproute2, no CAP_NET_ADMIN) they skip themselves, which go test
-# does not show for a passing package; this line shows it. Never fails.
+# fault in TestChaos) can build their network namespace on this machine.
+# Where they cannot (not root, no iproute2, no CAP_NET_ADMIN) they skip
+# themselves, which go test does not show for a passing package; this
+# line shows it. Never fails.
 set -u
 say() { echo "network-namespace tests: $*"; }
 if [ "$(id -u)" -ne 0 ]; then say "SKIPPED (not root)"; exit 0; fi
