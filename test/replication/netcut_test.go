@@ -1,7 +1,6 @@
 package replication
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -133,8 +132,9 @@ func ipRun(args ...string) error {
 }
 
 // removeStaleCutNets deletes the namespaces and veth pairs that an earlier
-// test process left behind (killed before its cleanup ran): they would
-// hold the same addresses. It returns the pid of a running test process
+// test process left behind (killed before its cleanup ran), or an earlier
+// test of this one whose cleanup failed: they would hold the same
+// addresses. It returns the pid of a running test process
 // whose network is still up, if there is one ("" if not).
 func removeStaleCutNets(t *testing.T) (other string) {
 	t.Helper()
@@ -151,7 +151,7 @@ func removeStaleCutNets(t *testing.T) (other string) {
 		if !ok {
 			continue
 		}
-		if processAlive(pid) {
+		if pid != strconv.Itoa(os.Getpid()) && testProcessAlive(pid) {
 			other = pid
 			continue
 		}
@@ -167,11 +167,17 @@ func removeStaleCutNets(t *testing.T) (other string) {
 	return other
 }
 
-func processAlive(pid string) bool {
+// testProcessAlive reports whether pid is a running Go test binary (its
+// command is a *.test file), not a process that took over a dead one's pid.
+func testProcessAlive(pid string) bool {
 	n, err := strconv.Atoi(pid)
 	if err != nil {
 		return false
 	}
-	_, err = os.Stat(fmt.Sprintf("/proc/%d", n))
-	return !errors.Is(err, os.ErrNotExist)
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", n))
+	if err != nil {
+		return false
+	}
+	cmd, _, _ := strings.Cut(string(cmdline), "\x00")
+	return strings.HasSuffix(cmd, ".test")
 }
