@@ -142,7 +142,7 @@ func TestChaos(t *testing.T) {
 		faults++
 	}
 	waitFullyReplicated(t, ac, onebox.TableName, 2*replicatedWithin)
-	time.Sleep(3 * time.Second) // some load on the healed box
+	load.WaitAcked(t, 500, time.Minute) // the healed box takes load
 	t.Logf("%d faults", faults)
 	load.Finish(t)
 }

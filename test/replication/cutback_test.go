@@ -82,7 +82,7 @@ func TestPrimaryBackBeforeGrace(t *testing.T) {
 
 	writeNew(t, c.tb, c.hk, time.Now().Add(30*time.Second))
 	waitFullyReplicated(t, c.ac, onebox.TableName, replicatedWithin)
-	time.Sleep(2 * time.Second) // some load on the healed box
+	c.load.WaitAcked(t, 300, 30*time.Second) // some load on the healed box
 	c.load.Finish(t)
 	verify(t, c.tb, map[string]want{c.hk: {value: "new", present: true}})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -93,13 +93,13 @@ func TestPrimaryCutOffFromMeta(t *testing.T) {
 	} else if !errors.As(err, &refusal) {
 		t.Errorf("the deposed primary %s gave a put no answer: %v", victim, err)
 	}
-	// Some load while the old primary is still cut off.
-	time.Sleep(3 * time.Second)
+	// The load goes on while the old primary is still cut off.
+	c.load.WaitAcked(t, 300, 30*time.Second)
 
 	heal()
 	parts := waitFullyReplicated(t, ac, onebox.TableName, 2*replicatedWithin)
 	t.Logf("%s rejoined; every partition has three replicas again %v after the cut", victim, time.Since(cut).Round(time.Millisecond))
-	time.Sleep(2 * time.Second) // some load on the healed box
+	c.load.WaitAcked(t, 300, 30*time.Second) // and on the healed box
 	c.load.Finish(t)
 
 	verify(t, tb, map[string]want{hk: {value: "new", present: true}})
@@ -185,9 +185,9 @@ func startCutOff(t *testing.T, prefix string, grace time.Duration) *cutOff {
 		Workers: 8, ValueSize: 128, Keys: 4000, Duration: 10 * time.Minute, Rate: 300,
 		Timeout: 30 * time.Second, Seed: time.Now().UnixNano(),
 	})
-	// Writes to the cut-off server's partitions fail until they move.
-	c.load.FailuresExpected = true
-	time.Sleep(2 * time.Second)
+	// Writes to the cut-off server's partitions wait (the client retries)
+	// until the partitions move or the server is back: none may fail.
+	c.load.WaitAcked(t, 300, 30*time.Second)
 	return c
 }
 

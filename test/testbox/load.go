@@ -3,7 +3,9 @@ package testbox
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pegasus-go/pegasus/admin/bench"
 )
@@ -17,6 +19,7 @@ type CheckedLoad struct {
 	// detection; lost writes and wrong reads still fail it.
 	FailuresExpected bool
 
+	acked    atomic.Int64 // operations acknowledged, as of the load's last progress report
 	stop     chan struct{}
 	done     chan struct{}
 	cancel   context.CancelFunc
@@ -33,12 +36,31 @@ func StartLoad(t testing.TB, cfg bench.Config) *CheckedLoad {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &CheckedLoad{stop: make(chan struct{}), done: make(chan struct{}), cancel: cancel}
 	cfg.Check, cfg.Stop = true, l.stop
+	report := cfg.Progress
+	cfg.Progress = func(acked int64) {
+		l.acked.Store(acked)
+		if report != nil {
+			report(acked)
+		}
+	}
 	go func() {
 		defer close(l.done)
 		l.res, l.err = bench.Run(ctx, cfg)
 	}()
 	t.Cleanup(func() { l.Finish(t) })
 	return l
+}
+
+// WaitAcked waits until the load has acknowledged n more operations than
+// when it was called, and fails the test if that takes longer than within.
+// The load reports its count about once a second.
+func (l *CheckedLoad) WaitAcked(t testing.TB, n int64, within time.Duration) {
+	t.Helper()
+	from := l.acked.Load()
+	WaitFor(t, within, 100*time.Millisecond, fmt.Sprintf("the load acknowledges %d more operations", n), func() (bool, string) {
+		now := l.acked.Load()
+		return now-from >= n, fmt.Sprintf("%d more", now-from)
+	})
 }
 
 // Finish stops the load, waits for its verification and returns the
