@@ -79,6 +79,9 @@ type Result struct {
 	Check *CheckResult `json:"check,omitempty"`
 	// Servers is the replica servers' cost with ServerCost.
 	Servers *ServerCost `json:"servers,omitempty"`
+	// Machine is how the bench's own machine's CPUs spent the run (Linux
+	// only; machine.go).
+	Machine *MachineCPU `json:"machine,omitempty"`
 }
 
 type workerStats struct {
@@ -171,6 +174,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 		}()
 	}
+	cpuBefore, haveCPU := readCPUTimes()
 	start := time.Now()
 	// With a rate, operation n may not start before start + n/rate.
 	var interval time.Duration
@@ -244,12 +248,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	wg.Wait()
 	secs := time.Since(start).Seconds()
+	var machine *MachineCPU
+	if cpuAfter, ok := readCPUTimes(); ok && haveCPU {
+		machine = machineBetween(cpuBefore, cpuAfter)
+	}
 	if cost != nil {
 		cost.End(ctx) // now, before the check's read-back adds its own work
 	}
 	close(stopProgress)
 	progressDone.Wait()
-	res := &Result{Op: cfg.Op, Rate: cfg.Rate, Workers: cfg.Workers, ValueSize: cfg.ValueSize, Seconds: secs, ByOp: map[string]OpStats{}}
+	res := &Result{Op: cfg.Op, Rate: cfg.Rate, Workers: cfg.Workers, ValueSize: cfg.ValueSize, Seconds: secs, ByOp: map[string]OpStats{}, Machine: machine}
 	total := &histogram{}
 	var totalErr uint64
 	for _, op := range []string{"set", "get"} {
@@ -378,6 +386,9 @@ func (r *Result) Print(w io.Writer, asJSON bool) error {
 	}
 	if r.Servers != nil {
 		r.Servers.print(w)
+	}
+	if r.Machine != nil {
+		r.Machine.print(w)
 	}
 	if c := r.Check; c != nil {
 		verdict := "OK"
