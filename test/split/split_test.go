@@ -57,12 +57,12 @@ func TestSplitUnderLoad(t *testing.T) {
 		t.Fatalf("count_data after the prefill: %d, want 3000", before)
 	}
 	l := startLoad(t, b, table, 300, 8*time.Minute)
-	time.Sleep(2 * time.Second) // let the load reach its rate before the split
+	l.WaitAcked(t, 300, time.Minute) // the load runs before the split
 	d16 := split(t, c, table, 16, 4*time.Minute)
 	checkFinalConfig(t, c, table, 16)
 	d32 := split(t, c, table, 32, 4*time.Minute)
 	checkFinalConfig(t, c, table, 32)
-	time.Sleep(2 * time.Second) // and some load after it
+	l.WaitAcked(t, 300, time.Minute) // and after it, on 32 partitions
 	l.Finish(t)
 	t.Logf("split 8->16 took %v, 16->32 took %v", d16.Round(time.Millisecond), d32.Round(time.Millisecond))
 
@@ -151,7 +151,7 @@ func TestSplitSurvivesPrimaryKill(t *testing.T) {
 	// failure detector moves them: those failures are the kill's, not the
 	// split's.
 	l.FailuresExpected = true
-	time.Sleep(time.Second)
+	l.WaitAcked(t, 100, time.Minute)
 	victim := victimOf(t, b, c, table, 0)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 6*time.Minute)
@@ -174,7 +174,7 @@ func TestSplitSurvivesPrimaryKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("killed %s (primary of parent 0)", victim)
-	time.Sleep(5 * time.Second)
+	time.Sleep(5 * time.Second) // down for a while before it comes back
 	if err := b.Launch(ctx, victim); err != nil {
 		t.Fatalf("relaunch %s: %v", victim, err)
 	}
@@ -257,7 +257,7 @@ func TestSplitPauseRestartCancel(t *testing.T) {
 		t.Fatalf("query after the pause: exit %d", code)
 	}
 	// Paused, the table still serves: the checked load goes on.
-	time.Sleep(2 * time.Second)
+	l.WaitAcked(t, 200, time.Minute)
 	if code, _, _ := run("restart_partition_split " + table); code != shell.ExitOK {
 		t.Fatal("restart failed")
 	}
