@@ -28,17 +28,18 @@ var (
 // while faults follow one another at random: kill -9 of one replica
 // server, of two at once, or of the meta server, SIGSTOP of a replica
 // server for up to 14 s (past its lease at times), and, where the test can
-// build a network namespace (netcut_test.go), a cut between replica1 and
+// build network namespaces (netcut_test.go), a cut between replica1 and
 // the meta server for up to 14 s (past the lease, and at times past the
-// meta's grace period). After each fault the
-// processes come back and the box serves every partition again before the
-// next. Operations may time out while partitions fail over; no
+// meta's grace period), or between replica1 and its peers (its partitions
+// shrink to it alone and stop taking writes until the link is back).
+// After each fault the processes come back and the box serves every
+// partition again before the next. Operations may time out while partitions fail over; no
 // acknowledged write may be lost, no read may return what was never
 // acknowledged or was overwritten, and every partition ends fully
 // replicated. The schedule is reproducible by seed; the timing is not.
 func TestChaos(t *testing.T) {
 	// Where it can, the box runs replica1 in a network namespace, so that
-	// one more fault can cut it off from the meta server.
+	// more faults can cut it off from the meta server or its peers.
 	n, why := buildCutNet(t)
 	var b *onebox.Box
 	if n != nil {
@@ -110,7 +111,7 @@ func TestChaos(t *testing.T) {
 		victim, other := replicas[i], replicas[(i+1)%len(replicas)]
 		kinds := 4
 		if n != nil {
-			kinds = 5
+			kinds = 6
 		}
 		var what string
 		var begin func() error
@@ -126,6 +127,8 @@ func TestChaos(t *testing.T) {
 			what, begin, undo = "SIGSTOP "+victim, signal(victim, syscall.SIGSTOP), thenServed(signal(victim, syscall.SIGCONT))
 		case 4:
 			what, begin, undo = "cut replica1 off from the meta server", n.Cut, thenServed(n.Heal)
+		case 5:
+			what, begin, undo = "cut replica1 off from replica2 and replica3", n.CutPeers, thenServed(n.HealPeers)
 		}
 		down := time.Duration(1+rng.Intn(14)) * time.Second
 		t.Logf("%s for %v", what, down)

@@ -13,29 +13,33 @@ import (
 )
 
 // cutNet is a network the test builds to separate one replica server from
-// the meta server while it still reaches its peers and clients: the
-// server runs in a network namespace of its own, joined to the host's by
-// a veth pair. The other servers and the test stay in the host's
-// namespace, on the pair's host end. Addresses come from 198.18.0.0/15,
-// the range set aside for tests, so they meet no real network.
+// the meta server, or from its peers, while the rest of the network still
+// reaches it. replica1 runs in a network namespace of its own, replica2
+// and replica3 share a second one, and the meta server and the test stay
+// in the host's namespace. A bridge in the host's namespace joins the
+// three, each namespace by a veth pair: one link-layer segment, so that no
+// forwarding needs switching on. Addresses come from 198.18.0.0/15, the
+// range set aside for tests, so they meet no real network.
 //
-// Cut adds a blackhole route to the meta server's address inside the
-// namespace: the server's packets to the meta server vanish (beacons,
-// config syncs, its answers to the meta's proposals), and nothing else
+// A cut is a blackhole route inside replica1's namespace: its packets to
+// the cut-off address vanish, so no connection in either direction
+// completes or goes on (beacons and config syncs with the meta server, or
+// prepares, group checks and learning with the peers), and nothing else
 // changes.
 type cutNet struct {
-	ns, hostIf string
+	ns, peersNS string
+	links       []string // the host's ends and the bridge, for cleanup
 
-	// Meta is the meta server's IP, Host the other replica servers' and
-	// the test's, Isolated the namespaced server's.
-	Meta, Host, Isolated string
+	// Meta is the meta server's IP, Host the test's, Isolated replica1's
+	// and Peers replica2's and replica3's.
+	Meta, Host, Isolated, Peers string
 }
 
 const cutPrefix = "198.18.57."
 
-// newCutNet builds the namespace and the veth pair; they are removed when
-// the test ends. It skips the test where network namespaces cannot be
-// made (not root, or no iproute2).
+// newCutNet builds the namespaces, the bridge and the veth pairs; they are
+// removed when the test ends. It skips the test where network namespaces
+// cannot be made (not root, or no iproute2).
 func newCutNet(t *testing.T) *cutNet {
 	t.Helper()
 	n, why := buildCutNet(t)
@@ -60,37 +64,53 @@ func buildCutNet(t *testing.T) (*cutNet, string) {
 	}
 	pid := os.Getpid()
 	n := &cutNet{
-		ns:       fmt.Sprintf("pegasus-cut-%d", pid),
-		hostIf:   fmt.Sprintf("pgc%dh", pid),
+		ns:       cutNSPrefix + strconv.Itoa(pid),
+		peersNS:  cutNSPrefix + strconv.Itoa(pid) + peersNSSuffix,
 		Meta:     cutPrefix + "5",
 		Host:     cutPrefix + "1",
 		Isolated: cutPrefix + "2",
+		Peers:    cutPrefix + "3",
 	}
-	nsIf := fmt.Sprintf("pgc%dn", pid)
-	if err := ipRun("netns", "add", n.ns); err != nil {
-		return nil, fmt.Sprintf("cannot make a network namespace here: %v", err)
+	bridge, isoEnd, peersEnd := cutLinks(strconv.Itoa(pid))
+	n.links = []string{isoEnd, peersEnd, bridge}
+	for _, ns := range []string{n.ns, n.peersNS} {
+		if err := ipRun("netns", "add", ns); err != nil {
+			return nil, fmt.Sprintf("cannot make a network namespace here: %v", err)
+		}
 	}
 	t.Cleanup(func() {
-		if err := ipRun("netns", "del", n.ns); err != nil {
-			t.Errorf("remove the network namespace: %v", err)
+		for _, ns := range []string{n.ns, n.peersNS} {
+			if err := ipRun("netns", "del", ns); err != nil {
+				t.Errorf("remove the network namespace %s: %v", ns, err)
+			}
 		}
-		// The pair goes with its end in the namespace, unless a process
-		// still holds the namespace; deleting the host's end deletes both.
-		if ipRun("link", "show", n.hostIf) == nil {
-			if err := ipRun("link", "del", n.hostIf); err != nil {
-				t.Errorf("remove the veth pair: %v", err)
+		// A pair goes with its end in a namespace, unless a process still
+		// holds the namespace; deleting the host's end deletes both.
+		for _, l := range n.links {
+			if ipRun("link", "show", l) == nil {
+				if err := ipRun("link", "del", l); err != nil {
+					t.Errorf("remove link %s: %v", l, err)
+				}
 			}
 		}
 	})
 	steps := [][]string{
-		{"link", "add", n.hostIf, "type", "veth", "peer", "name", nsIf},
-		{"link", "set", nsIf, "netns", n.ns},
-		{"addr", "add", n.Host + "/24", "dev", n.hostIf},
-		{"addr", "add", n.Meta + "/32", "dev", n.hostIf},
-		{"link", "set", n.hostIf, "up"},
-		{"-n", n.ns, "addr", "add", n.Isolated + "/24", "dev", nsIf},
-		{"-n", n.ns, "link", "set", nsIf, "up"},
-		{"-n", n.ns, "link", "set", "lo", "up"},
+		{"link", "add", bridge, "type", "bridge"},
+		{"addr", "add", n.Host + "/24", "dev", bridge},
+		{"addr", "add", n.Meta + "/32", "dev", bridge},
+		{"link", "set", bridge, "up"},
+	}
+	for _, end := range []struct{ host, ns, addr string }{{isoEnd, n.ns, n.Isolated}, {peersEnd, n.peersNS, n.Peers}} {
+		inner := end.host + "i"
+		steps = append(steps,
+			[]string{"link", "add", end.host, "type", "veth", "peer", "name", inner},
+			[]string{"link", "set", end.host, "master", bridge},
+			[]string{"link", "set", end.host, "up"},
+			[]string{"link", "set", inner, "netns", end.ns},
+			[]string{"-n", end.ns, "addr", "add", end.addr + "/24", "dev", inner},
+			[]string{"-n", end.ns, "link", "set", inner, "up"},
+			[]string{"-n", end.ns, "link", "set", "lo", "up"},
+		)
 	}
 	for _, s := range steps {
 		if err := ipRun(s...); err != nil {
@@ -100,27 +120,45 @@ func buildCutNet(t *testing.T) (*cutNet, string) {
 	return n, ""
 }
 
+// The names the network's parts get for test process pid: namespaces
+// cutNSPrefix+pid and that plus peersNSSuffix; the host's links (names of
+// at most 15 bytes) below.
+const (
+	cutNSPrefix   = "pegasus-cut-"
+	peersNSSuffix = "-peers"
+)
+
+func cutLinks(pid string) (bridge, isolatedEnd, peersEnd string) {
+	return "pgc" + pid + "b", "pgc" + pid + "a", "pgc" + pid + "p"
+}
+
 // Box is a onebox (not started) on this network: the meta server on
-// Meta, replica1 in the namespace on Isolated, replica2 and replica3 on
-// Host.
+// Meta, replica1 in its namespace on Isolated, replica2 and replica3 in
+// theirs on Peers.
 func (n *cutNet) Box(t *testing.T) *onebox.Box {
 	return &onebox.Box{
 		Dir:      filepath.Join(t.TempDir(), "onebox"),
 		Binary:   serverBinary,
 		Meta:     n.Meta + ":34601",
-		Replicas: []string{n.Isolated + ":34801", n.Host + ":34802", n.Host + ":34803"},
-		NetNS:    map[string]string{"replica1": n.ns},
+		Replicas: []string{n.Isolated + ":34801", n.Peers + ":34802", n.Peers + ":34803"},
+		NetNS:    map[string]string{"replica1": n.ns, "replica2": n.peersNS, "replica3": n.peersNS},
 	}
 }
 
-// Cut stops the namespaced server's traffic to and from the meta server.
-func (n *cutNet) Cut() error {
-	return ipRun("-n", n.ns, "route", "add", "blackhole", n.Meta+"/32")
-}
+// Cut stops replica1's traffic with the meta server.
+func (n *cutNet) Cut() error { return n.blackhole("add", n.Meta) }
 
 // Heal undoes Cut.
-func (n *cutNet) Heal() error {
-	return ipRun("-n", n.ns, "route", "del", "blackhole", n.Meta+"/32")
+func (n *cutNet) Heal() error { return n.blackhole("del", n.Meta) }
+
+// CutPeers stops replica1's traffic with replica2 and replica3.
+func (n *cutNet) CutPeers() error { return n.blackhole("add", n.Peers) }
+
+// HealPeers undoes CutPeers.
+func (n *cutNet) HealPeers() error { return n.blackhole("del", n.Peers) }
+
+func (n *cutNet) blackhole(op, addr string) error {
+	return ipRun("-n", n.ns, "route", op, "blackhole", addr+"/32")
 }
 
 func ipRun(args ...string) error {
@@ -147,10 +185,11 @@ func removeStaleCutNets(t *testing.T) (other string) {
 		if len(f) == 0 {
 			continue
 		}
-		pid, ok := strings.CutPrefix(f[0], "pegasus-cut-")
+		rest, ok := strings.CutPrefix(f[0], cutNSPrefix)
 		if !ok {
 			continue
 		}
+		pid, _, _ := strings.Cut(rest, "-")
 		if pid != strconv.Itoa(os.Getpid()) && testProcessAlive(pid) {
 			other = pid
 			continue
@@ -158,9 +197,13 @@ func removeStaleCutNets(t *testing.T) (other string) {
 		if err := ipRun("netns", "del", f[0]); err != nil {
 			t.Logf("stale network namespace %s: %v", f[0], err)
 		}
-		if stale := "pgc" + pid + "h"; ipRun("link", "show", stale) == nil {
-			if err := ipRun("link", "del", stale); err != nil {
-				t.Logf("stale veth pair %s: %v", stale, err)
+		bridge, isoEnd, peersEnd := cutLinks(pid)
+		// "pgc<pid>h" is the host's end an earlier layout used.
+		for _, stale := range []string{isoEnd, peersEnd, bridge, "pgc" + pid + "h"} {
+			if ipRun("link", "show", stale) == nil {
+				if err := ipRun("link", "del", stale); err != nil {
+					t.Logf("stale link %s: %v", stale, err)
+				}
 			}
 		}
 	}
