@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints whether the tests that cut a replica server off from the meta
-# server (test/replication/cutoff_test.go and cutback_test.go, and that
-# fault in TestChaos) can build their network namespace on this machine.
+# server or its peers (test/replication/cutoff_test.go, cutback_test.go,
+# cutpeers_test.go, and those faults in TestChaos) can build their network
+# namespaces on this machine.
 # Where they cannot (not root, no iproute2, no CAP_NET_ADMIN) they skip
 # themselves, which go test does not show for a passing package; this
 # line shows it. Never fails.
