@@ -195,18 +195,26 @@ func startCutOff(t *testing.T, prefix string, grace time.Duration) *cutOff {
 // the test ends.
 func (c *cutOff) cut(t *testing.T) (heal func()) {
 	t.Helper()
-	if err := c.net.Cut(); err != nil {
+	return c.cutWith(t, c.net.Cut, c.net.Heal)
+}
+
+// cutWith makes a cut with do and returns its undo, which runs at most
+// once: when the test calls it, or when the test ends (before the box
+// stops, also when the test fails).
+func (c *cutOff) cutWith(t *testing.T, do, undo func() error) (heal func()) {
+	t.Helper()
+	if err := do(); err != nil {
 		t.Fatal(err)
 	}
 	healed := false
 	heal = func() {
 		if !healed {
 			healed = true
-			if err := c.net.Heal(); err != nil {
+			if err := undo(); err != nil {
 				t.Errorf("heal the cut: %v", err)
 			}
 		}
 	}
-	t.Cleanup(heal) // before the box stops, also when the test fails
+	t.Cleanup(heal)
 	return heal
 }

@@ -33,29 +33,18 @@ func TestPrimaryCutOffFromPeers(t *testing.T) {
 	c := startCutOff(t, "peers", 0)
 	before := partitionConfig(t, c.ac, c.pidx)
 	cut := time.Now()
-	if err := c.net.CutPeers(); err != nil {
-		t.Fatal(err)
-	}
-	healed := false
-	heal := func() {
-		if !healed {
-			healed = true
-			if err := c.net.HealPeers(); err != nil {
-				t.Errorf("heal the cut: %v", err)
-			}
-		}
-	}
-	t.Cleanup(heal)
+	heal := c.cutWith(t, c.net.CutPeers, c.net.HealPeers)
 
 	// A write through the client: its prepare cannot reach the
 	// secondaries, so it times out with an unknown outcome, and its
 	// prepare's timeout makes the primary ask for the secondaries'
 	// removal (with no write the group check would, later).
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	if err := c.tb.Set(ctx, []byte(c.hk), sortKey, []byte("unknown")); err == nil {
+	err := c.tb.Set(ctx, []byte(c.hk), sortKey, []byte("unknown"))
+	cancel()
+	if err == nil {
 		t.Fatalf("a write was acknowledged by a primary cut off from both secondaries")
 	}
-	cancel()
 
 	// The meta server must keep replica1 primary (its beacons are
 	// answered) and take the secondaries out at its request.
