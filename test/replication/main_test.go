@@ -12,7 +12,7 @@
 // 127.0.0.50–127.0.0.59, so tests never meet each other or a user's onebox;
 // the tests that cut a server off from the meta server or from its peers
 // (cutoff_test.go, cutback_test.go, cutpeers_test.go, and TestChaos where
-// it can) instead run the replica servers in network namespaces they build
+// it can) instead run the servers in network namespaces they build
 // (netcut_test.go), on addresses in 198.18.57.0/24.
 package replication
 

@@ -15,20 +15,22 @@ import (
 // cutNet is a network the test builds to separate one replica server from
 // the meta server, or from its peers, while the rest of the network still
 // reaches it. replica1 runs in a network namespace of its own, replica2
-// and replica3 share a second one, and the meta server and the test stay
-// in the host's namespace. A bridge in the host's namespace joins the
-// three, each namespace by a veth pair: one link-layer segment, so that no
-// forwarding needs switching on. Addresses come from 198.18.0.0/15, the
-// range set aside for tests, so they meet no real network.
+// and replica3 share a second one and the meta server has a third; the
+// test stays in the host's namespace. A bridge in the host's namespace
+// joins them, each namespace by a veth pair: one link-layer segment, so
+// that no forwarding needs switching on. Every process's packets leave
+// from its own namespace's address, so a cut can name whom it separates.
+// Addresses come from 198.18.0.0/15, the range set aside for tests, so
+// they meet no real network.
 //
 // A cut is a blackhole route inside replica1's namespace: its packets to
 // the cut-off address vanish, so no connection in either direction
-// completes or goes on (beacons and config syncs with the meta server, or
-// prepares, group checks and learning with the peers), and nothing else
-// changes.
+// completes or goes on (beacons, config syncs and proposals with the meta
+// server, or prepares, group checks and learning with the peers), and
+// nothing else changes.
 type cutNet struct {
-	ns, peersNS string
-	links       []string // the host's ends and the bridge, for cleanup
+	ns, peersNS, metaNS string
+	links               []string // the host's ends and the bridge, for cleanup
 
 	// Meta is the meta server's IP, Host the test's, Isolated replica1's
 	// and Peers replica2's and replica3's.
@@ -62,24 +64,27 @@ func buildCutNet(t *testing.T) (*cutNet, string) {
 	if other := removeStaleCutNets(t); other != "" {
 		return nil, fmt.Sprintf("test process %s holds the cut network's addresses", other)
 	}
-	pid := os.Getpid()
+	pid := strconv.Itoa(os.Getpid())
 	n := &cutNet{
-		ns:       cutNSPrefix + strconv.Itoa(pid),
-		peersNS:  cutNSPrefix + strconv.Itoa(pid) + peersNSSuffix,
+		ns:       cutNSPrefix + pid,
+		peersNS:  cutNSPrefix + pid + peersNSSuffix,
+		metaNS:   cutNSPrefix + pid + metaNSSuffix,
 		Meta:     cutPrefix + "5",
 		Host:     cutPrefix + "1",
 		Isolated: cutPrefix + "2",
 		Peers:    cutPrefix + "3",
 	}
-	bridge, isoEnd, peersEnd := cutLinks(strconv.Itoa(pid))
-	n.links = []string{isoEnd, peersEnd, bridge}
-	for _, ns := range []string{n.ns, n.peersNS} {
+	bridge, ends := cutLinks(pid)
+	n.links = append(ends[:], bridge)
+	namespaces := []string{n.ns, n.peersNS, n.metaNS}
+	addrs := []string{n.Isolated, n.Peers, n.Meta}
+	for _, ns := range namespaces {
 		if err := ipRun("netns", "add", ns); err != nil {
 			return nil, fmt.Sprintf("cannot make a network namespace here: %v", err)
 		}
 	}
 	t.Cleanup(func() {
-		for _, ns := range []string{n.ns, n.peersNS} {
+		for _, ns := range namespaces {
 			if err := ipRun("netns", "del", ns); err != nil {
 				t.Errorf("remove the network namespace %s: %v", ns, err)
 			}
@@ -97,19 +102,18 @@ func buildCutNet(t *testing.T) (*cutNet, string) {
 	steps := [][]string{
 		{"link", "add", bridge, "type", "bridge"},
 		{"addr", "add", n.Host + "/24", "dev", bridge},
-		{"addr", "add", n.Meta + "/32", "dev", bridge},
 		{"link", "set", bridge, "up"},
 	}
-	for _, end := range []struct{ host, ns, addr string }{{isoEnd, n.ns, n.Isolated}, {peersEnd, n.peersNS, n.Peers}} {
-		inner := end.host + "i"
+	for i, end := range ends {
+		ns, inner := namespaces[i], end+"i"
 		steps = append(steps,
-			[]string{"link", "add", end.host, "type", "veth", "peer", "name", inner},
-			[]string{"link", "set", end.host, "master", bridge},
-			[]string{"link", "set", end.host, "up"},
-			[]string{"link", "set", inner, "netns", end.ns},
-			[]string{"-n", end.ns, "addr", "add", end.addr + "/24", "dev", inner},
-			[]string{"-n", end.ns, "link", "set", inner, "up"},
-			[]string{"-n", end.ns, "link", "set", "lo", "up"},
+			[]string{"link", "add", end, "type", "veth", "peer", "name", inner},
+			[]string{"link", "set", end, "master", bridge},
+			[]string{"link", "set", end, "up"},
+			[]string{"link", "set", inner, "netns", ns},
+			[]string{"-n", ns, "addr", "add", addrs[i] + "/24", "dev", inner},
+			[]string{"-n", ns, "link", "set", inner, "up"},
+			[]string{"-n", ns, "link", "set", "lo", "up"},
 		)
 	}
 	for _, s := range steps {
@@ -121,27 +125,30 @@ func buildCutNet(t *testing.T) (*cutNet, string) {
 }
 
 // The names the network's parts get for test process pid: namespaces
-// cutNSPrefix+pid and that plus peersNSSuffix; the host's links (names of
-// at most 15 bytes) below.
+// cutNSPrefix+pid, and that plus peersNSSuffix or metaNSSuffix; the host's
+// links (names of at most 15 bytes) below.
 const (
 	cutNSPrefix   = "pegasus-cut-"
 	peersNSSuffix = "-peers"
+	metaNSSuffix  = "-meta"
 )
 
-func cutLinks(pid string) (bridge, isolatedEnd, peersEnd string) {
-	return "pgc" + pid + "b", "pgc" + pid + "a", "pgc" + pid + "p"
+// cutLinks names the bridge and the host's ends of the veth pairs to
+// replica1's, the peers' and the meta server's namespaces, in that order.
+func cutLinks(pid string) (bridge string, ends [3]string) {
+	return "pgc" + pid + "b", [3]string{"pgc" + pid + "a", "pgc" + pid + "p", "pgc" + pid + "m"}
 }
 
-// Box is a onebox (not started) on this network: the meta server on
-// Meta, replica1 in its namespace on Isolated, replica2 and replica3 in
-// theirs on Peers.
+// Box is a onebox (not started) on this network: the meta server in its
+// namespace on Meta, replica1 in its own on Isolated, replica2 and
+// replica3 in theirs on Peers.
 func (n *cutNet) Box(t *testing.T) *onebox.Box {
 	return &onebox.Box{
 		Dir:      filepath.Join(t.TempDir(), "onebox"),
 		Binary:   serverBinary,
 		Meta:     n.Meta + ":34601",
 		Replicas: []string{n.Isolated + ":34801", n.Peers + ":34802", n.Peers + ":34803"},
-		NetNS:    map[string]string{"replica1": n.ns, "replica2": n.peersNS, "replica3": n.peersNS},
+		NetNS:    map[string]string{"meta1": n.metaNS, "replica1": n.ns, "replica2": n.peersNS, "replica3": n.peersNS},
 	}
 }
 
@@ -197,9 +204,9 @@ func removeStaleCutNets(t *testing.T) (other string) {
 		if err := ipRun("netns", "del", f[0]); err != nil {
 			t.Logf("stale network namespace %s: %v", f[0], err)
 		}
-		bridge, isoEnd, peersEnd := cutLinks(pid)
+		bridge, ends := cutLinks(pid)
 		// "pgc<pid>h" is the host's end an earlier layout used.
-		for _, stale := range []string{isoEnd, peersEnd, bridge, "pgc" + pid + "h"} {
+		for _, stale := range append(ends[:], bridge, "pgc"+pid+"h") {
 			if ipRun("link", "show", stale) == nil {
 				if err := ipRun("link", "del", stale); err != nil {
 					t.Logf("stale link %s: %v", stale, err)
