@@ -87,6 +87,7 @@ func TestPrimaryCutOffFromPeers(t *testing.T) {
 	} else if !errors.As(err, &refusal) || refusal.Errno != base.ERR_NOT_ENOUGH_MEMBER {
 		t.Fatalf("a put at %s, alone in partition %d: %v, want ERR_NOT_ENOUGH_MEMBER", c.victim, c.pidx, err)
 	}
+	t.Logf("alone, %s read %q and refused a put: %v", c.victim, got, refusal)
 	if p := partitionConfig(t, c.ac, c.pidx); p.Primary != c.victim {
 		t.Fatalf("the meta server made %q primary of partition %d while %s served reads", p.Primary, c.pidx, c.victim)
 	}
