@@ -30,7 +30,7 @@ func TestPrimaryBackBeforeGrace(t *testing.T) {
 	logPath := filepath.Join(c.box.Dir, "replica1", "server.log")
 	expiredBefore := countLines(t, logPath, leaseExpiredLog)
 	cut := time.Now()
-	heal := c.cut(t)
+	heal := c.cut(t, c.net.Cut, c.net.Heal)
 
 	// The read path's own deadline refuses reads first; the lease loop
 	// then marks every replica inactive (a check interval later at most).

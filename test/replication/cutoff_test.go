@@ -33,7 +33,7 @@ func TestPrimaryCutOffFromMeta(t *testing.T) {
 	ac, tb, tm, victim, pidx, hk, at := c.ac, c.tb, c.tm, c.victim, c.pidx, c.hk, c.at
 
 	cut := time.Now()
-	heal := c.cut(t)
+	heal := c.cut(t, c.net.Cut, c.net.Heal)
 
 	// Poll both sides until the meta server has named another primary and
 	// the old one refuses reads. A read the old primary serves after the
@@ -191,17 +191,10 @@ func startCutOff(t *testing.T, prefix string, grace time.Duration) *cutOff {
 	return c
 }
 
-// cut cuts replica1 off from the meta server until heal is called, or
-// the test ends.
-func (c *cutOff) cut(t *testing.T) (heal func()) {
-	t.Helper()
-	return c.cutWith(t, c.net.Cut, c.net.Heal)
-}
-
-// cutWith makes a cut with do and returns its undo, which runs at most
-// once: when the test calls it, or when the test ends (before the box
-// stops, also when the test fails).
-func (c *cutOff) cutWith(t *testing.T, do, undo func() error) (heal func()) {
+// cut makes a cut with do (c.net.Cut, say) and returns its undo, which
+// runs at most once: when the test calls it, or when the test ends (before
+// the box stops, also when the test fails).
+func (c *cutOff) cut(t *testing.T, do, undo func() error) (heal func()) {
 	t.Helper()
 	if err := do(); err != nil {
 		t.Fatal(err)

@@ -33,7 +33,7 @@ func TestPrimaryCutOffFromPeers(t *testing.T) {
 	c := startCutOff(t, "peers", 0)
 	before := partitionConfig(t, c.ac, c.pidx)
 	cut := time.Now()
-	heal := c.cutWith(t, c.net.CutPeers, c.net.HealPeers)
+	heal := c.cut(t, c.net.CutPeers, c.net.HealPeers)
 
 	// A write through the client: its prepare cannot reach the
 	// secondaries, so it times out with an unknown outcome, and its

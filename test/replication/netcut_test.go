@@ -205,8 +205,7 @@ func removeStaleCutNets(t *testing.T) (other string) {
 			t.Logf("stale network namespace %s: %v", f[0], err)
 		}
 		bridge, ends := cutLinks(pid)
-		// "pgc<pid>h" is the host's end an earlier layout used.
-		for _, stale := range append(ends[:], bridge, "pgc"+pid+"h") {
+		for _, stale := range append(ends[:], bridge) {
 			if ipRun("link", "show", stale) == nil {
 				if err := ipRun("link", "del", stale); err != nil {
 					t.Logf("stale link %s: %v", stale, err)
