@@ -36,7 +36,8 @@ var (
 // partition again before the next. Operations may time out while
 // partitions fail over; no acknowledged write may be lost, no read may
 // return what was never acknowledged or was overwritten, and every
-// partition ends fully replicated. The schedule is reproducible by seed; the timing is not.
+// partition ends fully replicated. The schedule is reproducible by seed;
+// the timing is not.
 func TestChaos(t *testing.T) {
 	// Where it can, the box runs replica1 in a network namespace, so that
 	// more faults can cut it off from the meta server or its peers.

@@ -30,7 +30,6 @@ import (
 // nothing else changes.
 type cutNet struct {
 	ns, peersNS, metaNS string
-	links               []string // the host's ends and the bridge, for cleanup
 
 	// Meta is the meta server's IP, Host the test's, Isolated replica1's
 	// and Peers replica2's and replica3's.
@@ -75,30 +74,30 @@ func buildCutNet(t *testing.T) (*cutNet, string) {
 		Peers:    cutPrefix + "3",
 	}
 	bridge, ends := cutLinks(pid)
-	n.links = append(ends[:], bridge)
+	links := append(ends[:], bridge)
 	namespaces := []string{n.ns, n.peersNS, n.metaNS}
 	addrs := []string{n.Isolated, n.Peers, n.Meta}
-	for _, ns := range namespaces {
-		if err := ipRun("netns", "add", ns); err != nil {
-			return nil, fmt.Sprintf("cannot make a network namespace here: %v", err)
-		}
-	}
+	var made []string // the namespaces made so far, removed at the end
 	t.Cleanup(func() {
-		for _, ns := range namespaces {
+		for _, ns := range made {
 			if err := ipRun("netns", "del", ns); err != nil {
 				t.Errorf("remove the network namespace %s: %v", ns, err)
 			}
 		}
 		// A pair goes with its end in a namespace, unless a process still
 		// holds the namespace; deleting the host's end deletes both.
-		for _, l := range n.links {
-			if ipRun("link", "show", l) == nil {
-				if err := ipRun("link", "del", l); err != nil {
-					t.Errorf("remove link %s: %v", l, err)
-				}
+		for _, l := range links {
+			if err := removeLink(l); err != nil {
+				t.Errorf("remove link %s: %v", l, err)
 			}
 		}
 	})
+	for _, ns := range namespaces {
+		if err := ipRun("netns", "add", ns); err != nil {
+			return nil, fmt.Sprintf("cannot make a network namespace here: %v", err)
+		}
+		made = append(made, ns)
+	}
 	steps := [][]string{
 		{"link", "add", bridge, "type", "bridge"},
 		{"addr", "add", n.Host + "/24", "dev", bridge},
@@ -168,6 +167,14 @@ func (n *cutNet) blackhole(op, addr string) error {
 	return ipRun("-n", n.ns, "route", op, "blackhole", addr+"/32")
 }
 
+// removeLink deletes the host's link name if it is there.
+func removeLink(name string) error {
+	if ipRun("link", "show", name) != nil {
+		return nil
+	}
+	return ipRun("link", "del", name)
+}
+
 func ipRun(args ...string) error {
 	out, err := exec.Command("ip", args...).CombinedOutput()
 	if err != nil {
@@ -206,10 +213,8 @@ func removeStaleCutNets(t *testing.T) (other string) {
 		}
 		bridge, ends := cutLinks(pid)
 		for _, stale := range append(ends[:], bridge) {
-			if ipRun("link", "show", stale) == nil {
-				if err := ipRun("link", "del", stale); err != nil {
-					t.Logf("stale link %s: %v", stale, err)
-				}
+			if err := removeLink(stale); err != nil {
+				t.Logf("stale link %s: %v", stale, err)
 			}
 		}
 	}
